@@ -1,0 +1,53 @@
+// Strict type-aware lint. The import rules keep the layout honest: each external system has exactly one home.
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+const ownedBy = {
+  sharp: 'libs/imaging',
+  ollama: 'libs/inference',
+  nats: 'libs/messaging',
+  '@nestjs/microservices': 'libs/messaging or libs/worker',
+};
+
+const restrictedPackages = Object.entries(ownedBy).map(([name, home]) => ({
+  name,
+  message: `${name} is only imported in ${home}; use its adapter through @argus/*.`,
+}));
+
+const crossFolderPatterns = [
+  { group: ['../../*', '../../../*'], message: 'Import other libs and services through @argus/<lib>, not by relative path.' },
+  { group: ['**/libs/*', '**/services/*'], message: 'Use the @argus/<lib> alias.' },
+];
+
+const restrict = (allowed) => [
+  'error',
+  {
+    paths: restrictedPackages.filter((p) => !allowed.includes(p.name)),
+    patterns: crossFolderPatterns,
+  },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs', 'scripts/**', 'bench/**'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-extraneous-class': 'off',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-imports': restrict([]),
+    },
+  },
+  { files: ['libs/imaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['sharp']) } },
+  { files: ['libs/inference/**/*.ts'], rules: { 'no-restricted-imports': restrict(['ollama']) } },
+  { files: ['libs/messaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['nats', '@nestjs/microservices']) } },
+  { files: ['libs/worker/**/*.ts'], rules: { 'no-restricted-imports': restrict(['@nestjs/microservices']) } },
+  // Test support generates fixtures and speaks raw protocols, so it may touch the libraries directly.
+  { files: ['test/**/*.ts', '**/*.spec.ts'], rules: { 'no-restricted-imports': 'off', '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/unbound-method': 'off' } },
+  prettier,
+);

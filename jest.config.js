@@ -1,0 +1,17 @@
+// One config, three tiers: unit specs beside the code, integration (real NATS + Ollama stand-in),
+// e2e (the stack started the way `npm start` starts it).
+const moduleNameMapper = {
+  '^@argus/(contracts|config|messaging|inference|imaging|telemetry|worker)$': '<rootDir>/libs/$1/src',
+};
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
+};
+const common = { rootDir: __dirname, testEnvironment: 'node', moduleNameMapper, transform };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/services/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};

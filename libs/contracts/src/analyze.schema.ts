@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { imageSummarySchema } from './image.schema';
+import { moderationReplySchema, ocrReplySchema, taggingReplySchema } from './task-messages.schema';
+import { TASKS } from './tasks';
+
+export const taskSchema = z.enum(TASKS);
+
+/** `tasks` arrives as a JSON array or, in multipart forms, as a comma list. */
+export const tasksFieldSchema = z
+  .union([z.array(taskSchema), z.string()])
+  .transform((value, ctx) => {
+    const list = typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value;
+    const parsed = z.array(taskSchema).min(1).safeParse(list);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `tasks must be a non-empty list of ${TASKS.join(', ')}` });
+      return z.NEVER;
+    }
+    return [...new Set(parsed.data)];
+  })
+  .optional()
+  .transform((tasks) => tasks ?? [...TASKS]);
+
+/** JSON body of POST /v1/analyze. */
+export const analyzeJsonBodySchema = z.strictObject({
+  imageBase64: z.string().min(1, 'imageBase64 is empty'),
+  tasks: tasksFieldSchema,
+});
+export type AnalyzeJsonBody = z.input<typeof analyzeJsonBodySchema>;
+
+/** Text fields of the multipart form (the file travels in field `image`). */
+export const analyzeFormFieldsSchema = z.strictObject({
+  tasks: tasksFieldSchema,
+});
+
+export const analyzeResultsSchema = z.object({
+  moderation: moderationReplySchema.optional(),
+  tagging: taggingReplySchema.optional(),
+  ocr: ocrReplySchema.optional(),
+});
+export type AnalyzeResults = z.infer<typeof analyzeResultsSchema>;
+
+export const analyzeResponseSchema = z.object({
+  id: z.string(),
+  traceId: z.string(),
+  image: imageSummarySchema,
+  results: analyzeResultsSchema,
+});
+export type AnalyzeResponse = z.infer<typeof analyzeResponseSchema>;
+
+/** RFC 9457 problem details, extended with Argus' stable code and the trace id. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  traceId: z.string(),
+  instance: z.string().optional(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  results: analyzeResultsSchema.optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;

@@ -1,0 +1,57 @@
+import {
+  analyzeFormFieldsSchema,
+  analyzeJsonBodySchema,
+  ERROR_TABLE,
+  modelOutputJsonSchema,
+  moderationReplySchema,
+  mostActionableCode,
+  TASK_RESULT_SCHEMAS,
+  TASK_SUBJECTS,
+  TASKS,
+} from './index';
+
+describe('contracts', () => {
+  it('derives the Ollama format schema from the zod result schema', () => {
+    const schema = modelOutputJsonSchema('moderation');
+    expect(schema).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['decision', 'categories', 'reason']) as unknown,
+      properties: { decision: { type: 'string', enum: ['allow', 'review', 'block'] } },
+    });
+    expect(schema).not.toHaveProperty('$schema');
+    for (const task of TASKS) {
+      expect(modelOutputJsonSchema(task)).toMatchObject({ type: 'object' });
+      expect(Object.keys(modelOutputJsonSchema(task).properties as object).sort()).toEqual(
+        Object.keys(TASK_RESULT_SCHEMAS[task].shape).sort(),
+      );
+    }
+  });
+
+  it('versions every subject', () => {
+    for (const subject of Object.values(TASK_SUBJECTS)) expect(subject).toMatch(/^argus\.v1\./);
+  });
+
+  it('defaults tasks to all three and parses a comma list', () => {
+    expect(analyzeJsonBodySchema.parse({ imageBase64: 'eA==' }).tasks).toEqual(['moderation', 'tagging', 'ocr']);
+    expect(analyzeFormFieldsSchema.parse({ tasks: 'ocr, moderation,ocr' }).tasks).toEqual(['ocr', 'moderation']);
+    expect(analyzeFormFieldsSchema.safeParse({ tasks: 'ocr,faces' }).success).toBe(false);
+    expect(analyzeFormFieldsSchema.safeParse({ tasks: '' }).success).toBe(false);
+    expect(analyzeJsonBodySchema.safeParse({ imageBase64: 'eA==', extra: 1 }).success).toBe(false);
+  });
+
+  it('keeps a reply either ok with fields or an error with a code', () => {
+    const meta = { engine: 'ollama', model: 'm', durationMs: 3 };
+    expect(moderationReplySchema.safeParse({ ...meta, status: 'ok', decision: 'allow', categories: [], reason: '' }).success).toBe(true);
+    expect(moderationReplySchema.safeParse({ ...meta, status: 'ok' }).success).toBe(false);
+    expect(
+      moderationReplySchema.safeParse({ ...meta, status: 'error', error: { code: 'MODEL_UNAVAILABLE', message: 'x' } }).success,
+    ).toBe(true);
+    expect(moderationReplySchema.safeParse({ ...meta, status: 'error', error: { code: 'NOPE', message: 'x' } }).success).toBe(false);
+  });
+
+  it('maps codes to statuses in one table and prefers retryable codes', () => {
+    expect(ERROR_TABLE.MODEL_UNAVAILABLE.status).toBe(503);
+    expect(ERROR_TABLE.IMAGE_DECODE_FAILED.status).toBe(422);
+    expect(mostActionableCode(['INVALID_MODEL_OUTPUT', 'UPSTREAM_BUSY'])).toBe('UPSTREAM_BUSY');
+  });
+});

@@ -1,0 +1,7 @@
+export * from './tasks';
+export * from './error-codes';
+export * from './image.schema';
+export * from './task-results.schema';
+export * from './task-messages.schema';
+export * from './analyze.schema';
+export * from './json-schema';

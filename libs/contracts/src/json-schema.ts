@@ -1,0 +1,12 @@
+import { z } from 'zod';
+import type { Task } from './tasks';
+import { TASK_RESULT_SCHEMAS } from './task-messages.schema';
+
+/**
+ * The JSON schema Ollama receives as `format`, derived from the same zod schema that validates the answer,
+ * so the two can never drift. `$schema` is dropped: llama.cpp's grammar converter does not need it.
+ */
+export function modelOutputJsonSchema(task: Task): Record<string, unknown> {
+  const { $schema: _ignored, ...schema } = z.toJSONSchema(TASK_RESULT_SCHEMAS[task], { target: 'draft-7' });
+  return schema;
+}

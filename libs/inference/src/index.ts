@@ -1,0 +1,3 @@
+export * from './prompts';
+export * from './ollama-engine';
+export * from './model-output';

@@ -1,0 +1,7 @@
+export * from './nats-connection';
+export * from './nats-headers';
+export * from './messaging-error';
+export * from './task-client';
+export * from './image-store';
+export * from './worker-transport';
+export { MessagePattern, Ctx, Payload, NatsContext } from '@nestjs/microservices';

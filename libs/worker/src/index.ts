@@ -1,0 +1,5 @@
+export * from './bootstrap-worker';
+export * from './task-pipeline.service';
+export * from './worker-health.service';
+export * from './worker.module';
+export * from './worker.tokens';

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Installs what `npm start` and `npm test` need, or says exactly what is missing. Safe to run repeatedly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const MIN_NODE_MAJOR = 20;
+
+export function log(message) {
+  process.stdout.write(`[argus] ${message}\n`);
+}
+
+export function fail(message) {
+  process.stderr.write(`[argus] ${message}\n`);
+  process.exit(1);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  return result.status === 0;
+}
+
+export function checkNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < MIN_NODE_MAJOR) fail(`Node.js ${MIN_NODE_MAJOR} or newer is required; this is ${process.version}.`);
+}
+
+export function ensureDependencies() {
+  const marker = join(ROOT, 'node_modules', '.package-lock.json');
+  const lock = join(ROOT, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing npm dependencies (npm ci)…');
+  if (!run('npm', ['ci', '--no-audit', '--no-fund'])) fail('npm ci failed; see the output above.');
+}
+
+export function findOnPath(binary) {
+  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/usr/bin', '/usr/local/bin']);
+  for (const dir of dirs) {
+    const candidate = join(dir, binary);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const NATS_HELP = `nats-server is required to run Argus locally (or set NATS_URL to an existing NATS with JetStream).
+  Debian/Ubuntu: sudo apt-get install -y nats-server
+  macOS:         brew install nats-server
+  Other:         download a release from the nats-io/nats-server project and put nats-server on PATH`;
+
+export function ensureNatsServer() {
+  const found = findOnPath('nats-server');
+  if (found) return found;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (findOnPath('apt-get') && isRoot) {
+    log('nats-server not found; installing it with apt-get…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', 'nats-server'], { env })) {
+      const installed = findOnPath('nats-server');
+      if (installed) return installed;
+    }
+  }
+  fail(NATS_HELP);
+}
+
+const SOURCE_DIRS = ['services', 'libs'];
+const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const STAMP = join(ROOT, 'dist', '.build-stamp');
+
+function newestMtime(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = 0;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+export function ensureBuild() {
+  const sources = Math.max(
+    ...SOURCE_DIRS.map((dir) => newestMtime(join(ROOT, dir))),
+    ...BUILD_INPUTS.map((file) => statSync(join(ROOT, file)).mtimeMs),
+  );
+  if (existsSync(STAMP) && statSync(STAMP).mtimeMs >= sources) return;
+  log('building (npm run build)…');
+  if (!run('npm', ['run', '--silent', 'build'])) fail('the build failed; see the output above.');
+  writeFileSync(STAMP, new Date().toISOString());
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  checkNode();
+  ensureDependencies();
+  if (!process.env.NATS_URL) log(`nats-server: ${ensureNatsServer()}`);
+  ensureBuild();
+  log('setup complete.');
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm test`: installs what the suite needs (npm deps, nats-server), builds for the e2e tier, runs unit,
+// integration and e2e tests, and ends with one plain summary line.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkNode, ensureBuild, ensureDependencies, ensureNatsServer, ROOT } from './setup.mjs';
+
+checkNode();
+ensureDependencies();
+ensureNatsServer();
+ensureBuild();
+
+const results = join(ROOT, '.jest-results.json');
+rmSync(results, { force: true });
+const jest = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+const run = spawnSync(process.execPath, [jest, '--ci', '--json', `--outputFile=${results}`, ...process.argv.slice(2)], {
+  cwd: ROOT,
+  stdio: 'inherit',
+  env: { ...process.env, ARGUS_TEST_NATS: process.env.ARGUS_TEST_NATS ?? '' },
+});
+
+if (existsSync(results)) {
+  const summary = JSON.parse(readFileSync(results, 'utf8'));
+  const skipped = summary.numPendingTests + summary.numTodoTests;
+  process.stdout.write(`\ntests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${skipped} skipped\n`);
+  if (summary.numRuntimeErrorTestSuites > 0) process.stdout.write(`suites that failed to run: ${summary.numRuntimeErrorTestSuites}\n`);
+}
+process.exit(run.status ?? 1);

@@ -1,0 +1,16 @@
+import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AnalyzeService } from './analyze.service';
+import { readAnalyzeInput } from './image-intake';
+
+@Controller('v1')
+export class AnalyzeController {
+  constructor(@Inject(AnalyzeService) private readonly service: AnalyzeService) {}
+
+  @Post('analyze')
+  async analyze(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const input = await readAnalyzeInput(request);
+    const response = await this.service.analyze(input);
+    await reply.header('x-request-id', response.id).header('x-trace-id', response.traceId).send(response);
+  }
+}

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  IMAGE_BUCKET,
+  mostActionableCode,
+  type AnalyzeResponse,
+  type AnalyzeResults,
+  type TaskReply,
+  type TaskRequest,
+} from '@argus/contracts';
+import type { GatewayConfig } from '@argus/config';
+import { ImageProcessor } from '@argus/imaging';
+import { ImageStore } from '@argus/messaging';
+import { activeTraceId, ArgusMetrics, inSpan, NOT_APPLICABLE } from '@argus/telemetry';
+import type { AnalyzeInput } from './image-intake';
+import { AnalyzeFailedError } from './problem';
+import { TaskDispatcher } from './task-dispatcher.service';
+import { GATEWAY_CONFIG } from './gateway.tokens';
+
+export type ImageNormaliser = Pick<ImageProcessor, 'normalise'>;
+export type ImageWriter = Pick<ImageStore, 'put'>;
+
+/**
+ * The gateway's use case: normalise once, store once, fan the tasks out in parallel under one deadline, merge.
+ * One task failing never hides the others; only when all fail is the whole request an error.
+ */
+@Injectable()
+export class AnalyzeService {
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ImageProcessor) private readonly processor: ImageNormaliser,
+    @Inject(ImageStore) private readonly store: ImageWriter,
+    @Inject(TaskDispatcher) private readonly dispatcher: Pick<TaskDispatcher, 'dispatch'>,
+    @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
+  ) {}
+
+  async analyze(input: AnalyzeInput): Promise<AnalyzeResponse> {
+    const started = performance.now();
+    const deadline = Date.now() + this.config.requestTimeoutMs;
+    const id = randomUUID();
+    let outcome = 'ok';
+    try {
+      const image = await inSpan('normalise image', {}, () => this.processor.normalise(input.bytes, this.config.limits));
+      this.metrics.recordStage('decode', image.timings.decodeMs / 1000);
+      this.metrics.recordStage('normalise', image.timings.normaliseMs / 1000);
+      this.metrics.imageInputBytes.observe(image.sourceBytes);
+      this.metrics.imageInputPixels.observe(image.sourcePixels);
+
+      await this.metrics.timeStage('store', () => inSpan('store image', {}, () => this.store.put(id, image.data, image.mime)));
+      const request: TaskRequest = {
+        requestId: id,
+        image: { bucket: IMAGE_BUCKET, key: id, sha256: image.sha256, width: image.width, height: image.height, mime: image.mime },
+      };
+      const replies = await Promise.all(
+        input.tasks.map(async (task) => [task, await this.dispatcher.dispatch(task, request, deadline - Date.now())] as const),
+      );
+      const results: AnalyzeResults = Object.fromEntries(replies);
+      const failed = replies.map(([, reply]) => reply).filter((reply) => reply.status === 'error');
+      if (failed.length === replies.length) {
+        const code = mostActionableCode(failed.map((reply) => reply.error.code));
+        throw new AnalyzeFailedError(code, summarise(replies), results);
+      }
+      return {
+        id,
+        traceId: activeTraceId(),
+        image: { sha256: image.sha256, width: image.width, height: image.height, format: image.sourceFormat, bytes: image.sourceBytes },
+        results,
+      };
+    } catch (error) {
+      outcome = (error as { code?: string }).code?.toLowerCase() ?? 'internal';
+      throw error;
+    } finally {
+      this.metrics.imageDuration.observe(
+        { service: 'gateway', task: input.tasks.join('+'), tier: NOT_APPLICABLE, model: NOT_APPLICABLE, outcome },
+        (performance.now() - started) / 1000,
+      );
+    }
+  }
+}
+
+function summarise(replies: ReadonlyArray<readonly [string, TaskReply]>): string {
+  return replies
+    .map(([task, reply]) => (reply.status === 'error' ? `${task}: ${reply.error.code} (${reply.error.message})` : `${task}: ok`))
+    .join('; ');
+}

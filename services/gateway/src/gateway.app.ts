@@ -1,0 +1,42 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import multipart from '@fastify/multipart';
+import type { GatewayConfig } from '@argus/config';
+import { connectNats } from '@argus/messaging';
+import { ArgusMetrics } from '@argus/telemetry';
+import { nestLogLevels } from '@argus/worker';
+import { GatewayModule } from './gateway.module';
+
+/** Room for the multipart envelope and JSON around the image itself. */
+const ENVELOPE_BYTES = 64 * 1024;
+
+export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
+  const connection = await connectNats({ servers: config.natsServers, name: 'argus-gateway' });
+  const metrics = new ArgusMetrics('gateway');
+  const base64Bytes = Math.ceil((config.limits.maxBytes * 4) / 3) + ENVELOPE_BYTES;
+  const adapter = new FastifyAdapter({ bodyLimit: base64Bytes, requestTimeout: config.requestTimeoutMs + 10_000 });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, connection, metrics), adapter, {
+    logger: nestLogLevels(config.logLevel),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  await app.register(multipart, {
+    limits: { fileSize: config.limits.maxBytes, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 24 },
+    throwFileSizeLimit: true,
+  });
+  for (const type of ['application/octet-stream', /^image\/[\w.+-]+$/]) {
+    fastify.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: config.limits.maxBytes }, (_request, body, done) => {
+      done(null, body);
+    });
+  }
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.gatewayRequestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  return app;
+}

@@ -1,0 +1,83 @@
+import type { FastifyRequest } from 'fastify';
+import type { MultipartFile } from '@fastify/multipart';
+import { z } from 'zod';
+import { ArgusError, analyzeFormFieldsSchema, analyzeJsonBodySchema, type Task } from '@argus/contracts';
+import { InvalidRequestError } from './problem';
+
+export interface AnalyzeInput {
+  bytes: Buffer;
+  tasks: Task[];
+}
+
+const IMAGE_FIELD = 'image';
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const DATA_URL_PREFIX = /^data:[\w.+-]+\/[\w.+-]+;base64,/;
+
+/** Reads the image and options from multipart, JSON or a raw image body, validating fields by the contracts. */
+export async function readAnalyzeInput(request: FastifyRequest): Promise<AnalyzeInput> {
+  if (request.isMultipart()) return readMultipart(request);
+  const contentType = request.headers['content-type'] ?? '';
+  if (contentType.startsWith('application/json')) return readJson(request.body);
+  if (Buffer.isBuffer(request.body)) {
+    return { bytes: request.body, tasks: parseFields(analyzeFormFieldsSchema, pickTasks(request.query)).tasks };
+  }
+  throw new ArgusError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data (field "image"), application/json or a raw image/* body');
+}
+
+async function readMultipart(request: FastifyRequest): Promise<AnalyzeInput> {
+  const fields: Record<string, string> = {};
+  let bytes: Buffer | undefined;
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      bytes = await readFilePart(part, bytes);
+    } else {
+      fields[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
+    }
+  }
+  if (!bytes) throw new InvalidRequestError([{ field: IMAGE_FIELD, message: 'a file in field "image" is required' }]);
+  return { bytes, tasks: parseFields(analyzeFormFieldsSchema, fields).tasks };
+}
+
+async function readFilePart(part: MultipartFile, already: Buffer | undefined): Promise<Buffer> {
+  if (part.fieldname !== IMAGE_FIELD) {
+    part.file.resume();
+    throw new InvalidRequestError([{ field: part.fieldname, message: 'unexpected file field; send the image in field "image"' }]);
+  }
+  if (already) {
+    part.file.resume();
+    throw new InvalidRequestError([{ field: IMAGE_FIELD, message: 'send exactly one image per request' }]);
+  }
+  return part.toBuffer();
+}
+
+function readJson(body: unknown): AnalyzeInput {
+  const parsed = parseFields(analyzeJsonBodySchema, body);
+  return { bytes: decodeBase64(parsed.imageBase64), tasks: parsed.tasks };
+}
+
+function decodeBase64(value: string): Buffer {
+  const compact = value.replace(DATA_URL_PREFIX, '').replace(/\s+/g, '');
+  if (compact.length === 0 || compact.length % 4 === 1 || !BASE64.test(compact)) {
+    throw new InvalidRequestError([{ field: 'imageBase64', message: 'is not valid base64' }]);
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+function pickTasks(query: unknown): Record<string, unknown> {
+  const tasks = (query as Record<string, unknown> | undefined)?.tasks;
+  return tasks === undefined ? {} : { tasks };
+}
+
+function parseFields<Schema extends z.ZodType>(schema: Schema, value: unknown): z.infer<Schema> {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidRequestError([{ field: '(body)', message: 'expected a JSON object' }]);
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new InvalidRequestError(
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(body)'),
+      message: issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message,
+    })),
+  );
+}
