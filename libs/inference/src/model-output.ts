@@ -11,7 +11,7 @@ export function parseModelOutput<Schema extends z.ZodType>(schema: Schema, conte
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
+    const first = parsed.error.issues.at(0);
     const where = first?.path.join('.') || '(root)';
     throw new ArgusError('INVALID_MODEL_OUTPUT', `${model} answered JSON that breaks the contract at ${where}: ${first?.message ?? 'invalid'}`);
   }

@@ -151,7 +151,8 @@ export class OllamaEngine {
       if (status === 400) return new ArgusError('MODEL_UNAVAILABLE', `model ${model} rejected the request: ${message}`);
       return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed with HTTP ${status}: ${message}`);
     }
-    if (error instanceof TypeError) {
+    // By name, not instanceof: fetch's TypeError can come from another realm (jest's VM sandbox, for one).
+    if ((error as Error | undefined)?.name === 'TypeError' || message.includes('fetch failed')) {
       return new ArgusError('MODEL_UNAVAILABLE', `Ollama unreachable at ${this.options.host}: ${message}`);
     }
     return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed during ${model}: ${message}`);

@@ -4,7 +4,7 @@ import { context, SpanKind } from '@opentelemetry/api';
 import { MESSAGE_HEADERS } from '@argus/contracts';
 import { inSpan, injectTraceHeaders } from '@argus/telemetry';
 import { asMessageHeaders, createHeaders } from './nats-headers';
-import { MessagingError } from './messaging-error';
+import { MessagingError, type MessagingFailure } from './messaging-error';
 
 const codec = JSONCodec();
 
@@ -78,21 +78,20 @@ function unwrapNestReply(reply: unknown, subject: string): unknown {
   return packet.response;
 }
 
+const NATS_FAILURES: Partial<Record<string, MessagingFailure>> = {
+  [NatsErrorCode.NoResponders]: 'no_responders',
+  [NatsErrorCode.Timeout]: 'timeout',
+};
+
 function toMessagingError(error: unknown, subject: string, timeoutMs: number): MessagingError {
   if (error instanceof MessagingError) return error;
-  if (error instanceof NatsError) {
-    switch (error.code) {
-      case NatsErrorCode.NoResponders:
-        return new MessagingError('no_responders', `no worker is subscribed to ${subject}`);
-      case NatsErrorCode.Timeout:
-        return new MessagingError('timeout', `no reply on ${subject} within ${timeoutMs} ms`);
-      case NatsErrorCode.ConnectionClosed:
-      case NatsErrorCode.ConnectionDraining:
-      case NatsErrorCode.Disconnect:
-        return new MessagingError('disconnected', `NATS is not connected (${error.code})`);
-      default:
-        return new MessagingError('disconnected', `NATS request on ${subject} failed: ${error.message}`);
-    }
+  if (!(error instanceof NatsError)) {
+    return new MessagingError('bad_reply', error instanceof Error ? error.message : String(error));
   }
-  return new MessagingError('bad_reply', error instanceof Error ? error.message : String(error));
+  const failure = NATS_FAILURES[error.code] ?? 'disconnected';
+  const message = {
+    no_responders: `no worker is subscribed to ${subject}`,
+    timeout: `no reply on ${subject} within ${timeoutMs} ms`,
+  }[failure as 'no_responders' | 'timeout'] as string | undefined;
+  return new MessagingError(failure, message ?? `NATS request on ${subject} failed: ${error.message} (${error.code})`);
 }

@@ -119,7 +119,7 @@ export class TaskPipeline {
     const result = await this.metrics.timeStage('validate', () =>
       Promise.resolve(parseModelOutput(TASK_RESULT_SCHEMAS[task], answer.content, model)),
     );
-    return { status: 'ok', engine: 'ollama', model, durationMs: elapsedMs(started), ...result } as TaskReply;
+    return { status: 'ok', engine: 'ollama', model, durationMs: elapsedMs(started), ...result };
   }
 }
 

@@ -1,4 +1,4 @@
-import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AnalyzeService } from './analyze.service';
 import { readAnalyzeInput } from './image-intake';
@@ -8,6 +8,7 @@ export class AnalyzeController {
   constructor(@Inject(AnalyzeService) private readonly service: AnalyzeService) {}
 
   @Post('analyze')
+  @HttpCode(200)
   async analyze(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const input = await readAnalyzeInput(request);
     const response = await this.service.analyze(input);

@@ -32,7 +32,7 @@ export interface ProblemResponse {
 }
 
 /** Fastify's own error codes for requests it rejects before a handler runs. */
-const FASTIFY_CODES: Record<string, ErrorCode> = {
+const FASTIFY_CODES: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'IMAGE_TOO_LARGE',
   FST_REQ_FILE_TOO_LARGE: 'IMAGE_TOO_LARGE',
   FST_PARTS_LIMIT: 'INVALID_REQUEST',

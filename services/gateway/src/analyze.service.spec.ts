@@ -1,0 +1,95 @@
+import { ArgusError, type Task, type TaskReply, type TaskRequest } from '@argus/contracts';
+import { loadGatewayConfig } from '@argus/config';
+import type { NormalisedImage } from '@argus/imaging';
+import { ArgusMetrics } from '@argus/telemetry';
+import { AnalyzeService, type ImageNormaliser, type ImageWriter } from './analyze.service';
+import { AnalyzeFailedError } from './problem';
+import type { TaskDispatcher } from './task-dispatcher.service';
+
+const image: NormalisedImage = {
+  data: Buffer.from('normalised'),
+  mime: 'image/jpeg',
+  width: 2048,
+  height: 1536,
+  sourceFormat: 'png',
+  sourceBytes: 12345,
+  sourcePixels: 4000 * 3000,
+  sha256: 'f'.repeat(64),
+  timings: { decodeMs: 1, normaliseMs: 2 },
+};
+
+const ok = (task: Task): TaskReply =>
+  ({
+    moderation: { status: 'ok', engine: 'ollama', model: 'm', durationMs: 1, decision: 'allow', categories: [], reason: 'fine' },
+    tagging: { status: 'ok', engine: 'ollama', model: 'm', durationMs: 1, category: 'a/b', attributes: {}, condition: 'new', defects: [] },
+    ocr: { status: 'ok', engine: 'ollama', model: 'm', durationMs: 1, text: '', lines: [] },
+  })[task] as TaskReply;
+
+const failed = (code: 'MODEL_UNAVAILABLE' | 'INVALID_MODEL_OUTPUT'): TaskReply => ({
+  status: 'error',
+  engine: 'ollama',
+  model: 'm',
+  durationMs: 1,
+  error: { code, message: code },
+});
+
+function setup(replies: Partial<Record<Task, TaskReply>>, normalise: ImageNormaliser['normalise'] = () => Promise.resolve(image)) {
+  const stored: Array<{ key: string; mime: string }> = [];
+  const sent: Array<{ task: Task; request: TaskRequest; timeoutMs: number }> = [];
+  const store: ImageWriter = {
+    put: (key, _bytes, mime) => {
+      stored.push({ key, mime });
+      return Promise.resolve();
+    },
+  };
+  const dispatcher: Pick<TaskDispatcher, 'dispatch'> = {
+    dispatch: (task, request, timeoutMs) => {
+      sent.push({ task, request, timeoutMs });
+      return Promise.resolve(replies[task] ?? ok(task));
+    },
+  };
+  const metrics = new ArgusMetrics('gateway');
+  const service = new AnalyzeService(loadGatewayConfig({ ARGUS_REQUEST_TIMEOUT_MS: '30000' }), { normalise }, store, dispatcher, metrics);
+  return { service, stored, sent, metrics };
+}
+
+describe('AnalyzeService', () => {
+  it('stores the image once and sends every task a reference to it under the deadline', async () => {
+    const { service, stored, sent } = setup({});
+    const response = await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'tagging', 'ocr'] });
+    expect(stored).toHaveLength(1);
+    expect(sent.map((s) => s.task)).toEqual(['moderation', 'tagging', 'ocr']);
+    for (const { request, timeoutMs } of sent) {
+      expect(request.image).toMatchObject({ key: stored[0]!.key, mime: 'image/jpeg', width: 2048, height: 1536 });
+      expect(timeoutMs).toBeGreaterThan(29_000);
+      expect(timeoutMs).toBeLessThanOrEqual(30_000);
+    }
+    expect(response.image).toEqual({ sha256: image.sha256, width: 2048, height: 1536, format: 'png', bytes: 12345 });
+    expect(Object.keys(response.results)).toEqual(['moderation', 'tagging', 'ocr']);
+  });
+
+  it('returns the other results when one task fails', async () => {
+    const { service } = setup({ tagging: failed('INVALID_MODEL_OUTPUT') });
+    const response = await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'tagging'] });
+    expect(response.results.moderation?.status).toBe('ok');
+    expect(response.results.tagging).toMatchObject({ status: 'error', error: { code: 'INVALID_MODEL_OUTPUT' } });
+  });
+
+  it('fails the request with the most actionable code when every task fails', async () => {
+    const { service } = setup({ moderation: failed('INVALID_MODEL_OUTPUT'), ocr: failed('MODEL_UNAVAILABLE') });
+    const error: unknown = await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'ocr'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AnalyzeFailedError);
+    expect((error as AnalyzeFailedError).code).toBe('MODEL_UNAVAILABLE');
+    expect(Object.keys((error as AnalyzeFailedError).results)).toEqual(['moderation', 'ocr']);
+  });
+
+  it('sends nothing when the image is rejected, and records the outcome', async () => {
+    const { service, stored, sent, metrics } = setup({}, () => Promise.reject(new ArgusError('UNSUPPORTED_MEDIA_TYPE', 'svg')));
+    await expect(service.analyze({ bytes: Buffer.from('<svg/>'), tasks: ['ocr'] })).rejects.toThrow('svg');
+    expect(stored).toHaveLength(0);
+    expect(sent).toHaveLength(0);
+    expect(await metrics.registry.getSingleMetricAsString('argus_image_duration_seconds')).toContain(
+      'outcome="unsupported_media_type"',
+    );
+  });
+});

@@ -1,0 +1,140 @@
+// The whole stack as `npm start` runs it: scripts/start.mjs spawns nats-server and the four services as separate
+// processes (OpenTelemetry preloaded), and this test drives it over HTTP against the Ollama stand-in.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
+import { multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
+import { freePort } from '../support/nats-harness';
+import { OllamaStandIn } from '../support/ollama-stand-in';
+
+jest.setTimeout(180_000);
+
+const ROOT = join(__dirname, '..', '..');
+const INPUT_SIZE = { moderation: 1024, tagging: 1024, ocr: 1568 } as const;
+
+let ollama: OllamaStandIn;
+let stack: ChildProcess;
+let output = '';
+let gatewayUrl: string;
+const workerUrls: Record<string, string> = {};
+let storeDir: string;
+
+function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`stack did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${output.slice(-4000)}`));
+    }, timeoutMs);
+    const check = () => {
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    stack.stdout?.on('data', check);
+    stack.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`stack exited early with code ${String(code)}; output:\n${output.slice(-4000)}`));
+    });
+    check();
+  });
+}
+
+beforeAll(async () => {
+  ollama = await OllamaStandIn.start();
+  storeDir = mkdtempSync(join(tmpdir(), 'argus-e2e-nats-'));
+  const [gatewayPort, natsPort, moderationPort, taggingPort, ocrPort] = await Promise.all(
+    Array.from({ length: 5 }, () => freePort()),
+  );
+  const env = {
+    ...process.env,
+    PORT: String(gatewayPort),
+    ARGUS_NATS_PORT: String(natsPort),
+    ARGUS_NATS_STORE_DIR: storeDir,
+    ARGUS_MODERATION_PORT: String(moderationPort),
+    ARGUS_TAGGING_PORT: String(taggingPort),
+    ARGUS_OCR_PORT: String(ocrPort),
+    OLLAMA_HOST: ollama.url,
+    NATS_URL: '',
+  };
+  delete env.NATS_URL;
+  stack = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  stack.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  stack.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitForOutput(/Argus is up/, 150_000);
+  gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  workerUrls.moderation = `http://127.0.0.1:${moderationPort}`;
+  workerUrls.tagging = `http://127.0.0.1:${taggingPort}`;
+  workerUrls.ocr = `http://127.0.0.1:${ocrPort}`;
+});
+
+afterAll(async () => {
+  if (stack.exitCode === null) {
+    const exited = new Promise<number | null>((resolve) => stack.once('exit', resolve));
+    stack.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
+    if (code === 'timeout') stack.kill('SIGKILL');
+  }
+  await ollama.stop();
+  rmSync(storeDir, { recursive: true, force: true });
+});
+
+describe('the stack started by npm start', () => {
+  it('prints the gateway URL, worker metrics URLs and an example curl', () => {
+    expect(output).toContain(`gateway          ${gatewayUrl}   (ready)`);
+    for (const url of Object.values(workerUrls)) expect(output).toContain(`${url}/metrics`);
+    expect(output).toContain(`curl -F image=@photo.jpg ${gatewayUrl}/v1/analyze`);
+  });
+
+  it('analyses a real image through all three services, with one trace id from the gateway to every Ollama call', async () => {
+    const photo = await photoJpeg(3000, 2000);
+    const response = await fetch(`${gatewayUrl}/v1/analyze`, { method: 'POST', body: multipartBody(photo) });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as AnalyzeResponse;
+    for (const task of TASKS) expect(body.results[task]).toMatchObject({ status: 'ok', engine: 'ollama' });
+    expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(body.traceId).not.toBe('0'.repeat(32));
+    expect(response.headers.get('x-trace-id')).toBe(body.traceId);
+
+    const chats = ollama.chats;
+    expect(chats).toHaveLength(3);
+    for (const chat of chats) {
+      expect(chat.headers.traceparent).toMatch(new RegExp(`^00-${body.traceId}-[0-9a-f]{16}-0[01]$`));
+      expect(chat.format).toMatchObject({ type: 'object', properties: expect.any(Object) as unknown });
+      const task = chat.prompt.includes('Transcribe') ? 'ocr' : chat.prompt.includes('Classify') ? 'moderation' : 'tagging';
+      const image = chat.images[0]!;
+      expect(Math.max(image.width, image.height)).toBeLessThanOrEqual(INPUT_SIZE[task]);
+    }
+  });
+
+  it('exposes the per-image histogram with service and task labels on every worker', async () => {
+    for (const [task, url] of Object.entries(workerUrls)) {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`argus_image_duration_seconds_count\\{service="[a-z-]+",task="${task}",[^}]*outcome="ok"\\} [1-9]`));
+    }
+  });
+
+  it('answers a truncated JPEG with 4xx problem+json and keeps serving', async () => {
+    const bad = await fetch(`${gatewayUrl}/v1/analyze`, { method: 'POST', body: multipartBody(await truncatedJpeg()) });
+    expect(bad.status).toBe(422);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await bad.json()) as Problem;
+    expect(problem).toMatchObject({ code: 'IMAGE_DECODE_FAILED', status: 422 });
+    expect(problem.traceId).toMatch(/^[0-9a-f]{32}$/);
+
+    const good = await fetch(`${gatewayUrl}/v1/analyze`, {
+      method: 'POST',
+      body: multipartBody(await photoJpeg(640, 480), { tasks: 'ocr' }),
+    });
+    expect(good.status).toBe(200);
+  });
+
+  it('stops every process cleanly on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => stack.once('exit', resolve));
+    stack.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('[argus] stopped.');
+    await expect(fetch(`${gatewayUrl}/healthz`)).rejects.toThrow();
+  });
+});
