@@ -16,7 +16,10 @@ const restrictedPackages = Object.entries(ownedBy).map(([name, home]) => ({
 }));
 
 const crossFolderPatterns = [
-  { group: ['../../*', '../../../*'], message: 'Import other libs and services through @argus/<lib>, not by relative path.' },
+  {
+    group: ['../../*', '../../../*'],
+    message: 'Import other libs and services through @argus/<lib>, not by relative path.',
+  },
   { group: ['**/libs/*', '**/services/*'], message: 'Use the @argus/<lib> alias.' },
 ];
 
@@ -29,7 +32,17 @@ const restrict = (allowed) => [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'jest.config.js', 'eslint.config.mjs', 'scripts/**', 'bench/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'jest.config.js',
+      'eslint.config.mjs',
+      'scripts/**',
+      'bench/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -47,9 +60,19 @@ export default tseslint.config(
   },
   { files: ['libs/imaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['sharp']) } },
   { files: ['libs/inference/**/*.ts'], rules: { 'no-restricted-imports': restrict(['ollama']) } },
-  { files: ['libs/messaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['nats', '@nestjs/microservices']) } },
+  {
+    files: ['libs/messaging/**/*.ts'],
+    rules: { 'no-restricted-imports': restrict(['nats', '@nestjs/microservices']) },
+  },
   { files: ['libs/worker/**/*.ts'], rules: { 'no-restricted-imports': restrict(['@nestjs/microservices']) } },
   // Test support generates fixtures and speaks raw protocols, so it may touch the libraries directly.
-  { files: ['test/**/*.ts', '**/*.spec.ts'], rules: { 'no-restricted-imports': 'off', '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/unbound-method': 'off' } },
+  {
+    files: ['test/**/*.ts', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
   prettier,
 );

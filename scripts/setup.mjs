@@ -24,7 +24,8 @@ function run(command, args, options = {}) {
 
 export function checkNode() {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major < MIN_NODE_MAJOR) fail(`Node.js ${MIN_NODE_MAJOR} or newer is required; this is ${process.version}.`);
+  if (major < MIN_NODE_MAJOR)
+    fail(`Node.js ${MIN_NODE_MAJOR} or newer is required; this is ${process.version}.`);
 }
 
 export function ensureDependencies() {
@@ -56,7 +57,10 @@ export function ensureNatsServer() {
   if (findOnPath('apt-get') && isRoot) {
     log('nats-server not found; installing it with apt-get…');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (run('apt-get', ['update', '-qq'], { env }) && run('apt-get', ['install', '-y', '-qq', 'nats-server'], { env })) {
+    if (
+      run('apt-get', ['update', '-qq'], { env }) &&
+      run('apt-get', ['install', '-y', '-qq', 'nats-server'], { env })
+    ) {
       const installed = findOnPath('nats-server');
       if (installed) return installed;
     }

@@ -81,13 +81,19 @@ export async function startStack(options = {}) {
   if (!natsUrl) {
     const natsPort = Number(env.ARGUS_NATS_PORT ?? 4222);
     if (!(await portIsFree(natsPort))) {
-      throw new Error(`port ${natsPort} is taken; set ARGUS_NATS_PORT to another port, or NATS_URL to use a running NATS`);
+      throw new Error(
+        `port ${natsPort} is taken; set ARGUS_NATS_PORT to another port, or NATS_URL to use a running NATS`,
+      );
     }
     const storeDir = env.ARGUS_NATS_STORE_DIR ?? join(ROOT, '.argus', `nats-${natsPort}`);
     mkdirSync(storeDir, { recursive: true });
-    const nats = spawn(options.natsServerPath ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', storeDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const nats = spawn(
+      options.natsServerPath ?? 'nats-server',
+      ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', storeDir],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     track('nats', nats);
     await waitFor(() => canConnect(natsPort), 15_000, `nats-server on port ${natsPort}`);
     natsUrl = `nats://127.0.0.1:${natsPort}`;
@@ -98,7 +104,9 @@ export async function startStack(options = {}) {
   for (const service of SERVICES) {
     if (!(await portIsFree(ports[service.name], host))) {
       await stopChildren(children);
-      throw new Error(`port ${ports[service.name]} for ${service.name} is taken; set ${service.portVar} to another port`);
+      throw new Error(
+        `port ${ports[service.name]} for ${service.name} is taken; set ${service.portVar} to another port`,
+      );
     }
   }
   for (const service of SERVICES) {
@@ -108,19 +116,27 @@ export async function startStack(options = {}) {
       HOST: host,
       ARGUS_SERVICE: `argus-${service.name}`,
       OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? `argus-${service.name}`,
-      ...(service.name === 'gateway' ? { PORT: String(ports.gateway) } : { HTTP_PORT: String(ports[service.name]) }),
+      ...(service.name === 'gateway'
+        ? { PORT: String(ports.gateway) }
+        : { HTTP_PORT: String(ports[service.name]) }),
     };
-    const child = spawn(process.execPath, ['--enable-source-maps', '--require', PRELOAD, entry(service.name)], {
-      env: serviceEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', '--require', PRELOAD, entry(service.name)],
+      {
+        env: serviceEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     track(service.name, child);
   }
 
   const probeHost = host === '0.0.0.0' ? '127.0.0.1' : host;
   try {
     await Promise.all(
-      SERVICES.map((s) => waitFor(() => canConnect(ports[s.name], probeHost), 60_000, `${s.name} on port ${ports[s.name]}`)),
+      SERVICES.map((s) =>
+        waitFor(() => canConnect(ports[s.name], probeHost), 60_000, `${s.name} on port ${ports[s.name]}`),
+      ),
     );
   } catch (error) {
     stopping = true;
@@ -131,7 +147,12 @@ export async function startStack(options = {}) {
   return {
     natsUrl,
     gatewayUrl: `http://${probeHost}:${ports.gateway}`,
-    workerUrls: Object.fromEntries(SERVICES.filter((s) => s.name !== 'gateway').map((s) => [s.name, `http://${probeHost}:${ports[s.name]}`])),
+    workerUrls: Object.fromEntries(
+      SERVICES.filter((s) => s.name !== 'gateway').map((s) => [
+        s.name,
+        `http://${probeHost}:${ports[s.name]}`,
+      ]),
+    ),
     children,
     onUnexpectedExit: (listener) => onUnexpectedExit.push(listener),
     async stop() {

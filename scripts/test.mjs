@@ -14,16 +14,23 @@ ensureBuild();
 const results = join(ROOT, '.jest-results.json');
 rmSync(results, { force: true });
 const jest = join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
-const run = spawnSync(process.execPath, [jest, '--ci', '--json', `--outputFile=${results}`, ...process.argv.slice(2)], {
-  cwd: ROOT,
-  stdio: 'inherit',
-  env: { ...process.env, ARGUS_TEST_NATS: process.env.ARGUS_TEST_NATS ?? '' },
-});
+const run = spawnSync(
+  process.execPath,
+  [jest, '--ci', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
+  {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ARGUS_TEST_NATS: process.env.ARGUS_TEST_NATS ?? '' },
+  },
+);
 
 if (existsSync(results)) {
   const summary = JSON.parse(readFileSync(results, 'utf8'));
   const skipped = summary.numPendingTests + summary.numTodoTests;
-  process.stdout.write(`\ntests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${skipped} skipped\n`);
-  if (summary.numRuntimeErrorTestSuites > 0) process.stdout.write(`suites that failed to run: ${summary.numRuntimeErrorTestSuites}\n`);
+  process.stdout.write(
+    `\ntests: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed, ${skipped} skipped\n`,
+  );
+  if (summary.numRuntimeErrorTestSuites > 0)
+    process.stdout.write(`suites that failed to run: ${summary.numRuntimeErrorTestSuites}\n`);
 }
 process.exit(run.status ?? 1);

@@ -24,7 +24,11 @@ let storeDir: string;
 function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`stack did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${output.slice(-4000)}`));
+      reject(
+        new Error(
+          `stack did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${output.slice(-4000)}`,
+        ),
+      );
     }, timeoutMs);
     const check = () => {
       if (pattern.test(output)) {
@@ -47,7 +51,7 @@ beforeAll(async () => {
   const [gatewayPort, natsPort, moderationPort, taggingPort, ocrPort] = await Promise.all(
     Array.from({ length: 5 }, () => freePort()),
   );
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(gatewayPort),
     ARGUS_NATS_PORT: String(natsPort),
@@ -56,10 +60,14 @@ beforeAll(async () => {
     ARGUS_TAGGING_PORT: String(taggingPort),
     ARGUS_OCR_PORT: String(ocrPort),
     OLLAMA_HOST: ollama.url,
-    NATS_URL: '',
   };
+  // The stack must start its own nats-server, as it does for a user with no NATS_URL.
   delete env.NATS_URL;
-  stack = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  stack = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   stack.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   stack.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await waitForOutput(/Argus is up/, 150_000);
@@ -73,7 +81,14 @@ afterAll(async () => {
   if (stack.exitCode === null) {
     const exited = new Promise<number | null>((resolve) => stack.once('exit', resolve));
     stack.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 30_000))]);
+    const code = await Promise.race([
+      exited,
+      new Promise<'timeout'>((resolve) =>
+        setTimeout(() => {
+          resolve('timeout');
+        }, 30_000),
+      ),
+    ]);
     if (code === 'timeout') stack.kill('SIGKILL');
   }
   await ollama.stop();
@@ -102,8 +117,12 @@ describe('the stack started by npm start', () => {
     for (const chat of chats) {
       expect(chat.headers.traceparent).toMatch(new RegExp(`^00-${body.traceId}-[0-9a-f]{16}-0[01]$`));
       expect(chat.format).toMatchObject({ type: 'object', properties: expect.any(Object) as unknown });
-      const task = chat.prompt.includes('Transcribe') ? 'ocr' : chat.prompt.includes('Classify') ? 'moderation' : 'tagging';
-      const image = chat.images[0]!;
+      const task = chat.prompt.includes('Transcribe')
+        ? 'ocr'
+        : chat.prompt.includes('Classify')
+          ? 'moderation'
+          : 'tagging';
+      const image = chat.images[0];
       expect(Math.max(image.width, image.height)).toBeLessThanOrEqual(INPUT_SIZE[task]);
     }
   });
@@ -111,12 +130,19 @@ describe('the stack started by npm start', () => {
   it('exposes the per-image histogram with service and task labels on every worker', async () => {
     for (const [task, url] of Object.entries(workerUrls)) {
       const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(metrics).toMatch(new RegExp(`argus_image_duration_seconds_count\\{service="[a-z-]+",task="${task}",[^}]*outcome="ok"\\} [1-9]`));
+      expect(metrics).toMatch(
+        new RegExp(
+          `argus_image_duration_seconds_count\\{service="[a-z-]+",task="${task}",[^}]*outcome="ok"\\} [1-9]`,
+        ),
+      );
     }
   });
 
   it('answers a truncated JPEG with 4xx problem+json and keeps serving', async () => {
-    const bad = await fetch(`${gatewayUrl}/v1/analyze`, { method: 'POST', body: multipartBody(await truncatedJpeg()) });
+    const bad = await fetch(`${gatewayUrl}/v1/analyze`, {
+      method: 'POST',
+      body: multipartBody(await truncatedJpeg()),
+    });
     expect(bad.status).toBe(422);
     expect(bad.headers.get('content-type')).toContain('application/problem+json');
     const problem = (await bad.json()) as Problem;

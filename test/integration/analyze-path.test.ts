@@ -23,7 +23,9 @@ async function urlOf(app: INestApplication): Promise<string> {
 }
 
 async function startGateway(extraEnv: NodeJS.ProcessEnv = {}) {
-  const app = await createGatewayApp(loadGatewayConfig({ NATS_URL: nats.url, PORT: '0', LOG_LEVEL: 'error', ...extraEnv }));
+  const app = await createGatewayApp(
+    loadGatewayConfig({ NATS_URL: nats.url, PORT: '0', LOG_LEVEL: 'error', ...extraEnv }),
+  );
   return { app, url: await urlOf(app) };
 }
 
@@ -66,14 +68,17 @@ describe('POST /v1/analyze', () => {
     expect(response.status).toBe(200);
     expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(body.image).toMatchObject({ format: 'jpeg', width: 2048, height: 1365, bytes: photo.length });
-    for (const task of TASKS) expect(body.results[task]).toMatchObject({ status: 'ok', engine: 'ollama', model: 'qwen2.5vl:7b' });
+    for (const task of TASKS)
+      expect(body.results[task]).toMatchObject({ status: 'ok', engine: 'ollama', model: 'qwen2.5vl:7b' });
     expect(body.results.moderation).toHaveProperty('decision');
     expect(body.results.tagging).toHaveProperty('defects');
     expect(body.results.ocr).toHaveProperty('lines');
 
     const chats = ollama.chats;
     expect(chats).toHaveLength(3);
-    const longSides = chats.map((chat) => Math.max(chat.images[0]!.width, chat.images[0]!.height)).sort((a, b) => a - b);
+    const longSides = chats
+      .map((chat) => Math.max(chat.images[0].width, chat.images[0].height))
+      .sort((a, b) => a - b);
     expect(longSides).toEqual([1024, 1024, 1568]);
     for (const chat of chats) {
       expect(chat.stream).toBe(true);
@@ -110,8 +115,16 @@ describe('POST /v1/analyze', () => {
   });
 
   it.each([
-    [{ status: 503, error: 'server busy, please try again.  maximum pending requests exceeded' }, 'UPSTREAM_BUSY', 503],
-    [{ status: 404, error: 'model "qwen2.5vl:7b" not found, try pulling it first' }, 'MODEL_UNAVAILABLE', 503],
+    [
+      { status: 503, error: 'server busy, please try again.  maximum pending requests exceeded' },
+      'UPSTREAM_BUSY',
+      503,
+    ],
+    [
+      { status: 404, error: 'model "qwen2.5vl:7b" not found, try pulling it first' },
+      'MODEL_UNAVAILABLE',
+      503,
+    ],
     [{ midStreamError: 'llama runner process has terminated' }, 'MODEL_UNAVAILABLE', 503],
     [{ malformed: true }, 'INVALID_MODEL_OUTPUT', 502],
   ])('maps Ollama answer %j to %s for the request when every task fails', async (script, code, status) => {
@@ -121,7 +134,7 @@ describe('POST /v1/analyze', () => {
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(body.code).toBe(code);
     expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(body.results?.moderation).toMatchObject({ status: 'error', error: { code } });
+    expect(body.results.moderation).toMatchObject({ status: 'error', error: { code } });
     if (status === 503) expect(response.headers.get('retry-after')).toBe('5');
   });
 
@@ -136,8 +149,22 @@ describe('POST /v1/analyze', () => {
   it.each([
     ['an unknown task', multipartBody(Buffer.from('x'), { tasks: 'faces' }), 400, 'INVALID_REQUEST'],
     ['an unknown field', multipartBody(Buffer.from('x'), { colour: 'red' }), 400, 'INVALID_REQUEST'],
-    ['no file', (() => { const f = new FormData(); f.append('tasks', 'ocr'); return f; })(), 400, 'INVALID_REQUEST'],
-    ['an SVG', multipartBody(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'no file',
+      (() => {
+        const f = new FormData();
+        f.append('tasks', 'ocr');
+        return f;
+      })(),
+      400,
+      'INVALID_REQUEST',
+    ],
+    [
+      'an SVG',
+      multipartBody(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>')),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
   ])('rejects %s with a stable code', async (_name, form, status, code) => {
     const { response, body } = await post(form);
     expect(response.status).toBe(status);
@@ -146,7 +173,11 @@ describe('POST /v1/analyze', () => {
 
   it('rejects junk base64 and malformed JSON as INVALID_REQUEST', async () => {
     for (const body of ['{"imageBase64":"@@@not base64@@@"}', '{"imageBase64": ']) {
-      const response = await fetch(`${gatewayUrl}/v1/analyze`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${gatewayUrl}/v1/analyze`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(response.status).toBe(400);
       expect(((await response.json()) as Problem).code).toBe('INVALID_REQUEST');
     }
@@ -178,7 +209,10 @@ describe('probes and metrics', () => {
   it('reports ready when NATS is up and every worker can reach its model', async () => {
     const response = await fetch(`${gatewayUrl}/readyz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ ready: true, checks: { nats: { ok: true }, ocr: { ok: true } } });
+    expect(await response.json()).toMatchObject({
+      ready: true,
+      checks: { nats: { ok: true }, ocr: { ok: true } },
+    });
     expect((await fetch(`${gatewayUrl}/healthz`)).status).toBe(200);
   });
 
@@ -186,12 +220,18 @@ describe('probes and metrics', () => {
     await post(multipartBody(photo));
     for (const [task, worker] of workers) {
       const text = await (await fetch(`${await urlOf(worker)}/metrics`)).text();
-      expect(text).toMatch(new RegExp(`argus_image_duration_seconds_count\\{service="[a-z-]+",task="${task}",tier="default",model="qwen2.5vl:7b",outcome="ok"\\} [1-9]`));
+      expect(text).toMatch(
+        new RegExp(
+          `argus_image_duration_seconds_count\\{service="[a-z-]+",task="${task}",tier="default",model="qwen2.5vl:7b",outcome="ok"\\} [1-9]`,
+        ),
+      );
       expect(text).toContain('argus_stage_duration_seconds_bucket');
     }
     const gatewayMetrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
     expect(gatewayMetrics).toContain('argus_stage_duration_seconds_count{service="gateway",stage="store"}');
-    expect(gatewayMetrics).toContain('argus_gateway_request_duration_seconds_count{route="/v1/analyze",status="200"}');
+    expect(gatewayMetrics).toContain(
+      'argus_gateway_request_duration_seconds_count{route="/v1/analyze",status="200"}',
+    );
   });
 
   it('says why it is not ready, and answers MODEL_UNAVAILABLE at once, when a worker is gone', async () => {
@@ -203,7 +243,10 @@ describe('probes and metrics', () => {
     expect(JSON.stringify(await ready.json())).toContain('ocr worker did not answer');
     const started = Date.now();
     const { body } = await post(multipartBody(photo, { tasks: 'ocr,moderation' }));
-    expect(body.results.ocr).toMatchObject({ status: 'error', error: { code: 'MODEL_UNAVAILABLE', message: 'no ocr worker is running' } });
+    expect(body.results.ocr).toMatchObject({
+      status: 'error',
+      error: { code: 'MODEL_UNAVAILABLE', message: 'no ocr worker is running' },
+    });
     expect(body.results.moderation?.status).toBe('ok');
     expect(Date.now() - started).toBeLessThan(3_000);
   });
@@ -213,7 +256,7 @@ describe('probes and metrics', () => {
     const { response, body } = await post(multipartBody(photo, { tasks: 'moderation' }));
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
-    expect(body.results?.moderation).toMatchObject({ error: { code: 'MODEL_UNAVAILABLE' } });
+    expect(body.results.moderation).toMatchObject({ error: { code: 'MODEL_UNAVAILABLE' } });
     expect(body.detail).toContain('unreachable');
   });
 });

@@ -29,6 +29,8 @@ describe('service config', () => {
     expect(() => loadGatewayConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ PORT: 'eighty' })).toThrow(/PORT.*"eighty"/);
     expect(() => loadWorkerConfig('tagging', { OLLAMA_HOST: 'not a url' })).toThrow(/OLLAMA_HOST/);
-    expect(() => loadWorkerConfig('tagging', { ARGUS_TAGGING_INPUT_SIZE: '10' })).toThrow(/ARGUS_TAGGING_INPUT_SIZE/);
+    expect(() => loadWorkerConfig('tagging', { ARGUS_TAGGING_INPUT_SIZE: '10' })).toThrow(
+      /ARGUS_TAGGING_INPUT_SIZE/,
+    );
   });
 });

@@ -5,7 +5,12 @@ import { logLevel, parseEnv, port, positiveInt, url } from './env';
 const natsUrls = z
   .string()
   .default('nats://127.0.0.1:4222')
-  .transform((value) => value.split(',').map((server) => server.trim()).filter(Boolean));
+  .transform((value) =>
+    value
+      .split(',')
+      .map((server) => server.trim())
+      .filter(Boolean),
+  );
 
 const commonEnv = z.object({
   NATS_URL: natsUrls,
@@ -45,7 +50,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
 }
 
 /** Per-task defaults: the model's input long side follows ARCHITECTURE (OCR needs more pixels per glyph). */
-export const TASK_DEFAULTS: Readonly<Record<Task, { httpPort: number; inputLongSide: number; model: string }>> = {
+export const TASK_DEFAULTS: Readonly<
+  Record<Task, { httpPort: number; inputLongSide: number; model: string }>
+> = {
   moderation: { httpPort: 9101, inputLongSide: 1024, model: 'qwen2.5vl:7b' },
   tagging: { httpPort: 9102, inputLongSide: 1024, model: 'qwen2.5vl:7b' },
   ocr: { httpPort: 9103, inputLongSide: 1568, model: 'qwen2.5vl:7b' },

@@ -9,7 +9,13 @@ export const taskSchema = z.enum(TASKS);
 export const tasksFieldSchema = z
   .union([z.array(taskSchema), z.string()])
   .transform((value, ctx) => {
-    const list = typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value;
+    const list =
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((part) => part.trim())
+            .filter(Boolean)
+        : value;
     const parsed = z.array(taskSchema).min(1).safeParse(list);
     if (!parsed.success) {
       ctx.addIssue({ code: 'custom', message: `tasks must be a non-empty list of ${TASKS.join(', ')}` });

@@ -32,8 +32,15 @@ describe('contracts', () => {
   });
 
   it('defaults tasks to all three and parses a comma list', () => {
-    expect(analyzeJsonBodySchema.parse({ imageBase64: 'eA==' }).tasks).toEqual(['moderation', 'tagging', 'ocr']);
-    expect(analyzeFormFieldsSchema.parse({ tasks: 'ocr, moderation,ocr' }).tasks).toEqual(['ocr', 'moderation']);
+    expect(analyzeJsonBodySchema.parse({ imageBase64: 'eA==' }).tasks).toEqual([
+      'moderation',
+      'tagging',
+      'ocr',
+    ]);
+    expect(analyzeFormFieldsSchema.parse({ tasks: 'ocr, moderation,ocr' }).tasks).toEqual([
+      'ocr',
+      'moderation',
+    ]);
     expect(analyzeFormFieldsSchema.safeParse({ tasks: 'ocr,faces' }).success).toBe(false);
     expect(analyzeFormFieldsSchema.safeParse({ tasks: '' }).success).toBe(false);
     expect(analyzeJsonBodySchema.safeParse({ imageBase64: 'eA==', extra: 1 }).success).toBe(false);
@@ -41,12 +48,27 @@ describe('contracts', () => {
 
   it('keeps a reply either ok with fields or an error with a code', () => {
     const meta = { engine: 'ollama', model: 'm', durationMs: 3 };
-    expect(moderationReplySchema.safeParse({ ...meta, status: 'ok', decision: 'allow', categories: [], reason: '' }).success).toBe(true);
+    expect(
+      moderationReplySchema.safeParse({
+        ...meta,
+        status: 'ok',
+        decision: 'allow',
+        categories: [],
+        reason: '',
+      }).success,
+    ).toBe(true);
     expect(moderationReplySchema.safeParse({ ...meta, status: 'ok' }).success).toBe(false);
     expect(
-      moderationReplySchema.safeParse({ ...meta, status: 'error', error: { code: 'MODEL_UNAVAILABLE', message: 'x' } }).success,
+      moderationReplySchema.safeParse({
+        ...meta,
+        status: 'error',
+        error: { code: 'MODEL_UNAVAILABLE', message: 'x' },
+      }).success,
     ).toBe(true);
-    expect(moderationReplySchema.safeParse({ ...meta, status: 'error', error: { code: 'NOPE', message: 'x' } }).success).toBe(false);
+    expect(
+      moderationReplySchema.safeParse({ ...meta, status: 'error', error: { code: 'NOPE', message: 'x' } })
+        .success,
+    ).toBe(false);
   });
 
   it('maps codes to statuses in one table and prefers retryable codes', () => {

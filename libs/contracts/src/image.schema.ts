@@ -17,7 +17,10 @@ export type ImageRef = z.infer<typeof imageRefSchema>;
 
 /** What the gateway reports about the image it received. */
 export const imageSummarySchema = z.object({
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('sha256 of the bytes as uploaded'),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .describe('sha256 of the bytes as uploaded'),
   width: z.number().int().positive().describe('width after orientation and the long-side cap'),
   height: z.number().int().positive(),
   format: sourceFormatSchema.describe('type sniffed from the uploaded bytes'),

@@ -7,7 +7,9 @@ import { TASK_RESULT_SCHEMAS } from './task-messages.schema';
  * so the two can never drift. `$schema` is dropped: llama.cpp's grammar converter does not need it.
  */
 export function modelOutputJsonSchema(task: Task): Record<string, unknown> {
-  const schema: Record<string, unknown> = { ...z.toJSONSchema(TASK_RESULT_SCHEMAS[task], { target: 'draft-7' }) };
+  const schema: Record<string, unknown> = {
+    ...z.toJSONSchema(TASK_RESULT_SCHEMAS[task], { target: 'draft-7' }),
+  };
   delete schema.$schema;
   return schema;
 }

@@ -251,3 +251,35 @@ describe('ImageProcessor.resizeForModel', () => {
     });
   });
 });
+
+describe('ImageProcessor.resizeForModel pass-through', () => {
+  const processor = new ImageProcessor();
+
+  it('returns normalised bytes untouched when they already fit the model', async () => {
+    const source = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
+    const normalised = await processor.normalise(source, {
+      maxBytes: 1e7,
+      maxPixels: 1e8,
+      maxLongSide: 2048,
+    });
+    const resized = await processor.resizeForModel(normalised.data, { longSide: 1024 });
+    expect(resized.data.equals(normalised.data)).toBe(true);
+    expect(resized).toMatchObject({ mime: 'image/jpeg', width: 800, height: 600 });
+  });
+
+  it('still re-encodes an image that carries EXIF orientation or is too large', async () => {
+    const rotated = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#808080' } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const upright = await processor.resizeForModel(rotated, { longSide: 1024 });
+    expect(upright).toMatchObject({ width: 200, height: 300 });
+    expect(upright.data.equals(rotated)).toBe(false);
+    const big = await sharp({ create: { width: 1500, height: 600, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
+    expect(await processor.resizeForModel(big, { longSide: 1024 })).toMatchObject({ width: 1024 });
+  });
+});

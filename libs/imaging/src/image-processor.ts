@@ -174,6 +174,8 @@ export class ImageProcessor {
    */
   async resizeForModel(input: Uint8Array, target: ModelInputTarget): Promise<EncodedImage> {
     const minSide = target.minSide ?? DEFAULT_MIN_SIDE;
+    const passThrough = await this.fitsAlready(input, target.longSide, minSide);
+    if (passThrough) return passThrough;
     // Resizing to raw first gives the exact size sharp chose, so the padding is computed from
     // facts rather than by re-implementing sharp's rounding.
     const resized = await guard('image', () =>
@@ -201,6 +203,31 @@ export class ImageProcessor {
     const { pipeline, mime } = encode(raw, channels === 4);
     const { data, info } = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
     return { data, mime, width: info.width, height: info.height };
+  }
+
+  /**
+   * normalise() already wrote a clean, upright JPEG or PNG; when it also fits the model, decoding and re-encoding it
+   * would only cost time (about 15 ms for 1024×768) and a generation of JPEG loss.
+   */
+  private async fitsAlready(
+    input: Uint8Array,
+    longSide: number,
+    minSide: number,
+  ): Promise<EncodedImage | undefined> {
+    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    const mime = meta.format === 'jpeg' ? 'image/jpeg' : meta.format === 'png' ? 'image/png' : undefined;
+    const upright = meta.orientation === undefined || meta.orientation === 1;
+    const fits =
+      Math.max(meta.width, meta.height) <= longSide && Math.min(meta.width, meta.height) >= minSide;
+    const plain =
+      meta.depth === 'uchar' && meta.space === 'srgb' && meta.exif === undefined && meta.icc === undefined;
+    if (!mime || !upright || !fits || !plain) return undefined;
+    return {
+      data: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+      mime,
+      width: meta.width,
+      height: meta.height,
+    };
   }
 
   /** Header facts, for checking what a model was actually sent. */

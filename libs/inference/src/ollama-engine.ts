@@ -93,7 +93,11 @@ export class OllamaEngine {
       } finally {
         request.signal.removeEventListener('abort', abortStream);
       }
-      if (!final) throw new ArgusError('MODEL_UNAVAILABLE', `Ollama ended the stream for ${request.model} without a final message`);
+      if (!final)
+        throw new ArgusError(
+          'MODEL_UNAVAILABLE',
+          `Ollama ended the stream for ${request.model} without a final message`,
+        );
       return {
         content,
         model: final.model || request.model,
@@ -116,7 +120,10 @@ export class OllamaEngine {
     try {
       const { models } = await client.list();
       if (!models.some((entry) => entry.name === model || entry.model === model)) {
-        return { ok: false, detail: `model ${model} is not pulled on ${this.options.host} (ollama pull ${model})` };
+        return {
+          ok: false,
+          detail: `model ${model} is not pulled on ${this.options.host} (ollama pull ${model})`,
+        };
       }
       const shown = await client.show({ model });
       const capabilities = (shown as { capabilities?: string[] }).capabilities ?? [];
@@ -146,9 +153,12 @@ export class OllamaEngine {
     const status = (error as { status_code?: unknown }).status_code;
     const message = describe(error);
     if (typeof status === 'number') {
-      if (status === 503 || status === 429) return new ArgusError('UPSTREAM_BUSY', `Ollama is busy: ${message}`);
-      if (status === 404) return new ArgusError('MODEL_UNAVAILABLE', `model ${model} is not available: ${message}`);
-      if (status === 400) return new ArgusError('MODEL_UNAVAILABLE', `model ${model} rejected the request: ${message}`);
+      if (status === 503 || status === 429)
+        return new ArgusError('UPSTREAM_BUSY', `Ollama is busy: ${message}`);
+      if (status === 404)
+        return new ArgusError('MODEL_UNAVAILABLE', `model ${model} is not available: ${message}`);
+      if (status === 400)
+        return new ArgusError('MODEL_UNAVAILABLE', `model ${model} rejected the request: ${message}`);
       return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed with HTTP ${status}: ${message}`);
     }
     // By name, not instanceof: fetch's TypeError can come from another realm (jest's VM sandbox, for one).
@@ -162,6 +172,7 @@ export class OllamaEngine {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as { cause?: unknown }).cause;
-  const causeCode = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  const causeCode =
+    typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   return typeof causeCode === 'string' ? `${error.message} (${causeCode})` : error.message;
 }

@@ -17,7 +17,10 @@ export class ImageStore {
   private open(): Promise<ObjectStore> {
     this.store ??= this.connection
       .jetstream()
-      .views.os(this.bucket, { ttl: this.ttlSeconds * 1e9, description: 'Argus normalised images (claim check)' })
+      .views.os(this.bucket, {
+        ttl: this.ttlSeconds * 1e9,
+        description: 'Argus normalised images (claim check)',
+      })
       .catch((error: unknown) => {
         this.store = undefined;
         throw error;

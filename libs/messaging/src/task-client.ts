@@ -40,7 +40,11 @@ export class NatsTaskClient {
       `${subject} publish`,
       {
         kind: SpanKind.PRODUCER,
-        attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.operation.type': 'send' },
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.destination.name': subject,
+          'messaging.operation.type': 'send',
+        },
       },
       async () => {
         const hdrs = createHeaders();
@@ -55,10 +59,19 @@ export class NatsTaskClient {
     );
   }
 
-  private async send(subject: string, data: Uint8Array, hdrs: ReturnType<typeof createHeaders>, timeoutMs: number) {
+  private async send(
+    subject: string,
+    data: Uint8Array,
+    hdrs: ReturnType<typeof createHeaders>,
+    timeoutMs: number,
+  ) {
     if (this.connection.isClosed()) throw new MessagingError('disconnected', 'the NATS connection is closed');
     try {
-      const msg = await this.connection.request(subject, data, { timeout: timeoutMs, headers: hdrs, noMux: false });
+      const msg = await this.connection.request(subject, data, {
+        timeout: timeoutMs,
+        headers: hdrs,
+        noMux: false,
+      });
       return codec.decode(msg.data);
     } catch (error) {
       throw toMessagingError(error, subject, timeoutMs);
@@ -93,5 +106,8 @@ function toMessagingError(error: unknown, subject: string, timeoutMs: number): M
     no_responders: `no worker is subscribed to ${subject}`,
     timeout: `no reply on ${subject} within ${timeoutMs} ms`,
   }[failure as 'no_responders' | 'timeout'] as string | undefined;
-  return new MessagingError(failure, message ?? `NATS request on ${subject} failed: ${error.message} (${error.code})`);
+  return new MessagingError(
+    failure,
+    message ?? `NATS request on ${subject} failed: ${error.message} (${error.code})`,
+  );
 }

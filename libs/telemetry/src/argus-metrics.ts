@@ -1,11 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import {
-  BYTES_BUCKETS,
-  LATENCY_BUCKETS_SECONDS,
-  METRIC,
-  PIXEL_BUCKETS,
-  type Stage,
-} from './metric-names';
+import { BYTES_BUCKETS, LATENCY_BUCKETS_SECONDS, METRIC, PIXEL_BUCKETS, type Stage } from './metric-names';
 
 /**
  * The metrics catalog of one process, on its own Registry (one per process, one per test), so tests never see

@@ -12,7 +12,16 @@ export const METRIC = {
   inflight: 'argus_inflight',
 } as const;
 
-export const STAGES = ['decode', 'normalise', 'store', 'fetch', 'resize', 'inference', 'validate', 'postprocess'] as const;
+export const STAGES = [
+  'decode',
+  'normalise',
+  'store',
+  'fetch',
+  'resize',
+  'inference',
+  'validate',
+  'postprocess',
+] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** LLM calls take seconds to minutes; prom-client's default buckets stop at 10 s. */

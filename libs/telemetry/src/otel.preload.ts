@@ -17,7 +17,8 @@ const PROBE_PATHS = new Set(['/metrics', '/healthz', '/readyz']);
 
 function spanProcessors(): SpanProcessor[] {
   // The SDK installs no tracer provider at all without a processor, and then every trace id would be zero.
-  if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT && !process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return [new NoopSpanProcessor()];
+  if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT && !process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+    return [new NoopSpanProcessor()];
   return [new BatchSpanProcessor(new OTLPTraceExporter())];
 }
 

@@ -16,9 +16,13 @@ export function nestLogLevels(level: WorkerConfig['logLevel']): LogLevel[] {
 /** A hybrid app: the NATS microservice does the work, the small HTTP server answers probes and scrapes. */
 export async function createWorkerApp(config: WorkerConfig): Promise<NestFastifyApplication> {
   const connection = await connectNats({ servers: config.natsServers, name: `argus-${config.service}` });
-  const app = await NestFactory.create<NestFastifyApplication>(WorkerModule.forTask(config, connection), new FastifyAdapter(), {
-    logger: nestLogLevels(config.logLevel),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    WorkerModule.forTask(config, connection),
+    new FastifyAdapter(),
+    {
+      logger: nestLogLevels(config.logLevel),
+    },
+  );
   app.connectMicroservice(
     workerMicroserviceOptions({
       servers: config.natsServers,

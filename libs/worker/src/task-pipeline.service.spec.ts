@@ -2,11 +2,23 @@ import { ArgusError, type TaskRequest } from '@argus/contracts';
 import { loadWorkerConfig } from '@argus/config';
 import type { VisionChatRequest, VisionChatResult } from '@argus/inference';
 import { ArgusMetrics } from '@argus/telemetry';
-import { TaskPipeline, type ImageResizer, type ImageStoreReader, type VisionEngine } from './task-pipeline.service';
+import {
+  TaskPipeline,
+  type ImageResizer,
+  type ImageStoreReader,
+  type VisionEngine,
+} from './task-pipeline.service';
 
 const request: TaskRequest = {
   requestId: 'r1',
-  image: { bucket: 'argus-images', key: 'r1', sha256: 'a'.repeat(64), width: 3000, height: 2000, mime: 'image/jpeg' },
+  image: {
+    bucket: 'argus-images',
+    key: 'r1',
+    sha256: 'a'.repeat(64),
+    width: 3000,
+    height: 2000,
+    mime: 'image/jpeg',
+  },
 };
 
 const answer = (content: string): VisionChatResult => ({
@@ -16,11 +28,18 @@ const answer = (content: string): VisionChatResult => ({
   seconds: { total: 1, load: 0, prompt: 0.5, eval: 0.5 },
 });
 
-function setup(options: { stored?: Uint8Array | null; chat?: (request: VisionChatRequest) => Promise<VisionChatResult> } = {}) {
+function setup(
+  options: {
+    stored?: Uint8Array | null;
+    chat?: (request: VisionChatRequest) => Promise<VisionChatResult>;
+  } = {},
+) {
   const config = loadWorkerConfig('moderation', { ARGUS_MODERATION_MODEL: 'qwen2.5vl:7b' });
   const chats: VisionChatRequest[] = [];
   const resized: Array<{ longSide: number }> = [];
-  const images: ImageStoreReader = { get: () => Promise.resolve(options.stored === undefined ? Buffer.from('stored') : options.stored) };
+  const images: ImageStoreReader = {
+    get: () => Promise.resolve(options.stored === undefined ? Buffer.from('stored') : options.stored),
+  };
   const processor: ImageResizer = {
     resizeForModel: (_input, target) => {
       resized.push(target);
@@ -30,7 +49,9 @@ function setup(options: { stored?: Uint8Array | null; chat?: (request: VisionCha
   const engine: VisionEngine = {
     chat: (chatRequest) => {
       chats.push(chatRequest);
-      return options.chat ? options.chat(chatRequest) : Promise.resolve(answer('{"decision":"allow","categories":[],"reason":"ok"}'));
+      return options.chat
+        ? options.chat(chatRequest)
+        : Promise.resolve(answer('{"decision":"allow","categories":[],"reason":"ok"}'));
     },
   };
   const metrics = new ArgusMetrics('moderation');
@@ -41,16 +62,31 @@ describe('TaskPipeline', () => {
   it('resizes to the model input size, asks with the task schema and replies with the validated result', async () => {
     const { pipeline, chats, resized, metrics } = setup();
     const reply = await pipeline.handle(request, undefined, 5_000);
-    expect(reply).toMatchObject({ status: 'ok', engine: 'ollama', model: 'qwen2.5vl:7b', decision: 'allow', reason: 'ok' });
+    expect(reply).toMatchObject({
+      status: 'ok',
+      engine: 'ollama',
+      model: 'qwen2.5vl:7b',
+      decision: 'allow',
+      reason: 'ok',
+    });
     expect(resized).toEqual([{ longSide: 1024 }]);
-    expect(chats[0]!.imageBase64).toBe(Buffer.from('small').toString('base64'));
-    expect(chats[0]!.format).toMatchObject({ type: 'object', required: expect.arrayContaining(['decision']) as unknown });
-    expect(chats[0]!.signal.aborted).toBe(false);
+    expect(chats[0].imageBase64).toBe(Buffer.from('small').toString('base64'));
+    expect(chats[0].format).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['decision']) as unknown,
+    });
+    expect(chats[0].signal.aborted).toBe(false);
     const exposition = (await metrics.exposition()).body;
-    expect(exposition).toContain('argus_image_duration_seconds_count{service="moderation",task="moderation",tier="default",model="qwen2.5vl:7b",outcome="ok"} 1');
-    expect(exposition).toContain('argus_inference_tokens_total{tier="default",model="qwen2.5vl:7b",kind="input"} 1200');
+    expect(exposition).toContain(
+      'argus_image_duration_seconds_count{service="moderation",task="moderation",tier="default",model="qwen2.5vl:7b",outcome="ok"} 1',
+    );
+    expect(exposition).toContain(
+      'argus_inference_tokens_total{tier="default",model="qwen2.5vl:7b",kind="input"} 1200',
+    );
     for (const stage of ['fetch', 'resize', 'inference', 'validate']) {
-      expect(exposition).toContain(`argus_stage_duration_seconds_count{service="moderation",stage="${stage}"} 1`);
+      expect(exposition).toContain(
+        `argus_stage_duration_seconds_count{service="moderation",stage="${stage}"} 1`,
+      );
     }
   });
 
@@ -73,8 +109,12 @@ describe('TaskPipeline', () => {
 
   it('rejects a request that breaks the contract and an image that is gone, without calling the model', async () => {
     const { pipeline, chats } = setup({ stored: null });
-    await expect(pipeline.handle({ requestId: 'x' }, undefined, 5_000)).resolves.toMatchObject({ error: { code: 'INVALID_REQUEST' } });
-    await expect(pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({ error: { code: 'INVALID_REQUEST' } });
+    await expect(pipeline.handle({ requestId: 'x' }, undefined, 5_000)).resolves.toMatchObject({
+      error: { code: 'INVALID_REQUEST' },
+    });
+    await expect(pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({
+      error: { code: 'INVALID_REQUEST' },
+    });
     expect(chats).toHaveLength(0);
   });
 
@@ -88,7 +128,9 @@ describe('TaskPipeline', () => {
         }),
     });
     const started = Date.now();
-    await expect(pipeline.handle(request, undefined, 400)).resolves.toMatchObject({ error: { code: 'INFERENCE_TIMEOUT' } });
+    await expect(pipeline.handle(request, undefined, 400)).resolves.toMatchObject({
+      error: { code: 'INFERENCE_TIMEOUT' },
+    });
     expect(Date.now() - started).toBeLessThan(400);
   });
 

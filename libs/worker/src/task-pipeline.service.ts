@@ -44,7 +44,11 @@ export class TaskPipeline {
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
   ) {}
 
-  async handle(payload: unknown, headers: MessageHeaders | undefined, budgetMs: number | undefined): Promise<TaskReply> {
+  async handle(
+    payload: unknown,
+    headers: MessageHeaders | undefined,
+    budgetMs: number | undefined,
+  ): Promise<TaskReply> {
     const { task, service, model } = this.config;
     const started = performance.now();
     const deadline = AbortSignal.timeout(Math.max(1, (budgetMs ?? DEFAULT_BUDGET_MS) - REPLY_MARGIN_MS));
@@ -57,7 +61,11 @@ export class TaskPipeline {
         {
           kind: SpanKind.CONSUMER,
           parent: extractTraceContext(headers),
-          attributes: { 'messaging.system': 'nats', 'messaging.destination.name': TASK_SUBJECTS[task], 'argus.task': task },
+          attributes: {
+            'messaging.system': 'nats',
+            'messaging.destination.name': TASK_SUBJECTS[task],
+            'argus.task': task,
+          },
         },
         async () => {
           const reply = await this.analyze(payload, deadline, started);
@@ -68,7 +76,13 @@ export class TaskPipeline {
       const argusError = toArgusError(error);
       outcome = argusError.code.toLowerCase() as Lowercase<ErrorCode>;
       if (argusError.code === 'INTERNAL') this.logger.error(`${task} failed: ${describe(error)}`);
-      return { status: 'error', engine: 'ollama', model, durationMs: elapsedMs(started), error: argusError.toTaskError() };
+      return {
+        status: 'error',
+        engine: 'ollama',
+        model,
+        durationMs: elapsedMs(started),
+        error: argusError.toTaskError(),
+      };
     } finally {
       this.metrics.inflight.dec(inflight);
       this.metrics.imageDuration.observe(
@@ -81,9 +95,14 @@ export class TaskPipeline {
   private async analyze(payload: unknown, deadline: AbortSignal, started: number): Promise<TaskReply> {
     const { task, model, inputLongSide } = this.config;
     const request = parseRequest(payload);
-    const stored = await this.metrics.timeStage('fetch', () => inSpan('fetch image', {}, () => this.images.get(request.image.key)));
+    const stored = await this.metrics.timeStage('fetch', () =>
+      inSpan('fetch image', {}, () => this.images.get(request.image.key)),
+    );
     if (!stored) {
-      throw new ArgusError('INVALID_REQUEST', `image ${request.image.key} is not in the store (expired or never stored)`);
+      throw new ArgusError(
+        'INVALID_REQUEST',
+        `image ${request.image.key} is not in the store (expired or never stored)`,
+      );
     }
     const resized = await this.metrics.timeStage('resize', () =>
       inSpan('resize', { attributes: { 'argus.input_long_side': inputLongSide } }, () =>
@@ -126,7 +145,10 @@ export class TaskPipeline {
 function parseRequest(payload: unknown): TaskRequest {
   const parsed = taskRequestSchema.safeParse(payload);
   if (!parsed.success) {
-    throw new ArgusError('INVALID_REQUEST', `task request breaks the contract: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    throw new ArgusError(
+      'INVALID_REQUEST',
+      `task request breaks the contract: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
   }
   return parsed.data;
 }

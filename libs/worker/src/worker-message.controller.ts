@@ -1,6 +1,13 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
-import { MESSAGE_HEADERS, PING_SUBJECTS, TASK_SUBJECTS, type PingReply, type Task, type TaskReply } from '@argus/contracts';
+import {
+  MESSAGE_HEADERS,
+  PING_SUBJECTS,
+  TASK_SUBJECTS,
+  type PingReply,
+  type Task,
+  type TaskReply,
+} from '@argus/contracts';
 import { natsContextHeaders } from '@argus/messaging';
 import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
@@ -18,7 +25,11 @@ export function createWorkerMessageController(task: Task): Type {
     analyze(@Payload() payload: unknown, @Ctx() ctx: NatsContext): Promise<TaskReply> {
       const headers = natsContextHeaders(ctx);
       const budget = Number(headers?.get(MESSAGE_HEADERS.timeoutMs));
-      return this.pipeline.handle(payload, headers, Number.isFinite(budget) && budget > 0 ? budget : undefined);
+      return this.pipeline.handle(
+        payload,
+        headers,
+        Number.isFinite(budget) && budget > 0 ? budget : undefined,
+      );
     }
 
     @MessagePattern(PING_SUBJECTS[task])

@@ -20,8 +20,25 @@ const image: NormalisedImage = {
 
 const ok = (task: Task): TaskReply =>
   ({
-    moderation: { status: 'ok', engine: 'ollama', model: 'm', durationMs: 1, decision: 'allow', categories: [], reason: 'fine' },
-    tagging: { status: 'ok', engine: 'ollama', model: 'm', durationMs: 1, category: 'a/b', attributes: {}, condition: 'new', defects: [] },
+    moderation: {
+      status: 'ok',
+      engine: 'ollama',
+      model: 'm',
+      durationMs: 1,
+      decision: 'allow',
+      categories: [],
+      reason: 'fine',
+    },
+    tagging: {
+      status: 'ok',
+      engine: 'ollama',
+      model: 'm',
+      durationMs: 1,
+      category: 'a/b',
+      attributes: {},
+      condition: 'new',
+      defects: [],
+    },
     ocr: { status: 'ok', engine: 'ollama', model: 'm', durationMs: 1, text: '', lines: [] },
   })[task] as TaskReply;
 
@@ -33,7 +50,10 @@ const failed = (code: 'MODEL_UNAVAILABLE' | 'INVALID_MODEL_OUTPUT'): TaskReply =
   error: { code, message: code },
 });
 
-function setup(replies: Partial<Record<Task, TaskReply>>, normalise: ImageNormaliser['normalise'] = () => Promise.resolve(image)) {
+function setup(
+  replies: Partial<Record<Task, TaskReply>>,
+  normalise: ImageNormaliser['normalise'] = () => Promise.resolve(image),
+) {
   const stored: Array<{ key: string; mime: string }> = [];
   const sent: Array<{ task: Task; request: TaskRequest; timeoutMs: number }> = [];
   const store: ImageWriter = {
@@ -49,22 +69,42 @@ function setup(replies: Partial<Record<Task, TaskReply>>, normalise: ImageNormal
     },
   };
   const metrics = new ArgusMetrics('gateway');
-  const service = new AnalyzeService(loadGatewayConfig({ ARGUS_REQUEST_TIMEOUT_MS: '30000' }), { normalise }, store, dispatcher, metrics);
+  const service = new AnalyzeService(
+    loadGatewayConfig({ ARGUS_REQUEST_TIMEOUT_MS: '30000' }),
+    { normalise },
+    store,
+    dispatcher,
+    metrics,
+  );
   return { service, stored, sent, metrics };
 }
 
 describe('AnalyzeService', () => {
   it('stores the image once and sends every task a reference to it under the deadline', async () => {
     const { service, stored, sent } = setup({});
-    const response = await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'tagging', 'ocr'] });
+    const response = await service.analyze({
+      bytes: Buffer.from('x'),
+      tasks: ['moderation', 'tagging', 'ocr'],
+    });
     expect(stored).toHaveLength(1);
     expect(sent.map((s) => s.task)).toEqual(['moderation', 'tagging', 'ocr']);
     for (const { request, timeoutMs } of sent) {
-      expect(request.image).toMatchObject({ key: stored[0]!.key, mime: 'image/jpeg', width: 2048, height: 1536 });
+      expect(request.image).toMatchObject({
+        key: stored[0].key,
+        mime: 'image/jpeg',
+        width: 2048,
+        height: 1536,
+      });
       expect(timeoutMs).toBeGreaterThan(29_000);
       expect(timeoutMs).toBeLessThanOrEqual(30_000);
     }
-    expect(response.image).toEqual({ sha256: image.sha256, width: 2048, height: 1536, format: 'png', bytes: 12345 });
+    expect(response.image).toEqual({
+      sha256: image.sha256,
+      width: 2048,
+      height: 1536,
+      format: 'png',
+      bytes: 12345,
+    });
     expect(Object.keys(response.results)).toEqual(['moderation', 'tagging', 'ocr']);
   });
 
@@ -72,19 +112,29 @@ describe('AnalyzeService', () => {
     const { service } = setup({ tagging: failed('INVALID_MODEL_OUTPUT') });
     const response = await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'tagging'] });
     expect(response.results.moderation?.status).toBe('ok');
-    expect(response.results.tagging).toMatchObject({ status: 'error', error: { code: 'INVALID_MODEL_OUTPUT' } });
+    expect(response.results.tagging).toMatchObject({
+      status: 'error',
+      error: { code: 'INVALID_MODEL_OUTPUT' },
+    });
   });
 
   it('fails the request with the most actionable code when every task fails', async () => {
-    const { service } = setup({ moderation: failed('INVALID_MODEL_OUTPUT'), ocr: failed('MODEL_UNAVAILABLE') });
-    const error: unknown = await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'ocr'] }).catch((e: unknown) => e);
+    const { service } = setup({
+      moderation: failed('INVALID_MODEL_OUTPUT'),
+      ocr: failed('MODEL_UNAVAILABLE'),
+    });
+    const error: unknown = await service
+      .analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'ocr'] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AnalyzeFailedError);
     expect((error as AnalyzeFailedError).code).toBe('MODEL_UNAVAILABLE');
     expect(Object.keys((error as AnalyzeFailedError).results)).toEqual(['moderation', 'ocr']);
   });
 
   it('sends nothing when the image is rejected, and records the outcome', async () => {
-    const { service, stored, sent, metrics } = setup({}, () => Promise.reject(new ArgusError('UNSUPPORTED_MEDIA_TYPE', 'svg')));
+    const { service, stored, sent, metrics } = setup({}, () =>
+      Promise.reject(new ArgusError('UNSUPPORTED_MEDIA_TYPE', 'svg')),
+    );
     await expect(service.analyze({ bytes: Buffer.from('<svg/>'), tasks: ['ocr'] })).rejects.toThrow('svg');
     expect(stored).toHaveLength(0);
     expect(sent).toHaveLength(0);

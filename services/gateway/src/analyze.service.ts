@@ -40,19 +40,33 @@ export class AnalyzeService {
     const id = randomUUID();
     let outcome = 'ok';
     try {
-      const image = await inSpan('normalise image', {}, () => this.processor.normalise(input.bytes, this.config.limits));
+      const image = await inSpan('normalise image', {}, () =>
+        this.processor.normalise(input.bytes, this.config.limits),
+      );
       this.metrics.recordStage('decode', image.timings.decodeMs / 1000);
       this.metrics.recordStage('normalise', image.timings.normaliseMs / 1000);
       this.metrics.imageInputBytes.observe(image.sourceBytes);
       this.metrics.imageInputPixels.observe(image.sourcePixels);
 
-      await this.metrics.timeStage('store', () => inSpan('store image', {}, () => this.store.put(id, image.data, image.mime)));
+      await this.metrics.timeStage('store', () =>
+        inSpan('store image', {}, () => this.store.put(id, image.data, image.mime)),
+      );
       const request: TaskRequest = {
         requestId: id,
-        image: { bucket: IMAGE_BUCKET, key: id, sha256: image.sha256, width: image.width, height: image.height, mime: image.mime },
+        image: {
+          bucket: IMAGE_BUCKET,
+          key: id,
+          sha256: image.sha256,
+          width: image.width,
+          height: image.height,
+          mime: image.mime,
+        },
       };
       const replies = await Promise.all(
-        input.tasks.map(async (task) => [task, await this.dispatcher.dispatch(task, request, deadline - Date.now())] as const),
+        input.tasks.map(
+          async (task) =>
+            [task, await this.dispatcher.dispatch(task, request, deadline - Date.now())] as const,
+        ),
       );
       const results: AnalyzeResults = Object.fromEntries(replies);
       const failed = replies.map(([, reply]) => reply).filter((reply) => reply.status === 'error');
@@ -63,7 +77,13 @@ export class AnalyzeService {
       return {
         id,
         traceId: activeTraceId(),
-        image: { sha256: image.sha256, width: image.width, height: image.height, format: image.sourceFormat, bytes: image.sourceBytes },
+        image: {
+          sha256: image.sha256,
+          width: image.width,
+          height: image.height,
+          format: image.sourceFormat,
+          bytes: image.sourceBytes,
+        },
         results,
       };
     } catch (error) {
@@ -71,7 +91,13 @@ export class AnalyzeService {
       throw error;
     } finally {
       this.metrics.imageDuration.observe(
-        { service: 'gateway', task: input.tasks.join('+'), tier: NOT_APPLICABLE, model: NOT_APPLICABLE, outcome },
+        {
+          service: 'gateway',
+          task: input.tasks.join('+'),
+          tier: NOT_APPLICABLE,
+          model: NOT_APPLICABLE,
+          outcome,
+        },
         (performance.now() - started) / 1000,
       );
     }
@@ -80,6 +106,8 @@ export class AnalyzeService {
 
 function summarise(replies: ReadonlyArray<readonly [string, TaskReply]>): string {
   return replies
-    .map(([task, reply]) => (reply.status === 'error' ? `${task}: ${reply.error.code} (${reply.error.message})` : `${task}: ok`))
+    .map(([task, reply]) =>
+      reply.status === 'error' ? `${task}: ${reply.error.code} (${reply.error.message})` : `${task}: ok`,
+    )
     .join('; ');
 }

@@ -14,10 +14,17 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   const connection = await connectNats({ servers: config.natsServers, name: 'argus-gateway' });
   const metrics = new ArgusMetrics('gateway');
   const base64Bytes = Math.ceil((config.limits.maxBytes * 4) / 3) + ENVELOPE_BYTES;
-  const adapter = new FastifyAdapter({ bodyLimit: base64Bytes, requestTimeout: config.requestTimeoutMs + 10_000 });
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.register(config, connection, metrics), adapter, {
-    logger: nestLogLevels(config.logLevel),
+  const adapter = new FastifyAdapter({
+    bodyLimit: base64Bytes,
+    requestTimeout: config.requestTimeoutMs + 10_000,
   });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.register(config, connection, metrics),
+    adapter,
+    {
+      logger: nestLogLevels(config.logLevel),
+    },
+  );
   const fastify = app.getHttpAdapter().getInstance();
 
   await app.register(multipart, {
@@ -25,9 +32,13 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     throwFileSizeLimit: true,
   });
   for (const type of ['application/octet-stream', /^image\/[\w.+-]+$/]) {
-    fastify.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: config.limits.maxBytes }, (_request, body, done) => {
-      done(null, body);
-    });
+    fastify.addContentTypeParser(
+      type,
+      { parseAs: 'buffer', bodyLimit: config.limits.maxBytes },
+      (_request, body, done) => {
+        done(null, body);
+      },
+    );
   }
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.gatewayRequestDuration.observe(

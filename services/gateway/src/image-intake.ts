@@ -19,9 +19,15 @@ export async function readAnalyzeInput(request: FastifyRequest): Promise<Analyze
   const contentType = request.headers['content-type'] ?? '';
   if (contentType.startsWith('application/json')) return readJson(request.body);
   if (Buffer.isBuffer(request.body)) {
-    return { bytes: request.body, tasks: parseFields(analyzeFormFieldsSchema, pickTasks(request.query)).tasks };
+    return {
+      bytes: request.body,
+      tasks: parseFields(analyzeFormFieldsSchema, pickTasks(request.query)).tasks,
+    };
   }
-  throw new ArgusError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data (field "image"), application/json or a raw image/* body');
+  throw new ArgusError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    'send multipart/form-data (field "image"), application/json or a raw image/* body',
+  );
 }
 
 async function readMultipart(request: FastifyRequest): Promise<AnalyzeInput> {
@@ -34,14 +40,17 @@ async function readMultipart(request: FastifyRequest): Promise<AnalyzeInput> {
       fields[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
     }
   }
-  if (!bytes) throw new InvalidRequestError([{ field: IMAGE_FIELD, message: 'a file in field "image" is required' }]);
+  if (!bytes)
+    throw new InvalidRequestError([{ field: IMAGE_FIELD, message: 'a file in field "image" is required' }]);
   return { bytes, tasks: parseFields(analyzeFormFieldsSchema, fields).tasks };
 }
 
 async function readFilePart(part: MultipartFile, already: Buffer | undefined): Promise<Buffer> {
   if (part.fieldname !== IMAGE_FIELD) {
     part.file.resume();
-    throw new InvalidRequestError([{ field: part.fieldname, message: 'unexpected file field; send the image in field "image"' }]);
+    throw new InvalidRequestError([
+      { field: part.fieldname, message: 'unexpected file field; send the image in field "image"' },
+    ]);
   }
   if (already) {
     part.file.resume();

@@ -14,7 +14,12 @@ export class ProblemFilter implements ExceptionFilter {
   }
 }
 
-export async function sendProblem(reply: FastifyReply, error: unknown, instance: string, logger: Logger): Promise<void> {
+export async function sendProblem(
+  reply: FastifyReply,
+  error: unknown,
+  instance: string,
+  logger: Logger,
+): Promise<void> {
   const problem = toProblem(error, activeTraceId(), instance);
   if (problem.status >= 500 && problem.body.code === 'INTERNAL') {
     logger.error(`${instance}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

@@ -27,11 +27,17 @@ describe('toProblem', () => {
   });
 
   it('maps Fastify rejections to stable codes', () => {
-    const tooLarge = Object.assign(new Error('too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    const tooLarge = Object.assign(new Error('too large'), {
+      code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+      statusCode: 413,
+    });
     expect(toProblem(tooLarge, TRACE).body.code).toBe('IMAGE_TOO_LARGE');
     const fileTooLarge = Object.assign(new Error('file'), { code: 'FST_REQ_FILE_TOO_LARGE' });
     expect(toProblem(fileTooLarge, TRACE).status).toBe(413);
-    const mediaType = Object.assign(new Error('nope'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    const mediaType = Object.assign(new Error('nope'), {
+      code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+      statusCode: 415,
+    });
     expect(toProblem(mediaType, TRACE).body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     const badJson = Object.assign(new SyntaxError('Unexpected token'), { statusCode: 400 });
     expect(toProblem(badJson, TRACE).body.code).toBe('INVALID_REQUEST');
@@ -46,11 +52,22 @@ describe('toProblem', () => {
   });
 
   it('names each invalid field and carries per-task results when every task failed', () => {
-    const invalid = toProblem(new InvalidRequestError([{ field: 'tasks', message: 'unknown task faces' }]), TRACE);
+    const invalid = toProblem(
+      new InvalidRequestError([{ field: 'tasks', message: 'unknown task faces' }]),
+      TRACE,
+    );
     expect(invalid.body.errors).toEqual([{ field: 'tasks', message: 'unknown task faces' }]);
     const results = {
-      ocr: { status: 'error' as const, engine: 'none' as const, model: 'none', durationMs: 1, error: { code: 'MODEL_UNAVAILABLE' as const, message: 'm' } },
+      ocr: {
+        status: 'error' as const,
+        engine: 'none' as const,
+        model: 'none',
+        durationMs: 1,
+        error: { code: 'MODEL_UNAVAILABLE' as const, message: 'm' },
+      },
     };
-    expect(toProblem(new AnalyzeFailedError('MODEL_UNAVAILABLE', 'all failed', results), TRACE).body.results).toEqual(results);
+    expect(
+      toProblem(new AnalyzeFailedError('MODEL_UNAVAILABLE', 'all failed', results), TRACE).body.results,
+    ).toEqual(results);
   });
 });

@@ -1,5 +1,12 @@
 import { HttpException } from '@nestjs/common';
-import { ArgusError, ERROR_TABLE, RETRY_AFTER_SECONDS, type AnalyzeResults, type ErrorCode, type Problem } from '@argus/contracts';
+import {
+  ArgusError,
+  ERROR_TABLE,
+  RETRY_AFTER_SECONDS,
+  type AnalyzeResults,
+  type ErrorCode,
+  type Problem,
+} from '@argus/contracts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -48,7 +55,8 @@ const FASTIFY_CODES: Partial<Record<string, ErrorCode>> = {
 };
 
 const FRIENDLY_MESSAGES: Partial<Record<string, string>> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'send multipart/form-data (field "image"), application/json or a raw image/* body',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE:
+    'send multipart/form-data (field "image"), application/json or a raw image/* body',
   FST_FILES_LIMIT: 'send exactly one file, in field "image"',
 };
 
@@ -92,7 +100,10 @@ function classify(error: unknown): { code: ErrorCode; detail: string } {
   }
   const statusCode = (error as { statusCode?: unknown }).statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return { code: statusCode === 413 ? 'IMAGE_TOO_LARGE' : 'INVALID_REQUEST', detail: (error as Error).message };
+    return {
+      code: statusCode === 413 ? 'IMAGE_TOO_LARGE' : 'INVALID_REQUEST',
+      detail: (error as Error).message,
+    };
   }
   return { code: 'INTERNAL', detail: 'an unexpected error occurred; the trace id identifies it in the logs' };
 }

@@ -27,7 +27,9 @@ export class ReadinessService {
     if (!isConnected(this.connection)) {
       return { ready: false, checks: { nats: { ok: false, detail: 'not connected to NATS' } } };
     }
-    const checks: Record<string, Check> = { nats: { ok: true, detail: `connected to ${this.connection.getServer()}` } };
+    const checks: Record<string, Check> = {
+      nats: { ok: true, detail: `connected to ${this.connection.getServer()}` },
+    };
     await Promise.all(
       TASKS.map(async (task) => {
         checks[task] = await this.ping(task);
@@ -38,7 +40,9 @@ export class ReadinessService {
 
   private async ping(task: (typeof TASKS)[number]): Promise<Check> {
     try {
-      const reply = pingReplySchema.parse(await this.client.request(PING_SUBJECTS[task], {}, { timeoutMs: this.config.readyTimeoutMs }));
+      const reply = pingReplySchema.parse(
+        await this.client.request(PING_SUBJECTS[task], {}, { timeoutMs: this.config.readyTimeoutMs }),
+      );
       const failing = Object.entries(reply.checks)
         .filter(([, check]) => !check.ok)
         .map(([name, check]) => `${name}: ${check.detail}`);
@@ -46,7 +50,10 @@ export class ReadinessService {
         ? { ok: true, detail: `${reply.service} ready` }
         : { ok: false, detail: `${reply.service} not ready: ${failing.join('; ')}` };
     } catch (error) {
-      return { ok: false, detail: `${task} worker did not answer: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ok: false,
+        detail: `${task} worker did not answer: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
 }

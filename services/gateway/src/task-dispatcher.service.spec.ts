@@ -20,7 +20,14 @@ function dispatcherAnswering(answer: () => Promise<unknown>) {
 
 describe('TaskDispatcher', () => {
   it('sends to the versioned subject with the remaining budget and returns a valid reply', async () => {
-    const reply = { status: 'ok', engine: 'ollama', model: 'm', durationMs: 5, text: 'hi', lines: [{ text: 'hi' }] };
+    const reply = {
+      status: 'ok',
+      engine: 'ollama',
+      model: 'm',
+      durationMs: 5,
+      text: 'hi',
+      lines: [{ text: 'hi' }],
+    };
     const { dispatcher, calls } = dispatcherAnswering(() => Promise.resolve(reply));
     await expect(dispatcher.dispatch('ocr', request, 1234)).resolves.toEqual(reply);
     expect(calls).toEqual([{ subject: 'argus.v1.ocr.extract', timeoutMs: 1234 }]);

@@ -29,9 +29,13 @@ export class TaskDispatcher {
   async dispatch(task: Task, request: TaskRequest, timeoutMs: number): Promise<TaskReply> {
     const started = performance.now();
     try {
-      const raw = await this.client.request(TASK_SUBJECTS[task], request, { timeoutMs, requestId: request.requestId });
+      const raw = await this.client.request(TASK_SUBJECTS[task], request, {
+        timeoutMs,
+        requestId: request.requestId,
+      });
       const parsed = TASK_REPLY_SCHEMAS[task].safeParse(raw);
-      if (!parsed.success) throw new ArgusError('INTERNAL', `the ${task} worker replied outside the contract`);
+      if (!parsed.success)
+        throw new ArgusError('INTERNAL', `the ${task} worker replied outside the contract`);
       return parsed.data;
     } catch (error) {
       return errorReply(task, error, performance.now() - started);
@@ -46,7 +50,13 @@ function errorReply(task: Task, error: unknown, elapsedMs: number): TaskErrorRep
       : error instanceof MessagingError
         ? { code: FAILURE_CODES[error.failure], message: describeFailure(task, error) }
         : { code: 'INTERNAL' as const, message: `dispatching ${task} failed unexpectedly` };
-  return { status: 'error', engine: 'none', model: 'none', durationMs: Math.round(elapsedMs), error: taskError };
+  return {
+    status: 'error',
+    engine: 'none',
+    model: 'none',
+    durationMs: Math.round(elapsedMs),
+    error: taskError,
+  };
 }
 
 function describeFailure(task: Task, error: MessagingError): string {

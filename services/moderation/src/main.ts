@@ -1,6 +1,8 @@
 import { runWorker } from '@argus/worker';
 
 runWorker('moderation').catch((error: unknown) => {
-  process.stderr.write(`moderation failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `moderation failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });
