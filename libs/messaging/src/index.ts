@@ -5,3 +5,4 @@ export * from './task-client';
 export * from './image-store';
 export * from './worker-transport';
 export { MessagePattern, Ctx, Payload, NatsContext } from '@nestjs/microservices';
+export * from './nats-connection.provider';

@@ -1,17 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { LogLevel } from '@nestjs/common';
 import type { Task } from '@argus/contracts';
 import { loadWorkerConfig, type WorkerConfig } from '@argus/config';
+import { nestLogLevels } from '@argus/telemetry';
 import { connectNats, workerMicroserviceOptions } from '@argus/messaging';
 import { QUEUE_GROUPS } from '@argus/contracts';
 import { WorkerModule } from './worker.module';
-
-export function nestLogLevels(level: WorkerConfig['logLevel']): LogLevel[] {
-  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-  const cut = { fatal: 1, error: 2, warn: 3, info: 4, debug: 5, trace: 6 }[level];
-  return order.slice(0, cut);
-}
 
 /** A hybrid app: the NATS microservice does the work, the small HTTP server answers probes and scrapes. */
 export async function createWorkerApp(config: WorkerConfig): Promise<NestFastifyApplication> {

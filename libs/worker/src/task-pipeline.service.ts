@@ -14,6 +14,7 @@ import type { WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { OllamaEngine, parseModelOutput, PROMPTS } from '@argus/inference';
 import { ImageStore, type MessageHeaders } from '@argus/messaging';
+import { trace } from '@opentelemetry/api';
 import { ArgusMetrics, extractTraceContext, inSpan, SpanKind } from '@argus/telemetry';
 import { WORKER_CONFIG } from './worker.tokens';
 
@@ -110,6 +111,7 @@ export class TaskPipeline {
       ),
     );
     const prompt = PROMPTS[task];
+    trace.getActiveSpan()?.setAttribute('argus.prompt_version', prompt.version);
     const inferenceStarted = performance.now();
     let inferenceOutcome = 'ok';
     const answer = await this.metrics

@@ -2,14 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PingReply } from '@argus/contracts';
 import type { WorkerConfig } from '@argus/config';
 import { OllamaEngine, type ModelStatus } from '@argus/inference';
-import { ImageStore, isConnected, type NatsConnection } from '@argus/messaging';
-import { NATS_CONNECTION, WORKER_CONFIG } from './worker.tokens';
+import { ImageStore, isConnected, NATS_CONNECTION, type NatsConnection } from '@argus/messaging';
+import type { ReadinessProbe } from '@argus/telemetry';
+import { WORKER_CONFIG } from './worker.tokens';
 
 /** Ollama is asked at most this often, so probes and pings never pile requests onto a busy GPU host. */
 const MODEL_CHECK_TTL_MS = 5_000;
 
 @Injectable()
-export class WorkerHealth {
+export class WorkerHealth implements ReadinessProbe {
   private modelCheck?: { at: number; status: Promise<ModelStatus> };
 
   constructor(

@@ -1,29 +1,20 @@
-import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import type { WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { OllamaEngine } from '@argus/inference';
-import { ImageStore, type NatsConnection } from '@argus/messaging';
-import { ArgusMetrics, MetricsController } from '@argus/telemetry';
+import { ImageStore, NATS_CONNECTION, NatsConnectionCloser, type NatsConnection } from '@argus/messaging';
+import { ArgusMetrics, MetricsController, ProbesController, READINESS_PROBE } from '@argus/telemetry';
 import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
-import { WorkerHttpController } from './worker-http.controller';
 import { createWorkerMessageController } from './worker-message.controller';
-import { NATS_CONNECTION, WORKER_CONFIG } from './worker.tokens';
-
-class NatsConnectionCloser implements OnApplicationShutdown {
-  constructor(@Inject(NATS_CONNECTION) private readonly connection: NatsConnection) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    if (!this.connection.isClosed()) await this.connection.drain();
-  }
-}
+import { WORKER_CONFIG } from './worker.tokens';
 
 @Module({})
 export class WorkerModule {
   static forTask(config: WorkerConfig, connection: NatsConnection): DynamicModule {
     return {
       module: WorkerModule,
-      controllers: [createWorkerMessageController(config.task), WorkerHttpController, MetricsController],
+      controllers: [createWorkerMessageController(config.task), ProbesController, MetricsController],
       providers: [
         { provide: WORKER_CONFIG, useValue: config },
         { provide: NATS_CONNECTION, useValue: connection },
@@ -33,6 +24,7 @@ export class WorkerModule {
         ImageProcessor,
         TaskPipeline,
         WorkerHealth,
+        { provide: READINESS_PROBE, useExisting: WorkerHealth },
         NatsConnectionCloser,
       ],
     };

@@ -3,8 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import multipart from '@fastify/multipart';
 import type { GatewayConfig } from '@argus/config';
 import { connectNats } from '@argus/messaging';
-import { ArgusMetrics } from '@argus/telemetry';
-import { nestLogLevels } from '@argus/worker';
+import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
 import { GatewayModule } from './gateway.module';
 
 /** Room for the multipart envelope and JSON around the image itself. */

@@ -1,29 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PING_SUBJECTS, pingReplySchema, TASKS } from '@argus/contracts';
 import type { GatewayConfig } from '@argus/config';
-import { isConnected, NatsTaskClient, type NatsConnection } from '@argus/messaging';
-import { GATEWAY_CONFIG, NATS_CONNECTION } from './gateway.tokens';
+import { isConnected, NATS_CONNECTION, NatsTaskClient, type NatsConnection } from '@argus/messaging';
+import type { ReadinessProbe, ReadinessReport } from '@argus/telemetry';
+import { GATEWAY_CONFIG } from './gateway.tokens';
 
-export interface Check {
-  ok: boolean;
-  detail: string;
-}
-
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, Check>;
-}
+type Check = ReadinessReport['checks'][string];
 
 /** Ready means NATS is connected and every worker answers a ping saying it can do its task. */
 @Injectable()
-export class ReadinessService {
+export class ReadinessService implements ReadinessProbe {
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(NATS_CONNECTION) private readonly connection: NatsConnection,
     @Inject(NatsTaskClient) private readonly client: Pick<NatsTaskClient, 'request'>,
   ) {}
 
-  async check(): Promise<Readiness> {
+  async readiness(): Promise<ReadinessReport> {
     if (!isConnected(this.connection)) {
       return { ready: false, checks: { nats: { ok: false, detail: 'not connected to NATS' } } };
     }
