@@ -6,6 +6,10 @@ import prettier from 'eslint-config-prettier';
 const ownedBy = {
   sharp: 'libs/imaging',
   ollama: 'libs/inference',
+  '@tensorflow/tfjs': 'libs/inference',
+  '@tensorflow/tfjs-backend-wasm': 'libs/inference',
+  nsfwjs: 'libs/inference',
+  'tesseract.js': 'libs/inference',
   nats: 'libs/messaging',
   '@nestjs/microservices': 'libs/messaging or libs/worker',
 };
@@ -40,7 +44,7 @@ export default tseslint.config(
       'jest.config.js',
       'eslint.config.mjs',
       'scripts/**',
-      'bench/**',
+      'bench/results/**',
     ],
   },
   eslint.configs.recommended,
@@ -59,7 +63,18 @@ export default tseslint.config(
     },
   },
   { files: ['libs/imaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['sharp']) } },
-  { files: ['libs/inference/**/*.ts'], rules: { 'no-restricted-imports': restrict(['ollama']) } },
+  {
+    files: ['libs/inference/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([
+        'ollama',
+        '@tensorflow/tfjs',
+        '@tensorflow/tfjs-backend-wasm',
+        'nsfwjs',
+        'tesseract.js',
+      ]),
+    },
+  },
   {
     files: ['libs/messaging/**/*.ts'],
     rules: { 'no-restricted-imports': restrict(['nats', '@nestjs/microservices']) },
@@ -67,7 +82,7 @@ export default tseslint.config(
   { files: ['libs/worker/**/*.ts'], rules: { 'no-restricted-imports': restrict(['@nestjs/microservices']) } },
   // Test support generates fixtures and speaks raw protocols, so it may touch the libraries directly.
   {
-    files: ['test/**/*.ts', '**/*.spec.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'],
     rules: {
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -144,9 +144,24 @@ export async function startStack(options = {}) {
     throw error;
   }
 
+  // The CPU engines load before a worker subscribes (nsfwjs takes seconds); wait, bounded, until the gateway says
+  // every worker is ready, so the first request a user sends is not a cold one.
+  const gatewayUrl = `http://${probeHost}:${ports.gateway}`;
+  await waitFor(
+    async () => {
+      try {
+        return (await fetch(`${gatewayUrl}/readyz`, { signal: AbortSignal.timeout(3_000) })).ok;
+      } catch {
+        return false;
+      }
+    },
+    Number(env.ARGUS_START_READY_TIMEOUT_MS ?? 90_000),
+    'gateway readiness',
+  ).catch(() => output('[argus] the stack is up but not ready yet; see /readyz\n'));
+
   return {
     natsUrl,
-    gatewayUrl: `http://${probeHost}:${ports.gateway}`,
+    gatewayUrl,
     workerUrls: Object.fromEntries(
       SERVICES.filter((s) => s.name !== 'gateway').map((s) => [
         s.name,

@@ -5,14 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
-import { multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
+import { labelPng, multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
 import { freePort } from '../support/nats-harness';
 import { OllamaStandIn } from '../support/ollama-stand-in';
 
 jest.setTimeout(180_000);
 
 const ROOT = join(__dirname, '..', '..');
-const INPUT_SIZE = { moderation: 1024, tagging: 1024, ocr: 1568 } as const;
+/** The small tier's input sizes in config/model-catalog.yaml. */
+const INPUT_SIZE = { moderation: 1008, tagging: 1008, ocr: 1428 } as const;
+const SMALL_MODEL = 'qwen2.5vl:3b';
 
 let ollama: OllamaStandIn;
 let stack: ChildProcess;
@@ -46,7 +48,7 @@ function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  ollama = await OllamaStandIn.start();
+  ollama = await OllamaStandIn.start({ models: [{ name: SMALL_MODEL }] });
   storeDir = mkdtempSync(join(tmpdir(), 'argus-e2e-nats-'));
   const [gatewayPort, natsPort, moderationPort, taggingPort, ocrPort] = await Promise.all(
     Array.from({ length: 5 }, () => freePort()),
@@ -60,6 +62,7 @@ beforeAll(async () => {
     ARGUS_TAGGING_PORT: String(taggingPort),
     ARGUS_OCR_PORT: String(ocrPort),
     OLLAMA_HOST: ollama.url,
+    ARGUS_TIERS: 'small',
   };
   // The stack must start its own nats-server, as it does for a user with no NATS_URL.
   delete env.NATS_URL;
@@ -104,10 +107,14 @@ describe('the stack started by npm start', () => {
 
   it('analyses a real image through all three services, with one trace id from the gateway to every Ollama call', async () => {
     const photo = await photoJpeg(3000, 2000);
-    const response = await fetch(`${gatewayUrl}/v1/analyze`, { method: 'POST', body: multipartBody(photo) });
+    const response = await fetch(`${gatewayUrl}/v1/analyze`, {
+      method: 'POST',
+      body: multipartBody(photo, { tier: 'small' }),
+    });
     expect(response.status).toBe(200);
     const body = (await response.json()) as AnalyzeResponse;
-    for (const task of TASKS) expect(body.results[task]).toMatchObject({ status: 'ok', engine: 'ollama' });
+    for (const task of TASKS)
+      expect(body.results[task]).toMatchObject({ status: 'ok', engine: 'ollama', tier: 'small' });
     expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(body.traceId).not.toBe('0'.repeat(32));
     expect(response.headers.get('x-trace-id')).toBe(body.traceId);
@@ -125,6 +132,19 @@ describe('the stack started by npm start', () => {
       const image = chat.images[0];
       expect(Math.max(image.width, image.height)).toBeLessThanOrEqual(INPUT_SIZE[task]);
     }
+  });
+
+  it('answers from the real CPU engines when asked for the cpu tier', async () => {
+    const label = await labelPng(['FRESH BASIL', 'Net wt 25 g']);
+    const response = await fetch(`${gatewayUrl}/v1/analyze`, {
+      method: 'POST',
+      body: multipartBody(label, { tier: 'cpu' }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as AnalyzeResponse;
+    expect(body.results.ocr).toMatchObject({ engine: 'cpu', tier: 'cpu', text: 'FRESH BASIL\nNet wt 25 g' });
+    expect(body.results.moderation).toMatchObject({ engine: 'cpu', decision: 'allow' });
+    expect(body.results.tagging).toMatchObject({ engine: 'cpu', category: null });
   });
 
   it('exposes the per-image histogram with service and task labels on every worker', async () => {
@@ -151,7 +171,7 @@ describe('the stack started by npm start', () => {
 
     const good = await fetch(`${gatewayUrl}/v1/analyze`, {
       method: 'POST',
-      body: multipartBody(await photoJpeg(640, 480), { tasks: 'ocr' }),
+      body: multipartBody(await photoJpeg(640, 480), { tasks: 'ocr', tier: 'small' }),
     });
     expect(good.status).toBe(200);
   });

@@ -1,32 +1,24 @@
-// The sync path with real NATS (JetStream object store included), the Ollama stand-in, and the gateway plus
-// three workers running in this process exactly as their main() builds them.
-import type { INestApplication } from '@nestjs/common';
-import { loadGatewayConfig, loadWorkerConfig } from '@argus/config';
+// The sync path on the small (Ollama) tier with real NATS (JetStream object store included), the Ollama stand-in,
+// and the gateway plus three workers running in this process exactly as their main() builds them. The cache is off
+// here so every request reaches the model; tiers.test.ts covers the cascade, the CPU tier and the cache.
 import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
-import { createWorkerApp } from '@argus/worker';
-import { createGatewayApp } from '../../services/gateway/src/gateway.app';
 import { multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
+import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { OllamaStandIn, scriptSequence } from '../support/ollama-stand-in';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
+const SMALL_MODEL = 'qwen2.5vl:3b';
 let nats: NatsHarness;
 let ollama: OllamaStandIn;
-const workers = new Map<string, INestApplication>();
-let gateway: INestApplication;
+let stack: InProcessStack;
 let gatewayUrl: string;
 let photo: Buffer;
 
-async function urlOf(app: INestApplication): Promise<string> {
-  return (await app.getUrl()).replace('[::1]', '127.0.0.1');
-}
-
-async function startGateway(extraEnv: NodeJS.ProcessEnv = {}) {
-  const app = await createGatewayApp(
-    loadGatewayConfig({ NATS_URL: nats.url, PORT: '0', LOG_LEVEL: 'error', ...extraEnv }),
-  );
-  return { app, url: await urlOf(app) };
+/** Every request in this suite pins the small tier, so each task makes exactly one model call. */
+function smallTier(image: Buffer, fields: Record<string, string> = {}) {
+  return multipartBody(image, { tier: 'small', ...fields });
 }
 
 async function post(form: FormData, url = gatewayUrl) {
@@ -34,20 +26,35 @@ async function post(form: FormData, url = gatewayUrl) {
   return { response, body: (await response.json()) as AnalyzeResponse & Problem };
 }
 
+/** Waits (bounded) until every worker sees its tiers as ready again after a test changed the stand-in. */
+async function untilReady(timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const states = await Promise.all(
+      TASKS.map(
+        async (task) =>
+          (await fetch(`${await stack.workerUrl(task)}/readyz`)).json() as Promise<{
+            checks: Partial<Record<string, { ok: boolean }>>;
+          }>,
+      ),
+    );
+    if (states.every((state) => state.checks['tier.small']?.ok)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the small tier did not become ready again');
+}
+
 beforeAll(async () => {
   nats = await startNats();
-  ollama = await OllamaStandIn.start();
+  ollama = await OllamaStandIn.start({ models: [{ name: SMALL_MODEL }] });
   photo = await photoJpeg();
-  for (const task of TASKS) {
-    const config = loadWorkerConfig(task, {
-      NATS_URL: nats.url,
-      OLLAMA_HOST: ollama.url,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'error',
-    });
-    workers.set(task, await createWorkerApp(config));
-  }
-  ({ app: gateway, url: gatewayUrl } = await startGateway());
+  stack = await startInProcessStack(nats.url, {
+    OLLAMA_HOST: ollama.url,
+    ARGUS_TIERS: 'small',
+    ARGUS_CACHE_TTL_SECONDS: '0',
+    ARGUS_TIER_CHECK_INTERVAL_MS: '500',
+  });
+  gatewayUrl = stack.gatewayUrl;
 });
 
 afterEach(() => {
@@ -56,20 +63,25 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await gateway.close();
-  for (const worker of workers.values()) await worker.close();
+  await stack.stop();
   await ollama.stop();
   await nats.stop();
 });
 
 describe('POST /v1/analyze', () => {
   it('returns all three results from the models, sending each the image at its input size and the task schema', async () => {
-    const { response, body } = await post(multipartBody(photo));
+    const { response, body } = await post(smallTier(photo));
     expect(response.status).toBe(200);
     expect(body.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(body.image).toMatchObject({ format: 'jpeg', width: 2048, height: 1365, bytes: photo.length });
-    for (const task of TASKS)
-      expect(body.results[task]).toMatchObject({ status: 'ok', engine: 'ollama', model: 'qwen2.5vl:7b' });
+    for (const task of TASKS) {
+      expect(body.results[task]).toMatchObject({
+        status: 'ok',
+        engine: 'ollama',
+        tier: 'small',
+        model: SMALL_MODEL,
+      });
+    }
     expect(body.results.moderation).toHaveProperty('decision');
     expect(body.results.tagging).toHaveProperty('defects');
     expect(body.results.ocr).toHaveProperty('lines');
@@ -79,11 +91,12 @@ describe('POST /v1/analyze', () => {
     const longSides = chats
       .map((chat) => Math.max(chat.images[0].width, chat.images[0].height))
       .sort((a, b) => a - b);
-    expect(longSides).toEqual([1024, 1024, 1568]);
+    expect(longSides).toEqual([1008, 1008, 1428]);
     for (const chat of chats) {
       expect(chat.stream).toBe(true);
       expect(chat.format).toMatchObject({ type: 'object' });
-      expect(chat.options).toMatchObject({ temperature: 0 });
+      expect(chat.options).toMatchObject({ temperature: 0, num_ctx: 8192 });
+      expect(chat.keepAlive).toBe('30m');
     }
   });
 
@@ -91,12 +104,12 @@ describe('POST /v1/analyze', () => {
     const json = await fetch(`${gatewayUrl}/v1/analyze`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ imageBase64: photo.toString('base64'), tasks: ['ocr'] }),
+      body: JSON.stringify({ imageBase64: photo.toString('base64'), tasks: ['ocr'], tier: 'small' }),
     });
     expect(json.status).toBe(200);
     expect(Object.keys(((await json.json()) as AnalyzeResponse).results)).toEqual(['ocr']);
 
-    const raw = await fetch(`${gatewayUrl}/v1/analyze?tasks=moderation`, {
+    const raw = await fetch(`${gatewayUrl}/v1/analyze?tasks=moderation&tier=small`, {
       method: 'POST',
       headers: { 'content-type': 'image/jpeg' },
       body: new Uint8Array(photo),
@@ -106,8 +119,13 @@ describe('POST /v1/analyze', () => {
   });
 
   it('keeps the other results when one task fails', async () => {
-    ollama.script((chat) => (chat.prompt.includes('Transcribe') ? { malformed: true } : undefined));
-    const { response, body } = await post(multipartBody(photo));
+    // Every OCR chat, the repair attempt included, answers with text that is not JSON.
+    ollama.script((chat) =>
+      chat.messages.some((message) => message.content.includes('Transcribe'))
+        ? { malformed: true }
+        : undefined,
+    );
+    const { response, body } = await post(smallTier(photo));
     expect(response.status).toBe(200);
     expect(body.results.ocr).toMatchObject({ status: 'error', error: { code: 'INVALID_MODEL_OUTPUT' } });
     expect(body.results.moderation?.status).toBe('ok');
@@ -129,7 +147,7 @@ describe('POST /v1/analyze', () => {
     [{ malformed: true }, 'INVALID_MODEL_OUTPUT', 502],
   ])('maps Ollama answer %j to %s for the request when every task fails', async (script, code, status) => {
     ollama.script(() => script);
-    const { response, body } = await post(multipartBody(photo, { tasks: 'moderation,ocr' }));
+    const { response, body } = await post(smallTier(photo, { tasks: 'moderation,ocr' }));
     expect(response.status).toBe(status);
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(body.code).toBe(code);
@@ -143,7 +161,7 @@ describe('POST /v1/analyze', () => {
     expect(response.status).toBe(422);
     expect(body).toMatchObject({ code: 'IMAGE_DECODE_FAILED', status: 422 });
     expect(ollama.chats).toHaveLength(0);
-    expect((await post(multipartBody(photo, { tasks: 'ocr' }))).response.status).toBe(200);
+    expect((await post(smallTier(photo, { tasks: 'ocr' }))).response.status).toBe(200);
   });
 
   it.each([
@@ -184,24 +202,61 @@ describe('POST /v1/analyze', () => {
   });
 
   it('answers INFERENCE_TIMEOUT at the deadline when the model hangs', async () => {
-    const short = await startGateway({ ARGUS_REQUEST_TIMEOUT_MS: '1500' });
+    const short = await stack.startGateway({ ARGUS_REQUEST_TIMEOUT_MS: '1500' });
     try {
       ollama.script(() => ({ hang: true }));
       const started = Date.now();
-      const { response, body } = await post(multipartBody(photo, { tasks: 'tagging' }), short.url);
+      const { response, body } = await post(smallTier(photo, { tasks: 'tagging' }), short.url);
       expect(response.status).toBe(504);
       expect(body.code).toBe('INFERENCE_TIMEOUT');
       expect(Date.now() - started).toBeLessThan(4_000);
     } finally {
-      await short.app.close();
+      ollama.script(undefined);
     }
   });
 
-  it('retries nothing behind the caller’s back: one chat per task', async () => {
-    ollama.script(scriptSequence({ status: 500, error: 'boom' }));
-    const { body } = await post(multipartBody(photo, { tasks: 'ocr' }));
-    expect(body.code).toBe('MODEL_UNAVAILABLE');
-    expect(ollama.chats).toHaveLength(1);
+  it('repairs an answer that breaks the schema once, restating the schema', async () => {
+    ollama.script(scriptSequence({ malformed: true }));
+    const { response, body } = await post(smallTier(photo, { tasks: 'ocr' }));
+    expect(response.status).toBe(200);
+    expect(body.results.ocr?.status).toBe('ok');
+    const [first, second] = ollama.chats;
+    expect(ollama.chats).toHaveLength(2);
+    expect(first.messages.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(second.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(second.prompt).toContain('matches this schema exactly');
+  });
+
+  it('gives up after one repair with INVALID_MODEL_OUTPUT', async () => {
+    ollama.script(() => ({ malformed: true }));
+    const { body } = await post(smallTier(photo, { tasks: 'ocr' }));
+    expect(body.code).toBe('INVALID_MODEL_OUTPUT');
+    expect(ollama.chats).toHaveLength(2);
+  });
+
+  it('retries a busy Ollama with backoff and succeeds', async () => {
+    ollama.script(
+      scriptSequence({
+        status: 503,
+        error: 'server busy, please try again.  maximum pending requests exceeded',
+      }),
+    );
+    const { response, body } = await post(smallTier(photo, { tasks: 'moderation' }));
+    expect(response.status).toBe(200);
+    expect(body.results.moderation?.status).toBe('ok');
+    expect(ollama.chats).toHaveLength(2);
+  });
+
+  it('answers MODEL_UNAVAILABLE for a model without vision', async () => {
+    ollama.setModels([{ name: SMALL_MODEL, capabilities: ['completion'] }]);
+    try {
+      const { response, body } = await post(smallTier(photo, { tasks: 'tagging' }));
+      expect(response.status).toBe(503);
+      expect(body.results.tagging).toMatchObject({ status: 'error', error: { code: 'MODEL_UNAVAILABLE' } });
+    } finally {
+      ollama.setModels([{ name: SMALL_MODEL }]);
+      await untilReady();
+    }
   });
 });
 
@@ -214,16 +269,26 @@ describe('probes and metrics', () => {
       checks: { nats: { ok: true }, ocr: { ok: true } },
     });
     expect((await fetch(`${gatewayUrl}/healthz`)).status).toBe(200);
+    const worker = (await (await fetch(`${await stack.workerUrl('ocr')}/readyz`)).json()) as {
+      checks: Record<string, unknown>;
+    };
+    expect(worker.checks).toMatchObject({ 'tier.cpu': { ok: true }, 'tier.small': { ok: true } });
   });
 
   it('exposes per-image histograms with service and task labels in every worker', async () => {
-    await post(multipartBody(photo));
-    for (const [task, worker] of workers) {
-      const text = await (await fetch(`${await urlOf(worker)}/metrics`)).text();
+    await post(smallTier(photo));
+    for (const task of TASKS) {
+      const text = await (await fetch(`${await stack.workerUrl(task)}/metrics`)).text();
       expect(text).toMatch(
         new RegExp(
-          `argus_image_duration_seconds_count\\{service="[a-z-]+",task="${task}",tier="default",model="qwen2.5vl:7b",outcome="ok"\\} [1-9]`,
+          `argus_image_duration_seconds_count\\{service="[a-z-]+",task="${task}",tier="small",model="qwen2.5vl:3b",outcome="ok"\\} [1-9]`,
         ),
+      );
+      expect(text).toMatch(
+        /argus_inference_tokens_total\{tier="small",model="qwen2.5vl:3b",kind="input"\} [1-9]/,
+      );
+      expect(text).toMatch(
+        /argus_inference_phase_seconds_count\{tier="small",model="qwen2.5vl:3b",phase="eval"\} [1-9]/,
       );
       expect(text).toContain('argus_stage_duration_seconds_bucket');
     }
@@ -235,14 +300,12 @@ describe('probes and metrics', () => {
   });
 
   it('says why it is not ready, and answers MODEL_UNAVAILABLE at once, when a worker is gone', async () => {
-    const ocr = workers.get('ocr')!;
-    await ocr.close();
-    workers.delete('ocr');
+    await stack.stopWorker('ocr');
     const ready = await fetch(`${gatewayUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(JSON.stringify(await ready.json())).toContain('ocr worker did not answer');
     const started = Date.now();
-    const { body } = await post(multipartBody(photo, { tasks: 'ocr,moderation' }));
+    const { body } = await post(smallTier(photo, { tasks: 'ocr,moderation' }));
     expect(body.results.ocr).toMatchObject({
       status: 'error',
       error: { code: 'MODEL_UNAVAILABLE', message: 'no ocr worker is running' },
@@ -253,10 +316,10 @@ describe('probes and metrics', () => {
 
   it('answers MODEL_UNAVAILABLE with Retry-After when Ollama is unreachable', async () => {
     await ollama.stop();
-    const { response, body } = await post(multipartBody(photo, { tasks: 'moderation' }));
+    const { response, body } = await post(smallTier(photo, { tasks: 'moderation' }));
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('5');
     expect(body.results.moderation).toMatchObject({ error: { code: 'MODEL_UNAVAILABLE' } });
-    expect(body.detail).toContain('unreachable');
+    expect(body.detail).toMatch(/unreachable|unavailable/);
   });
 });

@@ -2,14 +2,26 @@
 // truncated twin for the decode-failure path.
 import sharp from 'sharp';
 
-export async function photoJpeg(width = 3000, height = 2000): Promise<Buffer> {
+let variant = 0;
+
+/** A photo no other call has returned: a different background, so a different sha256 and no cache hit. */
+export function uniquePhotoJpeg(width = 1600, height = 1200): Promise<Buffer> {
+  variant += 1;
+  return photoJpeg(width, height, { r: 200, g: (variant * 37) % 256, b: (variant * 91) % 256 });
+}
+
+export async function photoJpeg(
+  width = 3000,
+  height = 2000,
+  background: { r: number; g: number; b: number } = { r: 200, g: 120, b: 60 },
+): Promise<Buffer> {
   const tile = 64;
   const noise = Buffer.alloc(tile * tile * 3);
   for (let i = 0; i < noise.length; i += 1) noise[i] = (i * 7919) % 251;
   const texture = await sharp(noise, { raw: { width: tile, height: tile, channels: 3 } })
     .png()
     .toBuffer();
-  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 120, b: 60 } } })
+  return sharp({ create: { width, height, channels: 3, background } })
     .composite([{ input: texture, tile: true, blend: 'overlay' }])
     .jpeg({ quality: 85 })
     .toBuffer();
@@ -29,4 +41,27 @@ export function multipartBody(
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('image', new Blob([new Uint8Array(image)], { type: 'image/jpeg' }), filename);
   return form;
+}
+
+/** A product label rendered with a real font: for OCR tests that need exact words. */
+export async function labelPng(
+  lines: string[],
+  options: { fontSize?: number; width?: number } = {},
+): Promise<Buffer> {
+  const fontSize = options.fontSize ?? 48;
+  const width = options.width ?? 1000;
+  const lineHeight = Math.round(fontSize * 1.6);
+  const height = lineHeight * (lines.length + 1);
+  const text = lines
+    .map(
+      (line, index) =>
+        `<text x="40" y="${lineHeight * (index + 1)}" font-family="DejaVu Sans" font-size="${fontSize}" fill="#111">${escapeXml(line)}</text>`,
+    )
+    .join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fdfdf8"/>${text}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+function escapeXml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

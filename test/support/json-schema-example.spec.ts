@@ -1,11 +1,11 @@
-import { TASKS, TASK_RESULT_SCHEMAS, modelOutputJsonSchema } from '@argus/contracts';
+import { TASKS, MODEL_OUTPUT_SCHEMAS, modelOutputJsonSchema } from '@argus/contracts';
 import { z } from 'zod';
 import { exampleFromJsonSchema } from './json-schema-example';
 
 describe('exampleFromJsonSchema', () => {
   it.each(TASKS)('satisfies the %s output contract that workers send as format', (task) => {
     const example = exampleFromJsonSchema(modelOutputJsonSchema(task));
-    expect(() => TASK_RESULT_SCHEMAS[task].parse(example)).not.toThrow();
+    expect(() => MODEL_OUTPUT_SCHEMAS[task].parse(example)).not.toThrow();
   });
 
   it('follows the documented rules', () => {

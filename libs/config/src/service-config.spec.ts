@@ -9,13 +9,14 @@ describe('service config', () => {
     expect(config.limits.maxLongSide).toBe(2048);
   });
 
-  it('reads per-task model and input size for a worker', () => {
-    const config = loadWorkerConfig('ocr', { ARGUS_OCR_MODEL: 'gemma3:4b', ARGUS_OCR_INPUT_SIZE: '896' });
-    expect(config.model).toBe('gemma3:4b');
-    expect(config.inputLongSide).toBe(896);
-    expect(config.service).toBe('ocr');
-    expect(loadWorkerConfig('moderation', {}).inputLongSide).toBe(1024);
-    expect(loadWorkerConfig('ocr', {}).inputLongSide).toBe(1568);
+  it('gives each worker its port, cache and pull settings', () => {
+    const config = loadWorkerConfig('ocr', { ARGUS_CACHE_TTL_SECONDS: '0', ARGUS_PULL_MODELS: 'true' });
+    expect(config).toMatchObject({ service: 'ocr', httpPort: 9103, cacheTtlSeconds: 0, pullModels: true });
+    expect(loadWorkerConfig('tagging', {})).toMatchObject({
+      service: 'product-tagging',
+      httpPort: 9102,
+      pullModels: false,
+    });
   });
 
   it('splits a comma list of NATS servers', () => {
@@ -28,9 +29,9 @@ describe('service config', () => {
   it('fails fast naming the variable and the value', () => {
     expect(() => loadGatewayConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadGatewayConfig({ PORT: 'eighty' })).toThrow(/PORT.*"eighty"/);
-    expect(() => loadWorkerConfig('tagging', { OLLAMA_HOST: 'not a url' })).toThrow(/OLLAMA_HOST/);
-    expect(() => loadWorkerConfig('tagging', { ARGUS_TAGGING_INPUT_SIZE: '10' })).toThrow(
-      /ARGUS_TAGGING_INPUT_SIZE/,
+    expect(() => loadWorkerConfig('tagging', { ARGUS_PULL_MODELS: 'yes' })).toThrow(/ARGUS_PULL_MODELS/);
+    expect(() => loadWorkerConfig('tagging', { ARGUS_CACHE_TTL_SECONDS: '-1' })).toThrow(
+      /ARGUS_CACHE_TTL_SECONDS/,
     );
   });
 });

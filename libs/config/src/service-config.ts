@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TASK_SERVICES, type Task } from '@argus/contracts';
-import { logLevel, parseEnv, port, positiveInt, url } from './env';
+import { logLevel, parseEnv, port, positiveInt } from './env';
 
 const natsUrls = z
   .string()
@@ -49,41 +49,28 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
   } as const;
 }
 
-/** Per-task defaults: the model's input long side follows ARCHITECTURE (OCR needs more pixels per glyph). */
-export const TASK_DEFAULTS: Readonly<
-  Record<Task, { httpPort: number; inputLongSide: number; model: string }>
-> = {
-  moderation: { httpPort: 9101, inputLongSide: 1024, model: 'qwen2.5vl:7b' },
-  tagging: { httpPort: 9102, inputLongSide: 1024, model: 'qwen2.5vl:7b' },
-  ocr: { httpPort: 9103, inputLongSide: 1568, model: 'qwen2.5vl:7b' },
+/** Per-task default HTTP port for probes and metrics. Models, tiers and input sizes live in the model catalog. */
+export const TASK_DEFAULT_PORTS: Readonly<Record<Task, number>> = {
+  moderation: 9101,
+  tagging: 9102,
+  ocr: 9103,
 };
 
-/** Environment variable prefix per task, e.g. ARGUS_TAGGING_MODEL. */
-export const TASK_ENV_PREFIX: Readonly<Record<Task, string>> = {
-  moderation: 'ARGUS_MODERATION',
-  tagging: 'ARGUS_TAGGING',
-  ocr: 'ARGUS_OCR',
-};
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('false')
+  .transform((value) => value === 'true' || value === '1');
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.env) {
-  const defaults = TASK_DEFAULTS[task];
-  const prefix = TASK_ENV_PREFIX[task];
   const workerEnv = commonEnv.extend({
-    HTTP_PORT: port(defaults.httpPort),
-    OLLAMA_HOST: url('http://127.0.0.1:11434'),
-    OLLAMA_KEEP_ALIVE: z.string().default('30m'),
-    ARGUS_OLLAMA_NUM_CTX: z.coerce.number().int().positive().optional(),
-    [`${prefix}_MODEL`]: z.string().min(1).default(defaults.model),
-    [`${prefix}_INPUT_SIZE`]: z.coerce.number().int().min(28).max(8192).default(defaults.inputLongSide),
+    HTTP_PORT: port(TASK_DEFAULT_PORTS[task]),
+    ARGUS_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(86_400),
+    ARGUS_PULL_MODELS: booleanFlag,
+    ARGUS_TIER_CHECK_INTERVAL_MS: positiveInt(15_000),
   });
-  const parsed = parseEnv(workerEnv, env) as z.infer<typeof commonEnv> & {
-    HTTP_PORT: number;
-    OLLAMA_HOST: string;
-    OLLAMA_KEEP_ALIVE: string;
-    ARGUS_OLLAMA_NUM_CTX?: number;
-  } & Record<string, unknown>;
+  const parsed = parseEnv(workerEnv, env);
   return {
     service: TASK_SERVICES[task],
     task,
@@ -92,12 +79,9 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     logLevel: parsed.LOG_LEVEL,
     natsServers: parsed.NATS_URL,
     imageTtlSeconds: parsed.ARGUS_IMAGE_TTL_SECONDS,
-    ollama: {
-      host: parsed.OLLAMA_HOST,
-      keepAlive: parsed.OLLAMA_KEEP_ALIVE,
-      numCtx: parsed.ARGUS_OLLAMA_NUM_CTX,
-    },
-    model: parsed[`${prefix}_MODEL`] as string,
-    inputLongSide: parsed[`${prefix}_INPUT_SIZE`] as number,
+    /** 0 turns the result cache off. */
+    cacheTtlSeconds: parsed.ARGUS_CACHE_TTL_SECONDS,
+    pullModels: parsed.ARGUS_PULL_MODELS,
+    tierCheckIntervalMs: parsed.ARGUS_TIER_CHECK_INTERVAL_MS,
   } as const;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { imageSummarySchema } from './image.schema';
 import { moderationReplySchema, ocrReplySchema, taggingReplySchema } from './task-messages.schema';
 import { TASKS } from './tasks';
+import { tierChoiceSchema } from './tiers';
 
 export const taskSchema = z.enum(TASKS);
 
@@ -27,15 +28,28 @@ export const tasksFieldSchema = z
   .transform((tasks) => tasks ?? [...TASKS]);
 
 /** JSON body of POST /v1/analyze. */
+/** `fallback` arrives as a boolean in JSON and as text in forms and query strings. */
+const fallbackFieldSchema = z
+  .union([z.boolean(), z.enum(['true', 'false'])])
+  .optional()
+  .transform((value) => value === true || value === 'true');
+
+const routingFields = {
+  tier: tierChoiceSchema.optional().transform((tier) => tier ?? 'auto'),
+  fallback: fallbackFieldSchema,
+};
+
 export const analyzeJsonBodySchema = z.strictObject({
   imageBase64: z.string().min(1, 'imageBase64 is empty'),
   tasks: tasksFieldSchema,
+  ...routingFields,
 });
 export type AnalyzeJsonBody = z.input<typeof analyzeJsonBodySchema>;
 
 /** Text fields of the multipart form (the file travels in field `image`). */
 export const analyzeFormFieldsSchema = z.strictObject({
   tasks: tasksFieldSchema,
+  ...routingFields,
 });
 
 export const analyzeResultsSchema = z.object({

@@ -5,7 +5,7 @@ import {
   modelOutputJsonSchema,
   moderationReplySchema,
   mostActionableCode,
-  TASK_RESULT_SCHEMAS,
+  MODEL_OUTPUT_SCHEMAS,
   TASK_SUBJECTS,
   TASKS,
 } from './index';
@@ -22,7 +22,7 @@ describe('contracts', () => {
     for (const task of TASKS) {
       expect(modelOutputJsonSchema(task)).toMatchObject({ type: 'object' });
       expect(Object.keys(modelOutputJsonSchema(task).properties as object).sort()).toEqual(
-        Object.keys(TASK_RESULT_SCHEMAS[task].shape).sort(),
+        Object.keys(MODEL_OUTPUT_SCHEMAS[task].shape).sort(),
       );
     }
   });
@@ -47,16 +47,20 @@ describe('contracts', () => {
   });
 
   it('keeps a reply either ok with fields or an error with a code', () => {
-    const meta = { engine: 'ollama', model: 'm', durationMs: 3 };
+    const meta = { engine: 'ollama', tier: 'small', model: 'm', durationMs: 3, escalations: [] };
+    const ok = { ...meta, status: 'ok', cached: false, needsGpuTier: [] };
     expect(
       moderationReplySchema.safeParse({
-        ...meta,
-        status: 'ok',
+        ...ok,
         decision: 'allow',
         categories: [],
         reason: '',
+        confidence: 0.9,
       }).success,
     ).toBe(true);
+    expect(
+      moderationReplySchema.safeParse({ ...ok, decision: 'allow', categories: [], reason: '' }).success,
+    ).toBe(false);
     expect(moderationReplySchema.safeParse({ ...meta, status: 'ok' }).success).toBe(false);
     expect(
       moderationReplySchema.safeParse({

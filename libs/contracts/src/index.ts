@@ -1,4 +1,5 @@
 export * from './tasks';
+export * from './tiers';
 export * from './error-codes';
 export * from './image.schema';
 export * from './task-results.schema';

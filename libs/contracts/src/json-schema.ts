@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Task } from './tasks';
-import { TASK_RESULT_SCHEMAS } from './task-messages.schema';
+import { MODEL_OUTPUT_SCHEMAS } from './task-messages.schema';
 
 /**
  * The JSON schema Ollama receives as `format`, derived from the same zod schema that validates the answer,
@@ -8,7 +8,7 @@ import { TASK_RESULT_SCHEMAS } from './task-messages.schema';
  */
 export function modelOutputJsonSchema(task: Task): Record<string, unknown> {
   const schema: Record<string, unknown> = {
-    ...z.toJSONSchema(TASK_RESULT_SCHEMAS[task], { target: 'draft-7' }),
+    ...z.toJSONSchema(MODEL_OUTPUT_SCHEMAS[task], { target: 'draft-7' }),
   };
   delete schema.$schema;
   return schema;

@@ -1,26 +1,45 @@
 import { z } from 'zod';
 import { taskErrorSchema } from './error-codes';
 import { imageRefSchema } from './image.schema';
-import { moderationResultSchema, ocrResultSchema, taggingResultSchema } from './task-results.schema';
+import {
+  moderationModelOutputSchema,
+  moderationResultSchema,
+  ocrModelOutputSchema,
+  ocrResultSchema,
+  taggingModelOutputSchema,
+  taggingResultSchema,
+} from './task-results.schema';
 import type { Task } from './tasks';
+import { escalationSchema, routingOptionsSchema, tierSchema, tierStatusSchema } from './tiers';
 
 /** Sent by the gateway on a task subject; the image travels by reference, never inline. */
 export const taskRequestSchema = z.object({
   requestId: z.string().min(1),
   image: imageRefSchema,
+  routing: routingOptionsSchema.default({ tier: 'auto', fallback: false }),
 });
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 
 const replyMetaSchema = z.object({
   engine: z.enum(['ollama', 'cpu', 'none']),
+  tier: z.union([tierSchema, z.literal('none')]),
   model: z.string(),
   durationMs: z.number().nonnegative(),
+  escalations: z.array(escalationSchema).describe('the hops `auto` took, cheapest first'),
 });
 
-/** The worker's reply: either the task's own fields or a coded error, always with engine, model and time. */
+const okMetaSchema = replyMetaSchema.extend({
+  status: z.literal('ok'),
+  cached: z.boolean(),
+  needsGpuTier: z
+    .array(z.string())
+    .describe('fields or categories this tier could not judge; a GPU tier can'),
+});
+
+/** The worker's reply: either the task's own fields or a coded error, always with engine, tier, model and time. */
 function taskReplySchema<Shape extends z.ZodRawShape>(result: z.ZodObject<Shape>) {
   return z.discriminatedUnion('status', [
-    replyMetaSchema.extend({ status: z.literal('ok') }).extend(result.shape),
+    okMetaSchema.extend(result.shape),
     replyMetaSchema.extend({ status: z.literal('error'), error: taskErrorSchema }),
   ]);
 }
@@ -34,6 +53,12 @@ export type TaggingReply = z.infer<typeof taggingReplySchema>;
 export type OcrReply = z.infer<typeof ocrReplySchema>;
 export type TaskReply = ModerationReply | TaggingReply | OcrReply;
 export type TaskErrorReply = Extract<TaskReply, { status: 'error' }>;
+
+export const MODEL_OUTPUT_SCHEMAS = {
+  moderation: moderationModelOutputSchema,
+  tagging: taggingModelOutputSchema,
+  ocr: ocrModelOutputSchema,
+} as const satisfies Record<Task, z.ZodObject>;
 
 export const TASK_RESULT_SCHEMAS = {
   moderation: moderationResultSchema,
@@ -53,3 +78,24 @@ export const pingReplySchema = z.object({
   checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string() })),
 });
 export type PingReply = z.infer<typeof pingReplySchema>;
+
+/** One task's view of one tier, reported by the worker that owns the task. */
+export const tierModelReportSchema = z.object({
+  tier: tierSchema,
+  engine: z.enum(['ollama', 'cpu']),
+  url: z.string().nullable(),
+  model: z.string(),
+  status: tierStatusSchema,
+  detail: z.string(),
+  loaded: z.boolean(),
+  sizeVram: z.number().nullable().describe('bytes of VRAM the loaded model uses, from /api/ps'),
+  vramEstimateGiB: z.number().nullable(),
+  vramBudgetGiB: z.number().nullable(),
+  concurrency: z.number().int(),
+  promptVersion: z.string(),
+  breaker: z.enum(['closed', 'open', 'half-open']),
+});
+export type TierModelReport = z.infer<typeof tierModelReportSchema>;
+
+export const modelsReplySchema = z.object({ task: z.string(), tiers: z.array(tierModelReportSchema) });
+export type ModelsReply = z.infer<typeof modelsReplySchema>;

@@ -1,43 +1,97 @@
 import { z } from 'zod';
 
-// Result schemas are written once: workers validate model output against them, the gateway validates replies
-// against them, and the JSON schema sent to Ollama as `format` is derived from them (see json-schema.ts).
+// Two kinds of schema per task:
+// - the model output schema: what a vision model must answer; the JSON schema sent to Ollama as `format` is derived
+//   from it (json-schema.ts), and the same schema validates the answer;
+// - the task result: what a worker replies, whichever tier answered. It is a superset: CPU engines fill what they can
+//   measure, and `needsGpuTier` names what they could not judge.
+
+const confidence = z.number().min(0).max(1);
+const box = z
+  .object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
+  .describe('pixels of the stored (normalised) image');
 
 export const MODERATION_DECISIONS = ['allow', 'review', 'block'] as const;
 export const moderationDecisionSchema = z.enum(MODERATION_DECISIONS);
 
-export const moderationResultSchema = z.object({
-  decision: moderationDecisionSchema,
-  categories: z
-    .array(
-      z.object({
-        id: z.string().min(1).describe('category id, e.g. sexual.explicit or violence.graphic'),
-        confidence: z.number().min(0).max(1),
-      }),
-    )
-    .describe('categories found in the image; empty when none'),
-  reason: z.string().describe('one sentence explaining the decision'),
+const moderationCategory = z.object({
+  id: z.string().min(1).describe('category id, e.g. sexual.explicit or violence.graphic'),
+  confidence,
 });
+
+export const moderationModelOutputSchema = z.object({
+  decision: moderationDecisionSchema,
+  categories: z.array(moderationCategory).describe('categories found in the image; empty when none'),
+  reason: z.string().describe('one sentence explaining the decision'),
+  confidence: confidence.describe('how sure you are of the decision, 0 to 1'),
+});
+
+export const moderationResultSchema = moderationModelOutputSchema;
 export type ModerationResult = z.infer<typeof moderationResultSchema>;
 
 export const CONDITIONS = ['new', 'like_new', 'used', 'damaged', 'unknown'] as const;
 
-export const taggingResultSchema = z.object({
+const defect = z.object({
+  type: z.string().min(1),
+  severity: z.enum(['minor', 'major', 'critical']),
+  confidence,
+});
+
+export const taggingModelOutputSchema = z.object({
   category: z.string().describe('product category path, e.g. apparel/shoes/sneakers'),
-  attributes: z.record(z.string(), z.string()).describe('attribute name to value, e.g. colour: red'),
+  attributes: z.record(z.string(), z.string()).describe('attribute name to value, e.g. material: leather'),
   condition: z.enum(CONDITIONS),
-  defects: z.array(
-    z.object({
-      type: z.string().min(1),
-      severity: z.enum(['minor', 'major', 'critical']),
-      confidence: z.number().min(0).max(1),
-    }),
-  ),
+  defects: z.array(defect),
+  confidence: confidence.describe('how sure you are of the category, 0 to 1'),
+});
+
+export const colourSchema = z.object({
+  name: z.string(),
+  hex: z.string().regex(/^#[0-9a-f]{6}$/),
+  share: z.number(),
+});
+
+/** Deterministic sharp measurements; present on every tier. */
+export const imageQualitySchema = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  exposure: z.object({
+    meanLuminance: z.number(),
+    shadowsClipped: z.number(),
+    highlightsClipped: z.number(),
+    verdict: z.enum(['under', 'ok', 'over']),
+  }),
+  sharpness: z.object({ laplacianVariance: z.number(), verdict: z.enum(['blurry', 'ok']) }),
+});
+
+export const taggingResultSchema = z.object({
+  category: z.string().nullable(),
+  attributes: z.record(z.string(), z.string()),
+  colours: z.array(colourSchema),
+  quality: imageQualitySchema,
+  condition: z.enum(CONDITIONS).nullable(),
+  defects: z.array(defect),
+  confidence: confidence.nullable(),
 });
 export type TaggingResult = z.infer<typeof taggingResultSchema>;
 
-export const ocrResultSchema = z.object({
+export const ocrModelOutputSchema = z.object({
   text: z.string().describe('all text in reading order, lines separated by newlines'),
   lines: z.array(z.object({ text: z.string() })),
+});
+
+const ocrWord = z.object({ text: z.string(), confidence, box });
+
+export const ocrResultSchema = z.object({
+  text: z.string(),
+  lines: z.array(
+    z.object({
+      text: z.string(),
+      confidence: confidence.optional(),
+      box: box.optional(),
+      words: z.array(ocrWord).optional(),
+    }),
+  ),
+  confidence: confidence.nullable().describe('mean word confidence on the CPU tier; null for vision models'),
 });
 export type OcrResult = z.infer<typeof ocrResultSchema>;

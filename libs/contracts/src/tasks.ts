@@ -14,6 +14,12 @@ export const PING_SUBJECTS: Readonly<Record<Task, string>> = {
   ocr: 'argus.v1.ocr.ping',
 };
 
+export const MODELS_SUBJECTS: Readonly<Record<Task, string>> = {
+  moderation: 'argus.v1.moderation.models',
+  tagging: 'argus.v1.tagging.models',
+  ocr: 'argus.v1.ocr.models',
+};
+
 export const QUEUE_GROUPS: Readonly<Record<Task, string>> = {
   moderation: 'argus-moderation',
   tagging: 'argus-product-tagging',

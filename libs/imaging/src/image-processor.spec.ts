@@ -283,3 +283,341 @@ describe('ImageProcessor.resizeForModel pass-through', () => {
     expect(await processor.resizeForModel(big, { longSide: 1024 })).toMatchObject({ width: 1024 });
   });
 });
+
+/** A rendered "photo": a shaded shoe box with a label, on white. */
+function productSvg(width = 1200, height = 900): Buffer {
+  return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 1200 900">
+    <defs><linearGradient id="side" x1="0" y1="0" x2="1" y2="0">
+      <stop offset="0" stop-color="#c9621f"/><stop offset="1" stop-color="#8f3f12"/></linearGradient></defs>
+    <rect width="1200" height="900" fill="#ffffff"/>
+    <rect x="250" y="300" width="700" height="350" rx="24" fill="url(#side)"/>
+    <text x="600" y="490" font-family="DejaVu Sans" font-size="40" text-anchor="middle" fill="#fff">RUNNER 42</text>
+  </svg>`);
+}
+
+function textSvg(width: number, height: number, size: number): Buffer {
+  const lines = Array.from(
+    { length: Math.floor(height / (size * 1.5)) - 1 },
+    (_, i) =>
+      `<text x="20" y="${(i + 1) * size * 1.5}" font-family="DejaVu Sans" font-size="${size}" fill="#222">` +
+      `The quick brown fox jumps over the lazy dog 0123456789</text>`,
+  ).join('');
+  return Buffer.from(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+      `<rect width="100%" height="100%" fill="#fff"/>${lines}</svg>`,
+  );
+}
+
+const solid = (width: number, height: number, colour: string) =>
+  sharp({ create: { width, height, channels: 3, background: colour } });
+
+async function rawPixels(bytes: Buffer) {
+  return sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+}
+
+describe('ImageProcessor.resizeForModel to a square', () => {
+  it('fits 1600×900 inside 896×896 and pads the rest with white', async () => {
+    const out = await processor.resizeForModel(await solid(1600, 900, '#336699').jpeg().toBuffer(), {
+      square: 896,
+    });
+    expect([out.width, out.height]).toEqual([896, 896]);
+    expect(await processor.probe(out.data)).toMatchObject({ format: 'jpeg', width: 896, height: 896 });
+    const { data, info } = await rawPixels(out.data);
+    const at = (x: number, y: number) => [
+      ...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3),
+    ];
+    // 900/1600 × 896 = 504 rows of image, 196 rows of padding above and below.
+    expect(Math.min(...at(448, 100))).toBeGreaterThan(245);
+    expect(Math.min(...at(448, 795))).toBeGreaterThan(245);
+    const centre = at(448, 448);
+    expect(centre[2]).toBeGreaterThan(centre[0] + 80);
+  });
+
+  it('enlarges a small image, because the model always sees the full square', async () => {
+    const out = await processor.resizeForModel(await solid(300, 200, '#336699').png().toBuffer(), {
+      square: 896,
+    });
+    expect([out.width, out.height]).toEqual([896, 896]);
+  });
+
+  it('passes an image that is already the square through untouched', async () => {
+    const exact = await solid(896, 896, '#808080').jpeg().toBuffer();
+    const out = await processor.resizeForModel(exact, { square: 896 });
+    expect(out.data.equals(exact)).toBe(true);
+  });
+
+  it('keeps transparency as PNG', async () => {
+    const out = await processor.resizeForModel(await translucent(400, 200).png().toBuffer(), { square: 224 });
+    expect(out.mime).toBe('image/png');
+    expect(await processor.probe(out.data)).toMatchObject({ width: 224, height: 224, hasAlpha: true });
+  });
+
+  it('applies EXIF orientation before fitting', async () => {
+    const rotated = await solid(400, 200, '#336699').jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const out = await processor.resizeForModel(rotated, { square: 100 });
+    const { data, info } = await rawPixels(out.data);
+    // Upright the image is 200 wide and 400 tall, so the padding is left and right, not above and below.
+    expect(Math.min(...data.subarray(0, 3))).toBeGreaterThan(245);
+    expect(data[(10 * info.width + 50) * 3 + 2]).toBeGreaterThan(150);
+  });
+});
+
+describe('ImageProcessor.toRawRgb', () => {
+  it('stretches to exactly size×size packed RGB', async () => {
+    const rgb = await processor.toRawRgb(await solid(50, 80, '#123456').png().toBuffer(), 224);
+    expect([rgb.width, rgb.height]).toEqual([224, 224]);
+    expect(rgb.data).toHaveLength(224 * 224 * 3);
+    expect([...rgb.data.subarray(0, 3)]).toEqual([0x12, 0x34, 0x56]);
+  });
+
+  it('flattens transparency onto white', async () => {
+    const clear = sharp({
+      create: { width: 30, height: 30, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    });
+    const rgb = await processor.toRawRgb(await clear.png().toBuffer(), 16);
+    expect(rgb.data).toHaveLength(16 * 16 * 3);
+    expect(rgb.data.every((v) => v === 255)).toBe(true);
+  });
+
+  it('turns grey input into three channels', async () => {
+    const grey = await solid(20, 20, '#808080').toColourspace('b-w').png().toBuffer();
+    expect((await sharp(grey).metadata()).channels).toBe(1);
+    expect((await processor.toRawRgb(grey, 8)).data).toHaveLength(8 * 8 * 3);
+  });
+
+  it('turns 16-bit input into 8-bit RGB', async () => {
+    const input = await opaque(64, 48).toColourspace('rgb16').png().toBuffer();
+    const rgb = await processor.toRawRgb(input, 10);
+    expect(rgb.data).toHaveLength(10 * 10 * 3);
+    // 16-bit levels are 257 × the 8-bit ones, so the conversion may land one level low.
+    [30, 120, 200].forEach((level, i) => {
+      expect(Math.abs(rgb.data[i] - level)).toBeLessThanOrEqual(1);
+    });
+  });
+
+  it('refuses a size that is not a positive integer', async () => {
+    const png = await solid(8, 8, '#808080').png().toBuffer();
+    await expect(processor.toRawRgb(png, 0)).rejects.toThrow(RangeError);
+    await expect(processor.toRawRgb(png, 22.5)).rejects.toThrow(RangeError);
+  });
+
+  it('maps undecodable bytes to IMAGE_DECODE_FAILED', async () => {
+    await expect(processor.toRawRgb(Buffer.from('nope'), 224)).rejects.toMatchObject({
+      code: 'IMAGE_DECODE_FAILED',
+    });
+  });
+});
+
+describe('ImageProcessor.measure', () => {
+  it('names a solid colour and returns its hex', async () => {
+    const measured = await processor.measure(await solid(300, 200, '#cc2222').png().toBuffer());
+    expect(measured).toMatchObject({ width: 300, height: 200 });
+    expect(measured.dominantColours).toHaveLength(1);
+    const [top] = measured.dominantColours;
+    expect(top.name).toBe('red');
+    expect(top.share).toBe(1);
+    const channels = [1, 3, 5].map((i) => Number.parseInt(top.hex.slice(i, i + 2), 16));
+    const distance = Math.hypot(channels[0] - 0xcc, channels[1] - 0x22, channels[2] - 0x22);
+    expect(distance).toBeLessThan(4);
+  });
+
+  it('calls pure white white', async () => {
+    const measured = await processor.measure(await solid(120, 120, '#ffffff').jpeg().toBuffer());
+    expect(measured.dominantColours[0]).toEqual({ name: 'white', hex: '#ffffff', share: 1 });
+  });
+
+  it('finds both halves of a half navy, half beige image at about 50 % each', async () => {
+    const half = await solid(400, 300, '#1c2a4d')
+      .composite([{ input: await solid(200, 300, '#dcc7a1').png().toBuffer(), left: 200, top: 0 }])
+      .jpeg()
+      .toBuffer();
+    const colours = (await processor.measure(half)).dominantColours;
+    expect(colours.map((c) => c.name).sort()).toEqual(['beige', 'navy']);
+    for (const colour of colours) expect(colour.share).toBeCloseTo(0.5, 1);
+  });
+
+  it('sees the product and the background of a packshot', async () => {
+    const measured = await processor.measure(await sharp(productSvg()).jpeg().toBuffer());
+    expect(measured.dominantColours[0].name).toBe('white');
+    expect(measured.dominantColours.slice(1).map((c) => c.name)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/orange|brown|tan/)]),
+    );
+    expect(measured.exposure.verdict).toBe('ok');
+    expect(measured.sharpness.verdict).toBe('ok');
+  });
+
+  it('reads 16-bit and grey input as 8-bit colour', async () => {
+    const deep = await processor.measure(await opaque(64, 48).toColourspace('rgb16').png().toBuffer());
+    expect(deep.dominantColours).toHaveLength(1);
+    expect(deep.dominantColours[0]).toMatchObject({ name: 'blue', share: 1 });
+    // 16-bit levels are 257 × the 8-bit ones, so the conversion may land one level low.
+    expect(deep.dominantColours[0].hex).toMatch(/^#1[de]7[78]c[78]$/);
+    const grey = await processor.measure(
+      await solid(64, 48, '#808080').toColourspace('grey16').png().toBuffer(),
+    );
+    expect(grey.dominantColours).toEqual([{ name: 'grey', hex: '#808080', share: 1 }]);
+  });
+
+  it('reports the upright size of an image with EXIF orientation', async () => {
+    const rotated = await solid(300, 200, '#808080').jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    expect(await processor.measure(rotated)).toMatchObject({ width: 200, height: 300 });
+  });
+
+  describe('exposure', () => {
+    it('calls a very dark photo under-exposed', async () => {
+      const dark = await sharp(productSvg()).linear(0.12, 0).jpeg().toBuffer();
+      expect((await processor.measure(dark)).exposure).toMatchObject({ verdict: 'under' });
+    });
+
+    it('calls a washed-out near-white photo over-exposed', async () => {
+      const washed = await sharp(productSvg()).linear(0.25, 200).jpeg().toBuffer();
+      const { exposure } = await processor.measure(washed);
+      expect(exposure.verdict).toBe('over');
+      expect(exposure.meanLuminance).toBeGreaterThan(0.8);
+    });
+
+    it('calls a mid-grey gradient fine', async () => {
+      const gradient = Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="600" height="400"><defs><linearGradient id="g">` +
+          `<stop offset="0" stop-color="#404040"/><stop offset="1" stop-color="#c0c0c0"/></linearGradient></defs>` +
+          `<rect width="600" height="400" fill="url(#g)"/></svg>`,
+      );
+      const { exposure } = await processor.measure(await sharp(gradient).png().toBuffer());
+      expect(exposure.verdict).toBe('ok');
+      expect(exposure.meanLuminance).toBeGreaterThan(0.35);
+      expect(exposure.meanLuminance).toBeLessThan(0.65);
+      expect(exposure.shadowsClipped).toBe(0);
+      expect(exposure.highlightsClipped).toBe(0);
+    });
+
+    it('does not call black text on white paper over-exposed', async () => {
+      const page = await sharp(textSvg(1000, 800, 24))
+        .png()
+        .toBuffer();
+      expect((await processor.measure(page)).exposure.verdict).toBe('ok');
+    });
+  });
+
+  describe('sharpness', () => {
+    it('tells rendered text from the same text blurred', async () => {
+      const page = await sharp(textSvg(1000, 800, 24))
+        .png()
+        .toBuffer();
+      const sharpPage = (await processor.measure(page)).sharpness;
+      const blurred = (await processor.measure(await sharp(page).blur(8).png().toBuffer())).sharpness;
+      expect(sharpPage.verdict).toBe('ok');
+      expect(blurred.verdict).toBe('blurry');
+      expect(sharpPage.laplacianVariance).toBeGreaterThan(10 * blurred.laplacianVariance);
+    });
+
+    it('tells a sharp packshot from the same packshot blurred', async () => {
+      const photo = await sharp(productSvg()).png().toBuffer();
+      expect((await processor.measure(photo)).sharpness.verdict).toBe('ok');
+      const blurred = await sharp(photo).blur(8).jpeg().toBuffer();
+      expect((await processor.measure(blurred)).sharpness.verdict).toBe('blurry');
+    });
+
+    it('judges a large upload at the same scale as a small one', async () => {
+      const small = await processor.measure(await sharp(productSvg(1024, 768)).png().toBuffer());
+      const large = await processor.measure(await sharp(productSvg(2048, 1536)).png().toBuffer());
+      expect(large.sharpness.laplacianVariance).toBeGreaterThan(small.sharpness.laplacianVariance * 0.5);
+      expect(large.sharpness.laplacianVariance).toBeLessThan(small.sharpness.laplacianVariance * 2);
+    });
+  });
+
+  it('maps undecodable bytes to IMAGE_DECODE_FAILED', async () => {
+    await expect(processor.measure(Buffer.from('nope'))).rejects.toMatchObject({
+      code: 'IMAGE_DECODE_FAILED',
+    });
+  });
+});
+
+describe('ImageProcessor.prepareForOcr', () => {
+  async function greyOf(png: Buffer) {
+    const { data, info } = await sharp(png).greyscale().raw().toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height };
+  }
+  type Grey = { data: Buffer; width: number; height: number };
+  const columnMean = (image: Grey, from: number, to: number) => {
+    let sum = 0;
+    for (let y = 0; y < image.height; y++)
+      for (let x = from; x < to; x++) sum += image.data[y * image.width + x];
+    return sum / (image.height * (to - from));
+  };
+  /** The paper's level in a band of columns: text covers far less than half of any band. */
+  const columnMedian = (image: Grey, from: number, to: number) => {
+    const levels: number[] = [];
+    for (let y = 0; y < image.height; y++)
+      for (let x = from; x < to; x++) levels.push(image.data[y * image.width + x]);
+    return levels.sort((a, b) => a - b)[Math.floor(levels.length / 2)];
+  };
+
+  it('doubles a small image and reports the scale', async () => {
+    const out = await processor.prepareForOcr(await solid(800, 300, '#ffffff').png().toBuffer());
+    expect(out).toMatchObject({ width: 1600, height: 600, scale: 2 });
+    expect(await processor.probe(out.data)).toMatchObject({ format: 'png', width: 1600, height: 600 });
+    expect((await sharp(out.data).metadata()).channels).toBe(1);
+  });
+
+  it('keeps a large image at its size and caps a huge one at 4000 px', async () => {
+    expect(await processor.prepareForOcr(await solid(2000, 1000, '#fff').png().toBuffer())).toMatchObject({
+      width: 2000,
+      height: 1000,
+      scale: 1,
+    });
+    expect(await processor.prepareForOcr(await solid(5000, 1000, '#fff').png().toBuffer())).toMatchObject({
+      width: 4000,
+      height: 800,
+      scale: 0.8,
+    });
+  });
+
+  it('measures the scale against the upright image', async () => {
+    const rotated = await solid(300, 100, '#ffffff').jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    expect(await processor.prepareForOcr(rotated)).toMatchObject({ width: 200, height: 600, scale: 2 });
+  });
+
+  it('survives tiny and blank images', async () => {
+    for (const [width, height] of [
+      [1, 1],
+      [4, 4],
+      [3000, 20],
+    ]) {
+      const out = await processor.prepareForOcr(await solid(width, height, '#888').png().toBuffer());
+      expect(out.width).toBeGreaterThan(0);
+    }
+  });
+
+  it('flattens a strong left-to-right lighting gradient', async () => {
+    const shade = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="800"><defs><linearGradient id="g">` +
+        `<stop offset="0" stop-color="#303030"/><stop offset="1" stop-color="#ffffff"/></linearGradient></defs>` +
+        `<rect width="1000" height="800" fill="url(#g)"/></svg>`,
+    );
+    const page = await sharp(textSvg(1000, 800, 24))
+      .composite([{ input: await sharp(shade).png().toBuffer(), blend: 'multiply' }])
+      .png()
+      .toBuffer();
+    const before = await greyOf(page);
+    expect(columnMedian(before, 900, 1000) - columnMedian(before, 0, 100)).toBeGreaterThan(150);
+
+    const out = await greyOf((await processor.prepareForOcr(page)).data);
+    expect(Math.abs(columnMedian(out, 1800, 2000) - columnMedian(out, 0, 200))).toBeLessThan(16);
+    expect(columnMedian(out, 0, 200)).toBeGreaterThan(220);
+  });
+
+  it('turns light text on a dark background into dark text on light', async () => {
+    const tag = Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="360" height="160"><rect width="360" height="160" fill="#b3121f"/>` +
+        `<text x="40" y="105" font-family="DejaVu Sans" font-size="64" font-weight="bold" fill="#fff">€ 12.99</text></svg>`,
+    );
+    const out = await greyOf((await processor.prepareForOcr(await sharp(tag).png().toBuffer())).data);
+    expect(columnMean(out, 0, out.width)).toBeGreaterThan(160);
+  });
+
+  it('maps undecodable bytes to IMAGE_DECODE_FAILED', async () => {
+    await expect(processor.prepareForOcr(Buffer.from('nope'))).rejects.toMatchObject({
+      code: 'IMAGE_DECODE_FAILED',
+    });
+  });
+});

@@ -4,6 +4,13 @@ import { Injectable } from '@nestjs/common';
 import { ArgusError, type SourceFormat } from '@argus/contracts';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { ACCEPTED_MEDIA_TYPES, sniffImageFormat } from './image-format';
+import {
+  dominantColours,
+  measureExposure,
+  measureSharpness,
+  type ImageMeasurements,
+} from './image-measurements';
+import { divideByPaper, estimatePaper, stretchContrast } from './ocr-background';
 
 export type OutputMime = 'image/jpeg' | 'image/png';
 
@@ -30,10 +37,34 @@ export interface NormalisedImage extends EncodedImage {
   timings: { decodeMs: number; normaliseMs: number };
 }
 
-export interface ModelInputTarget {
+/** Models whose input grows with the image (qwen2.5vl): cap the long side, pass smaller images through. */
+export interface LongSideTarget {
   longSide: number;
   /** Sides shorter than this are padded; defaults to {@link DEFAULT_MIN_SIDE}. */
   minSide?: number;
+}
+
+/** Models with one fixed input (gemma3 wants 896×896): fit inside the square and pad, never stretch. */
+export interface SquareTarget {
+  square: number;
+}
+
+export type ModelInputTarget = LongSideTarget | SquareTarget;
+
+/** Packed 8-bit RGB, three bytes per pixel, no padding. */
+export interface RawRgbImage {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+export interface OcrImage {
+  /** Grey PNG. */
+  data: Buffer;
+  /** Output size ÷ input size (after EXIF orientation): divide coordinates by it to map back to the input. */
+  scale: number;
+  width: number;
+  height: number;
 }
 
 export interface ImageProbe {
@@ -55,6 +86,18 @@ export const DEFAULT_MIN_SIDE = 28;
  * limit only stops a wrong reference from making a worker decode something enormous.
  */
 const MODEL_INPUT_MAX_PIXELS = 40_000_000;
+
+/**
+ * tesseract needs an x-height of roughly 20 px, so an image whose long side is below OCR_UPSCALE_BELOW (small
+ * labels, thumbnails of pages) is doubled; OCR_MAX_LONG_SIDE bounds the work for tesseract and for the JS passes.
+ */
+const OCR_UPSCALE_BELOW = 1600;
+const OCR_UPSCALE = 2;
+const OCR_MAX_LONG_SIDE = 4000;
+/** Sharpness is judged at a fixed scale so the same photo gives the same verdict whatever its upload size. */
+const MEASURE_LONG_SIDE = 1024;
+/** Colours need area shares, not detail; 4096 pixels keep k-means in the low milliseconds. */
+const COLOUR_THUMBNAIL = 64;
 
 const JPEG_QUALITY = 90;
 const PNG_COMPRESSION = 6;
@@ -96,6 +139,15 @@ async function guard<T>(what: string, work: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw toArgusError(error, what);
   }
+}
+
+function greyRaw(data: Buffer, width: number, height: number): Sharp {
+  return sharp(data, { raw: { width, height, channels: 1 } });
+}
+
+function assertPositiveSide(value: number, name: string): void {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
 /** The one adapter over sharp: every image decode, resize and encode in Argus goes through here. */
@@ -173,8 +225,12 @@ export class ImageProcessor {
    * stretched so the model still sees true proportions.
    */
   async resizeForModel(input: Uint8Array, target: ModelInputTarget): Promise<EncodedImage> {
+    if ('square' in target) return this.resizeToSquare(input, target.square);
     const minSide = target.minSide ?? DEFAULT_MIN_SIDE;
-    const passThrough = await this.fitsAlready(input, target.longSide, minSide);
+    const passThrough = await this.fitsAlready(
+      input,
+      (width, height) => Math.max(width, height) <= target.longSide && Math.min(width, height) >= minSide,
+    );
     if (passThrough) return passThrough;
     // Resizing to raw first gives the exact size sharp chose, so the padding is computed from
     // facts rather than by re-implementing sharp's rounding.
@@ -206,19 +262,35 @@ export class ImageProcessor {
   }
 
   /**
+   * Scales the image to fit inside side×side, enlarging small images as the model's own preprocessor would, and
+   * pads with white so the model sees the true proportions instead of a stretched picture.
+   */
+  private async resizeToSquare(input: Uint8Array, side: number): Promise<EncodedImage> {
+    const passThrough = await this.fitsAlready(input, (width, height) => width === side && height === side);
+    if (passThrough) return passThrough;
+    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    const { pipeline, mime } = encode(
+      sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
+        .rotate()
+        .resize({ width: side, height: side, fit: 'contain', background: PAD_COLOUR }),
+      meta.hasAlpha,
+    );
+    const { data, info } = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
+    return { data, mime, width: info.width, height: info.height };
+  }
+
+  /**
    * normalise() already wrote a clean, upright JPEG or PNG; when it also fits the model, decoding and re-encoding it
    * would only cost time (about 15 ms for 1024×768) and a generation of JPEG loss.
    */
   private async fitsAlready(
     input: Uint8Array,
-    longSide: number,
-    minSide: number,
+    fitsModel: (width: number, height: number) => boolean,
   ): Promise<EncodedImage | undefined> {
     const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
     const mime = meta.format === 'jpeg' ? 'image/jpeg' : meta.format === 'png' ? 'image/png' : undefined;
     const upright = meta.orientation === undefined || meta.orientation === 1;
-    const fits =
-      Math.max(meta.width, meta.height) <= longSide && Math.min(meta.width, meta.height) >= minSide;
+    const fits = fitsModel(meta.width, meta.height);
     const plain =
       meta.depth === 'uchar' && meta.space === 'srgb' && meta.exif === undefined && meta.icc === undefined;
     if (!mime || !upright || !fits || !plain) return undefined;
@@ -227,6 +299,106 @@ export class ImageProcessor {
       mime,
       width: meta.width,
       height: meta.height,
+    };
+  }
+
+  /**
+   * Exactly size×size packed RGB for classifiers with a fixed input (nsfwjs wants 224²). The image is stretched,
+   * not padded, because that is how such classifiers were trained; transparency is flattened onto white.
+   */
+  async toRawRgb(input: Uint8Array, size: number): Promise<RawRgbImage> {
+    assertPositiveSide(size, 'size');
+    const { data, info } = await guard('image', () =>
+      sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
+        .rotate()
+        .resize({ width: size, height: size, fit: 'fill' })
+        .flatten({ background: PAD_COLOUR })
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
+    );
+    if (info.channels !== 3) throw new Error(`expected 3 channels of RGB, got ${info.channels}`);
+    return { data, width: info.width, height: info.height };
+  }
+
+  /**
+   * Grey, evenly lit, contrast-stretched and, when small, enlarged: what tesseract reads best. Steps:
+   * 1. grey and scale (×2 below {@link OCR_UPSCALE_BELOW} px, long side capped at {@link OCR_MAX_LONG_SIDE});
+   * 2. estimate the blank paper per tile ({@link estimatePaper}), and whether the ink is lighter than the paper;
+   * 3. divide by the smoothed paper estimate, so shadows and lighting gradients vanish and ink is always dark;
+   * 4. stretch the levels over the full grey range, as normalise() would.
+   */
+  async prepareForOcr(input: Uint8Array): Promise<OcrImage> {
+    const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    const { width: sourceWidth, height: sourceHeight } = header.autoOrient;
+    const longSide = Math.max(sourceWidth, sourceHeight);
+    const scale = Math.min(longSide < OCR_UPSCALE_BELOW ? OCR_UPSCALE : 1, OCR_MAX_LONG_SIDE / longSide);
+    const width = Math.max(1, Math.round(sourceWidth * scale));
+    const height = Math.max(1, Math.round(sourceHeight * scale));
+
+    const grey = await guard('image', () =>
+      sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
+        .rotate()
+        .flatten({ background: PAD_COLOUR })
+        .resize({ width, height, fit: 'fill', kernel: 'cubic' })
+        .toColourspace('b-w')
+        .raw()
+        .toBuffer(),
+    );
+    const estimate = estimatePaper(grey, width, height);
+    const paper = await greyRaw(Buffer.from(estimate.paper), estimate.columns, estimate.rows)
+      // Smooths tile edges so the division leaves no seams; the linear resize cannot overshoot below the floor.
+      .blur(1)
+      .resize({ width, height, fit: 'fill', kernel: 'linear' })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer();
+    const flat = divideByPaper(grey, paper, estimate.inverted);
+    stretchContrast(flat);
+    const data = await greyRaw(flat, width, height)
+      .toColourspace('b-w')
+      .png({ compressionLevel: 1 })
+      .toBuffer();
+    return { data, scale, width, height };
+  }
+
+  /**
+   * Listing-quality facts that need no model: oriented size, dominant colours with palette names, exposure and
+   * sharpness. Transparent areas count as white, which is how shops display cut-out product images.
+   */
+  async measure(input: Uint8Array): Promise<ImageMeasurements> {
+    const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    const decoded = await guard('image', () =>
+      sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
+        .rotate()
+        .resize({
+          width: MEASURE_LONG_SIDE,
+          height: MEASURE_LONG_SIDE,
+          fit: 'inside',
+          withoutEnlargement: true,
+        })
+        .flatten({ background: PAD_COLOUR })
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
+    );
+    const { width, height, channels } = decoded.info;
+    // stats() would read the original input, not this pipeline's output, so pixels are computed from raw buffers.
+    const rgb = () => sharp(decoded.data, { raw: { width, height, channels } });
+    const [thumbnail, grey] = await Promise.all([
+      rgb()
+        .resize({ width: COLOUR_THUMBNAIL, height: COLOUR_THUMBNAIL, fit: 'fill' })
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer(),
+      rgb().toColourspace('b-w').raw().toBuffer(),
+    ]);
+    return {
+      width: header.autoOrient.width,
+      height: header.autoOrient.height,
+      dominantColours: dominantColours(thumbnail),
+      exposure: measureExposure(grey),
+      sharpness: measureSharpness(grey, width, height),
     };
   }
 

@@ -5,7 +5,22 @@ export {
   type EncodedImage,
   type ImageLimits,
   type ImageProbe,
+  type LongSideTarget,
   type ModelInputTarget,
   type NormalisedImage,
+  type OcrImage,
   type OutputMime,
+  type RawRgbImage,
+  type SquareTarget,
 } from './image-processor';
+export {
+  BLUR_THRESHOLD,
+  EXPOSURE_RULES,
+  type DominantColour,
+  type ExposureMeasurement,
+  type ExposureVerdict,
+  type ImageMeasurements,
+  type SharpnessMeasurement,
+  type SharpnessVerdict,
+} from './image-measurements';
+export { COLOUR_PALETTE, nearestColourName } from './colour-names';

@@ -5,7 +5,7 @@ describe('parseModelOutput', () => {
   it('accepts output that honours the contract', () => {
     const output = parseModelOutput(
       moderationResultSchema,
-      '{"decision":"allow","categories":[{"id":"alcohol","confidence":0.2}],"reason":"a bottle"}',
+      '{"decision":"allow","categories":[{"id":"alcohol","confidence":0.2}],"reason":"a bottle","confidence":0.8}',
       'm',
     );
     expect(output.decision).toBe('allow');

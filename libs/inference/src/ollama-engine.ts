@@ -16,6 +16,8 @@ export interface VisionChatRequest {
   imageBase64: string;
   format: Record<string, unknown>;
   signal: AbortSignal;
+  /** A second try after an answer that broke the schema: the model sees its answer and what was wrong. */
+  repair?: { previousAnswer: string; problem: string };
 }
 
 export interface VisionChatResult {
@@ -27,6 +29,7 @@ export interface VisionChatResult {
 }
 
 export interface ModelStatus {
+  status: 'ready' | 'missing' | 'no-vision' | 'unreachable';
   ok: boolean;
   detail: string;
 }
@@ -77,6 +80,17 @@ export class OllamaEngine {
         messages: [
           { role: 'system', content: request.system },
           { role: 'user', content: request.prompt, images: [request.imageBase64] },
+          ...(request.repair
+            ? [
+                { role: 'assistant', content: request.repair.previousAnswer },
+                {
+                  role: 'user',
+                  content:
+                    `That answer does not match the required schema (${request.repair.problem}). ` +
+                    `Answer again with only JSON that matches this schema exactly: ${JSON.stringify(request.format)}`,
+                },
+              ]
+            : []),
         ],
       });
       const abortStream = () => {
@@ -115,12 +129,13 @@ export class OllamaEngine {
   }
 
   /** Present and able to see images: /api/tags for the model, /api/show for the `vision` capability. */
-  async modelStatus(model: string, signal: AbortSignal = AbortSignal.timeout(2_000)): Promise<ModelStatus> {
+  async modelStatus(model: string, signal: AbortSignal = AbortSignal.timeout(3_000)): Promise<ModelStatus> {
     const client = this.client(signal);
     try {
       const { models } = await client.list();
       if (!models.some((entry) => entry.name === model || entry.model === model)) {
         return {
+          status: 'missing',
           ok: false,
           detail: `model ${model} is not pulled on ${this.options.host} (ollama pull ${model})`,
         };
@@ -128,11 +143,40 @@ export class OllamaEngine {
       const shown = await client.show({ model });
       const capabilities = (shown as { capabilities?: string[] }).capabilities ?? [];
       if (!capabilities.includes('vision')) {
-        return { ok: false, detail: `model ${model} on ${this.options.host} has no vision capability` };
+        return {
+          status: 'no-vision',
+          ok: false,
+          detail: `model ${model} on ${this.options.host} has no vision capability`,
+        };
       }
-      return { ok: true, detail: `${model} ready on ${this.options.host}` };
+      return { status: 'ready', ok: true, detail: `${model} ready on ${this.options.host}` };
     } catch (error) {
-      return { ok: false, detail: `Ollama unreachable at ${this.options.host}: ${describe(error)}` };
+      return {
+        status: 'unreachable',
+        ok: false,
+        detail: `Ollama unreachable at ${this.options.host}: ${describe(error)}`,
+      };
+    }
+  }
+
+  /** Models loaded right now and the VRAM each holds, from /api/ps. */
+  async loadedModels(
+    signal: AbortSignal = AbortSignal.timeout(3_000),
+  ): Promise<Array<{ model: string; sizeVram: number }>> {
+    const { models } = await this.client(signal).ps();
+    return models.map((entry) => ({ model: entry.name, sizeVram: entry.size_vram }));
+  }
+
+  /** Pulls a model, reporting progress now and then; used at boot with ARGUS_PULL_MODELS=true. */
+  async pull(model: string, onProgress: (line: string) => void, signal: AbortSignal): Promise<void> {
+    const stream = await this.client(signal).pull({ model, stream: true });
+    let lastReported = 0;
+    for await (const part of stream) {
+      const percent = part.total ? Math.floor((100 * (part.completed || 0)) / part.total) : undefined;
+      if (percent === undefined || percent >= lastReported + 10 || part.status === 'success') {
+        onProgress(percent === undefined ? part.status : `${part.status} ${percent}%`);
+        lastReported = percent ?? lastReported;
+      }
     }
   }
 
@@ -154,18 +198,30 @@ export class OllamaEngine {
     const message = describe(error);
     if (typeof status === 'number') {
       if (status === 503 || status === 429)
-        return new ArgusError('UPSTREAM_BUSY', `Ollama is busy: ${message}`);
-      if (status === 404)
-        return new ArgusError('MODEL_UNAVAILABLE', `model ${model} is not available: ${message}`);
-      if (status === 400)
-        return new ArgusError('MODEL_UNAVAILABLE', `model ${model} rejected the request: ${message}`);
-      return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed with HTTP ${status}: ${message}`);
+        return new ArgusError('UPSTREAM_BUSY', `Ollama is busy: ${message}`, { cause: 'busy' });
+      if (status === 404) {
+        return new ArgusError('MODEL_UNAVAILABLE', `model ${model} is not available: ${message}`, {
+          cause: 'missing',
+        });
+      }
+      if (status === 400) {
+        return new ArgusError('MODEL_UNAVAILABLE', `model ${model} rejected the request: ${message}`, {
+          cause: 'missing',
+        });
+      }
+      return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed with HTTP ${status}: ${message}`, {
+        cause: 'server_error',
+      });
     }
     // By name, not instanceof: fetch's TypeError can come from another realm (jest's VM sandbox, for one).
     if ((error as Error | undefined)?.name === 'TypeError' || message.includes('fetch failed')) {
-      return new ArgusError('MODEL_UNAVAILABLE', `Ollama unreachable at ${this.options.host}: ${message}`);
+      return new ArgusError('MODEL_UNAVAILABLE', `Ollama unreachable at ${this.options.host}: ${message}`, {
+        cause: 'unreachable',
+      });
     }
-    return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed during ${model}: ${message}`);
+    return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed during ${model}: ${message}`, {
+      cause: 'server_error',
+    });
   }
 }
 

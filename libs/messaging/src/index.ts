@@ -6,3 +6,4 @@ export * from './image-store';
 export * from './worker-transport';
 export { MessagePattern, Ctx, Payload, NatsContext } from '@nestjs/microservices';
 export * from './nats-connection.provider';
+export * from './result-store';

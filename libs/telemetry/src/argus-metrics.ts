@@ -68,8 +68,30 @@ export class ArgusMetrics {
     registers: [this.registry],
   });
 
+  /** Ollama's own split of a call: queue (waiting for a slot here), load, prompt evaluation, generation. */
+  readonly inferencePhase = new Histogram({
+    name: METRIC.inferencePhase,
+    help: 'Time of one inference call by phase: queue, load, prompt, eval',
+    labelNames: ['tier', 'model', 'phase'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [this.registry],
+  });
+
+  readonly cascadeEscalations = new Counter({
+    name: METRIC.cascadeEscalations,
+    help: 'Requests moved from one tier to the next by the auto cascade',
+    labelNames: ['task', 'from_tier', 'to_tier'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheLookups = new Counter({
+    name: METRIC.cacheLookups,
+    help: 'Result cache lookups by outcome (hit, miss, error)',
+    labelNames: ['task', 'result'] as const,
+    registers: [this.registry],
+  });
+
   constructor(readonly service: string) {
-    this.registry.setDefaultLabels({});
     collectDefaultMetrics({ register: this.registry });
   }
 

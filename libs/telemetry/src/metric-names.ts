@@ -10,6 +10,9 @@ export const METRIC = {
   imageInputPixels: 'argus_image_input_pixels',
   inferenceTokens: 'argus_inference_tokens_total',
   inflight: 'argus_inflight',
+  inferencePhase: 'argus_inference_phase_seconds',
+  cascadeEscalations: 'argus_cascade_escalations_total',
+  cacheLookups: 'argus_cache_lookups_total',
 } as const;
 
 export const STAGES = [

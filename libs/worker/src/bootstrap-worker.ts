@@ -1,21 +1,39 @@
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Task } from '@argus/contracts';
+import { QUEUE_GROUPS, type Task } from '@argus/contracts';
 import { loadWorkerConfig, type WorkerConfig } from '@argus/config';
-import { nestLogLevels } from '@argus/telemetry';
-import { connectNats, workerMicroserviceOptions } from '@argus/messaging';
-import { QUEUE_GROUPS } from '@argus/contracts';
+import { ImageProcessor } from '@argus/imaging';
+import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
+import { connectNats, ResultStore, workerMicroserviceOptions } from '@argus/messaging';
+import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
+import { WorkerMetricsObserver } from './worker-metrics.observer';
+import { WorkerInference } from './worker-inference';
 import { WorkerModule } from './worker.module';
 
-/** A hybrid app: the NATS microservice does the work, the small HTTP server answers probes and scrapes. */
-export async function createWorkerApp(config: WorkerConfig): Promise<NestFastifyApplication> {
+/**
+ * A hybrid app: the NATS microservice does the work, the small HTTP server answers probes and scrapes. The CPU
+ * engines are warmed and the tiers checked before the worker subscribes, so its first request is not a cold one.
+ */
+export async function createWorkerApp(
+  config: WorkerConfig,
+  catalog: ResolvedCatalog = loadModelCatalog(),
+): Promise<NestFastifyApplication> {
   const connection = await connectNats({ servers: config.natsServers, name: `argus-${config.service}` });
+  const metrics = new ArgusMetrics(config.service);
+  const processor = new ImageProcessor();
+  const cache = config.cacheTtlSeconds > 0 ? new ResultStore(connection, config.cacheTtlSeconds) : undefined;
+  const inference = new WorkerInference(
+    config.task,
+    catalog,
+    processor,
+    cache,
+    new WorkerMetricsObserver(metrics),
+  );
   const app = await NestFactory.create<NestFastifyApplication>(
-    WorkerModule.forTask(config, connection),
+    WorkerModule.forTask(config, connection, inference, metrics, processor),
     new FastifyAdapter(),
-    {
-      logger: nestLogLevels(config.logLevel),
-    },
+    { logger: nestLogLevels(config.logLevel) },
   );
   app.connectMicroservice(
     workerMicroserviceOptions({
@@ -26,6 +44,7 @@ export async function createWorkerApp(config: WorkerConfig): Promise<NestFastify
     { inheritAppConfig: true },
   );
   app.enableShutdownHooks();
+  await inference.start({ pullModels: config.pullModels, healthIntervalMs: config.tierCheckIntervalMs });
   await app.startAllMicroservices();
   await app.listen(config.httpPort, config.host);
   return app;
@@ -33,10 +52,16 @@ export async function createWorkerApp(config: WorkerConfig): Promise<NestFastify
 
 export async function runWorker(task: Task): Promise<void> {
   const config = loadWorkerConfig(task);
-  const app = await createWorkerApp(config);
+  const catalog = loadModelCatalog();
+  const app = await createWorkerApp(config, catalog);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  const tiers = catalog
+    .forTask(task)
+    .map(({ tier, model }) => `${tier}=${model.model}`)
+    .join(', ');
+  new Logger('Worker').log(`catalog ${catalog.source}: ${tiers}`);
   process.stdout.write(
-    `${config.service} worker ready: model ${config.model} at ${config.ollama.host}, metrics http://${config.host}:${port}/metrics\n`,
+    `${config.service} worker ready: tiers ${tiers}; metrics http://${config.host}:${port}/metrics\n`,
   );
 }

@@ -1,13 +1,15 @@
 import { ArgusError, type TaskRequest } from '@argus/contracts';
 import { loadWorkerConfig } from '@argus/config';
-import type { VisionChatRequest, VisionChatResult } from '@argus/inference';
-import { ArgusMetrics } from '@argus/telemetry';
 import {
-  TaskPipeline,
-  type ImageResizer,
-  type ImageStoreReader,
-  type VisionEngine,
-} from './task-pipeline.service';
+  RoutingError,
+  TierGuard,
+  type EngineAnswer,
+  type RouteRequest,
+  type RoutedAnswer,
+  type TierRoute,
+} from '@argus/inference';
+import { ArgusMetrics } from '@argus/telemetry';
+import { TaskPipeline, type ImageStoreReader, type Router } from './task-pipeline.service';
 
 const request: TaskRequest = {
   requestId: 'r1',
@@ -19,110 +21,131 @@ const request: TaskRequest = {
     height: 2000,
     mime: 'image/jpeg',
   },
+  routing: { tier: 'auto', fallback: false },
 };
 
-const answer = (content: string): VisionChatResult => ({
-  content,
-  model: 'qwen2.5vl:7b',
-  usage: { inputTokens: 1200, outputTokens: 40 },
-  seconds: { total: 1, load: 0, prompt: 0.5, eval: 0.5 },
-});
+const answer: EngineAnswer = {
+  result: { decision: 'allow', categories: [], reason: 'ok', confidence: 0.95 },
+  confidence: 0.95,
+  wantsReview: false,
+  needsGpuTier: [],
+};
+
+function route(tier: 'cpu' | 'small', model: string): TierRoute {
+  return {
+    tier,
+    confidenceThreshold: 0.5,
+    guard: new TierGuard(tier, { concurrency: 1, queueLimit: 1 }),
+    engine: {
+      task: 'moderation',
+      tier,
+      kind: tier === 'cpu' ? 'cpu' : 'ollama',
+      model,
+      promptVersion: 'moderation-v1',
+      fingerprint: model,
+      run: () => Promise.resolve(answer),
+    },
+  };
+}
 
 function setup(
-  options: {
-    stored?: Uint8Array | null;
-    chat?: (request: VisionChatRequest) => Promise<VisionChatResult>;
-  } = {},
+  options: { stored?: Uint8Array | null; route?: (request: RouteRequest) => Promise<RoutedAnswer> } = {},
 ) {
-  const config = loadWorkerConfig('moderation', { ARGUS_MODERATION_MODEL: 'qwen2.5vl:7b' });
-  const chats: VisionChatRequest[] = [];
-  const resized: Array<{ longSide: number }> = [];
+  const config = loadWorkerConfig('moderation', {});
+  const routed: RouteRequest[] = [];
   const images: ImageStoreReader = {
     get: () => Promise.resolve(options.stored === undefined ? Buffer.from('stored') : options.stored),
   };
-  const processor: ImageResizer = {
-    resizeForModel: (_input, target) => {
-      resized.push(target);
-      return Promise.resolve({ data: Buffer.from('small'), mime: 'image/jpeg', width: 1024, height: 683 });
-    },
-  };
-  const engine: VisionEngine = {
-    chat: (chatRequest) => {
-      chats.push(chatRequest);
-      return options.chat
-        ? options.chat(chatRequest)
-        : Promise.resolve(answer('{"decision":"allow","categories":[],"reason":"ok"}'));
+  const router: Router = {
+    route: (routeRequest) => {
+      routed.push(routeRequest);
+      return options.route
+        ? options.route(routeRequest)
+        : Promise.resolve({
+            answer,
+            route: route('small', 'qwen2.5vl:3b'),
+            cached: false,
+            escalations: [{ from: 'cpu', to: 'small', reason: 'cannot_judge' }],
+          });
     },
   };
   const metrics = new ArgusMetrics('moderation');
-  return { pipeline: new TaskPipeline(config, images, processor, engine, metrics), chats, resized, metrics };
+  return { pipeline: new TaskPipeline(config, images, router, metrics), routed, metrics };
 }
 
 describe('TaskPipeline', () => {
-  it('resizes to the model input size, asks with the task schema and replies with the validated result', async () => {
-    const { pipeline, chats, resized, metrics } = setup();
+  it('routes the stored image and replies with the result and how it was reached', async () => {
+    const { pipeline, routed, metrics } = setup();
     const reply = await pipeline.handle(request, undefined, 5_000);
     expect(reply).toMatchObject({
       status: 'ok',
       engine: 'ollama',
-      model: 'qwen2.5vl:7b',
+      tier: 'small',
+      model: 'qwen2.5vl:3b',
+      cached: false,
+      escalations: [{ from: 'cpu', to: 'small', reason: 'cannot_judge' }],
+      needsGpuTier: [],
       decision: 'allow',
-      reason: 'ok',
+      confidence: 0.95,
     });
-    expect(resized).toEqual([{ longSide: 1024 }]);
-    expect(chats[0].imageBase64).toBe(Buffer.from('small').toString('base64'));
-    expect(chats[0].format).toMatchObject({
-      type: 'object',
-      required: expect.arrayContaining(['decision']) as unknown,
+    expect(routed[0]).toMatchObject({
+      sha256: request.image.sha256,
+      width: 3000,
+      height: 2000,
+      routing: request.routing,
     });
-    expect(chats[0].signal.aborted).toBe(false);
+    expect(routed[0].deadlineAt - Date.now()).toBeLessThanOrEqual(5_000);
     const exposition = (await metrics.exposition()).body;
     expect(exposition).toContain(
-      'argus_image_duration_seconds_count{service="moderation",task="moderation",tier="default",model="qwen2.5vl:7b",outcome="ok"} 1',
+      'argus_image_duration_seconds_count{service="moderation",task="moderation",tier="small",model="qwen2.5vl:3b",outcome="ok"} 1',
     );
-    expect(exposition).toContain(
-      'argus_inference_tokens_total{tier="default",model="qwen2.5vl:7b",kind="input"} 1200',
-    );
-    for (const stage of ['fetch', 'resize', 'inference', 'validate']) {
+    for (const stage of ['fetch', 'inference']) {
       expect(exposition).toContain(
         `argus_stage_duration_seconds_count{service="moderation",stage="${stage}"} 1`,
       );
     }
   });
 
-  it('answers INVALID_MODEL_OUTPUT when the model breaks the contract', async () => {
-    const { pipeline, metrics } = setup({ chat: () => Promise.resolve(answer('{"decision":"perhaps"}')) });
-    await expect(pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({
-      status: 'error',
-      error: { code: 'INVALID_MODEL_OUTPUT' },
+  it('replies with the error code, the tier that failed and the hops taken', async () => {
+    const { pipeline, metrics } = setup({
+      route: () =>
+        Promise.reject(
+          new RoutingError(
+            new ArgusError('UPSTREAM_BUSY', 'queue full'),
+            [{ from: 'cpu', to: 'small', reason: 'cannot_judge' }],
+            route('small', 'qwen2.5vl:3b'),
+          ),
+        ),
     });
-    expect((await metrics.exposition()).body).toContain('outcome="invalid_model_output"');
-  });
-
-  it('passes engine errors through with their code', async () => {
-    const { pipeline } = setup({ chat: () => Promise.reject(new ArgusError('UPSTREAM_BUSY', 'queue full')) });
     await expect(pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({
       status: 'error',
+      tier: 'small',
+      engine: 'ollama',
+      escalations: [{ from: 'cpu', to: 'small' }],
       error: { code: 'UPSTREAM_BUSY', message: 'queue full' },
     });
+    expect((await metrics.exposition()).body).toContain(
+      'tier="small",model="qwen2.5vl:3b",outcome="upstream_busy"',
+    );
   });
 
-  it('rejects a request that breaks the contract and an image that is gone, without calling the model', async () => {
-    const { pipeline, chats } = setup({ stored: null });
+  it('rejects a request that breaks the contract and an image that is gone, without routing', async () => {
+    const { pipeline, routed } = setup({ stored: null });
     await expect(pipeline.handle({ requestId: 'x' }, undefined, 5_000)).resolves.toMatchObject({
       error: { code: 'INVALID_REQUEST' },
+      tier: 'none',
     });
     await expect(pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({
       error: { code: 'INVALID_REQUEST' },
     });
-    expect(chats).toHaveLength(0);
+    expect(routed).toHaveLength(0);
   });
 
-  it('aborts the engine call just before the caller deadline', async () => {
+  it('gives the router a signal that fires just before the caller deadline', async () => {
     const { pipeline } = setup({
-      chat: (chatRequest) =>
+      route: ({ signal }) =>
         new Promise((_resolve, reject) => {
-          chatRequest.signal.addEventListener('abort', () => {
+          signal.addEventListener('abort', () => {
             reject(new ArgusError('INFERENCE_TIMEOUT', 'deadline'));
           });
         }),
@@ -135,7 +158,7 @@ describe('TaskPipeline', () => {
   });
 
   it('hides unexpected failures behind INTERNAL', async () => {
-    const { pipeline } = setup({ chat: () => Promise.reject(new Error('socket exploded')) });
+    const { pipeline } = setup({ route: () => Promise.reject(new Error('socket exploded')) });
     const reply = await pipeline.handle(request, undefined, 5_000);
     expect(reply).toMatchObject({ status: 'error', error: { code: 'INTERNAL' } });
     expect(JSON.stringify(reply)).not.toContain('socket exploded');

@@ -1,37 +1,31 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import {
   ArgusError,
-  modelOutputJsonSchema,
   TASK_REPLY_SCHEMAS,
-  TASK_RESULT_SCHEMAS,
   TASK_SUBJECTS,
   taskRequestSchema,
-  type ErrorCode,
+  type Escalation,
   type TaskReply,
   type TaskRequest,
 } from '@argus/contracts';
 import type { WorkerConfig } from '@argus/config';
-import { ImageProcessor } from '@argus/imaging';
-import { OllamaEngine, parseModelOutput, PROMPTS } from '@argus/inference';
+import { asArgusError, RoutingError, type TierRouter } from '@argus/inference';
 import { ImageStore, type MessageHeaders } from '@argus/messaging';
-import { trace } from '@opentelemetry/api';
-import { ArgusMetrics, extractTraceContext, inSpan, SpanKind } from '@argus/telemetry';
-import { WORKER_CONFIG } from './worker.tokens';
+import { ArgusMetrics, extractTraceContext, inSpan, NOT_APPLICABLE, SpanKind } from '@argus/telemetry';
+import { TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
 
 /** Used when a caller sends no budget header; generous because large models can take minutes. */
 const DEFAULT_BUDGET_MS = 120_000;
 /** Reply this much before the caller's deadline so the answer still has time to cross NATS. */
 const REPLY_MARGIN_MS = 250;
-/** Tiers arrive with the model catalog; until then every call goes to the one configured Ollama. */
-const TIER = 'default';
 
 export type ImageStoreReader = Pick<ImageStore, 'get'>;
-export type ImageResizer = Pick<ImageProcessor, 'resizeForModel'>;
-export type VisionEngine = Pick<OllamaEngine, 'chat'>;
+export type Router = Pick<TierRouter, 'route'>;
 
 /**
- * The worker's use case: fetch the image by reference, resize it to what the model wants, ask the engine, hold the
- * answer to the contract. Every failure becomes a coded error reply; nothing escapes as an exception.
+ * The worker's use case: fetch the image by reference, let the router pick the tier (cascade, cache, resilience),
+ * reply with the result and how it was reached. Every failure becomes a coded error reply; nothing escapes.
  */
 @Injectable()
 export class TaskPipeline {
@@ -40,8 +34,7 @@ export class TaskPipeline {
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(ImageStore) private readonly images: ImageStoreReader,
-    @Inject(ImageProcessor) private readonly processor: ImageResizer,
-    @Inject(OllamaEngine) private readonly engine: VisionEngine,
+    @Inject(TASK_ROUTER) private readonly router: Router,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
   ) {}
 
@@ -50,12 +43,13 @@ export class TaskPipeline {
     headers: MessageHeaders | undefined,
     budgetMs: number | undefined,
   ): Promise<TaskReply> {
-    const { task, service, model } = this.config;
+    const { task, service } = this.config;
     const started = performance.now();
-    const deadline = AbortSignal.timeout(Math.max(1, (budgetMs ?? DEFAULT_BUDGET_MS) - REPLY_MARGIN_MS));
-    const inflight = { service, tier: TIER };
-    this.metrics.inflight.inc(inflight);
-    let outcome: 'ok' | Lowercase<ErrorCode> = 'ok';
+    const budget = Math.max(1, (budgetMs ?? DEFAULT_BUDGET_MS) - REPLY_MARGIN_MS);
+    const deadlineAt = Date.now() + budget;
+    const signal = AbortSignal.timeout(budget);
+    const labels = { tier: NOT_APPLICABLE, model: NOT_APPLICABLE, outcome: 'ok' };
+    this.metrics.inflight.inc({ service, tier: 'all' });
     try {
       return await inSpan(
         `${TASK_SUBJECTS[task]} process`,
@@ -69,32 +63,39 @@ export class TaskPipeline {
           },
         },
         async () => {
-          const reply = await this.analyze(payload, deadline, started);
+          const reply = await this.analyze(payload, signal, deadlineAt, started);
+          Object.assign(labels, { tier: reply.tier, model: reply.model });
           return TASK_REPLY_SCHEMAS[task].parse(reply);
         },
       );
     } catch (error) {
-      const argusError = toArgusError(error);
-      outcome = argusError.code.toLowerCase() as Lowercase<ErrorCode>;
+      const argusError = asArgusError(error);
+      labels.outcome = argusError.code.toLowerCase();
       if (argusError.code === 'INTERNAL') this.logger.error(`${task} failed: ${describe(error)}`);
+      const route = error instanceof RoutingError ? error.lastRoute : undefined;
+      const escalations: Escalation[] = error instanceof RoutingError ? error.escalations : [];
+      if (route) Object.assign(labels, { tier: route.tier, model: route.engine.model });
       return {
         status: 'error',
-        engine: 'ollama',
-        model,
+        engine: route?.engine.kind ?? 'none',
+        tier: route?.tier ?? 'none',
+        model: route?.engine.model ?? 'none',
         durationMs: elapsedMs(started),
+        escalations,
         error: argusError.toTaskError(),
       };
     } finally {
-      this.metrics.inflight.dec(inflight);
-      this.metrics.imageDuration.observe(
-        { service, task, tier: TIER, model, outcome },
-        (performance.now() - started) / 1000,
-      );
+      this.metrics.inflight.dec({ service, tier: 'all' });
+      this.metrics.imageDuration.observe({ service, task, ...labels }, (performance.now() - started) / 1000);
     }
   }
 
-  private async analyze(payload: unknown, deadline: AbortSignal, started: number): Promise<TaskReply> {
-    const { task, model, inputLongSide } = this.config;
+  private async analyze(
+    payload: unknown,
+    signal: AbortSignal,
+    deadlineAt: number,
+    started: number,
+  ): Promise<TaskReply> {
     const request = parseRequest(payload);
     const stored = await this.metrics.timeStage('fetch', () =>
       inSpan('fetch image', {}, () => this.images.get(request.image.key)),
@@ -105,42 +106,35 @@ export class TaskPipeline {
         `image ${request.image.key} is not in the store (expired or never stored)`,
       );
     }
-    const resized = await this.metrics.timeStage('resize', () =>
-      inSpan('resize', { attributes: { 'argus.input_long_side': inputLongSide } }, () =>
-        this.processor.resizeForModel(stored, { longSide: inputLongSide }),
-      ),
+    const routed = await this.metrics.timeStage('inference', () =>
+      this.router.route({
+        image: stored,
+        sha256: request.image.sha256,
+        width: request.image.width,
+        height: request.image.height,
+        routing: request.routing,
+        signal,
+        deadlineAt,
+      }),
     );
-    const prompt = PROMPTS[task];
-    trace.getActiveSpan()?.setAttribute('argus.prompt_version', prompt.version);
-    const inferenceStarted = performance.now();
-    let inferenceOutcome = 'ok';
-    const answer = await this.metrics
-      .timeStage('inference', () =>
-        this.engine.chat({
-          model,
-          system: prompt.system,
-          prompt: prompt.user,
-          imageBase64: resized.data.toString('base64'),
-          format: modelOutputJsonSchema(task),
-          signal: deadline,
-        }),
-      )
-      .catch((error: unknown) => {
-        inferenceOutcome = toArgusError(error).code.toLowerCase();
-        throw error;
-      })
-      .finally(() => {
-        this.metrics.inferenceDuration.observe(
-          { engine: 'ollama', tier: TIER, model, outcome: inferenceOutcome },
-          (performance.now() - inferenceStarted) / 1000,
-        );
-      });
-    this.metrics.inferenceTokens.inc({ tier: TIER, model, kind: 'input' }, answer.usage.inputTokens);
-    this.metrics.inferenceTokens.inc({ tier: TIER, model, kind: 'output' }, answer.usage.outputTokens);
-    const result = await this.metrics.timeStage('validate', () =>
-      Promise.resolve(parseModelOutput(TASK_RESULT_SCHEMAS[task], answer.content, model)),
-    );
-    return { status: 'ok', engine: 'ollama', model, durationMs: elapsedMs(started), ...result };
+    const { answer, route } = routed;
+    trace.getActiveSpan()?.setAttributes({
+      'argus.tier': route.tier,
+      'argus.prompt_version': route.engine.promptVersion,
+      'argus.cached': routed.cached,
+      'argus.escalations': routed.escalations.length,
+    });
+    return {
+      status: 'ok',
+      engine: route.engine.kind,
+      tier: route.tier,
+      model: route.engine.model,
+      durationMs: elapsedMs(started),
+      cached: routed.cached,
+      escalations: routed.escalations,
+      needsGpuTier: answer.needsGpuTier,
+      ...answer.result,
+    };
   }
 }
 
@@ -149,15 +143,10 @@ function parseRequest(payload: unknown): TaskRequest {
   if (!parsed.success) {
     throw new ArgusError(
       'INVALID_REQUEST',
-      `task request breaks the contract: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      `task request breaks the contract: ${parsed.error.issues.at(0)?.message ?? 'invalid'}`,
     );
   }
   return parsed.data;
-}
-
-function toArgusError(error: unknown): ArgusError {
-  if (error instanceof ArgusError) return error;
-  return new ArgusError('INTERNAL', 'the worker failed unexpectedly');
 }
 
 function elapsedMs(started: number): number {

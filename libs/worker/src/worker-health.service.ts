@@ -1,23 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PingReply } from '@argus/contracts';
+import type { ModelsReply, PingReply } from '@argus/contracts';
 import type { WorkerConfig } from '@argus/config';
-import { OllamaEngine, type ModelStatus } from '@argus/inference';
 import { ImageStore, isConnected, NATS_CONNECTION, type NatsConnection } from '@argus/messaging';
 import type { ReadinessProbe } from '@argus/telemetry';
+import { WorkerInference } from './worker-inference';
 import { WORKER_CONFIG } from './worker.tokens';
 
-/** Ollama is asked at most this often, so probes and pings never pile requests onto a busy GPU host. */
-const MODEL_CHECK_TTL_MS = 5_000;
-
+/** Ready means: NATS connected, the image store reachable, and at least one tier able to run the task. */
 @Injectable()
 export class WorkerHealth implements ReadinessProbe {
-  private modelCheck?: { at: number; status: Promise<ModelStatus> };
-
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
     @Inject(NATS_CONNECTION) private readonly connection: NatsConnection,
     @Inject(ImageStore) private readonly images: Pick<ImageStore, 'check'>,
-    @Inject(OllamaEngine) private readonly engine: Pick<OllamaEngine, 'modelStatus'>,
+    @Inject(WorkerInference)
+    private readonly inference: Pick<WorkerInference, 'health' | 'report' | 'task' | 'router'>,
   ) {}
 
   async readiness(): Promise<PingReply> {
@@ -28,19 +25,35 @@ export class WorkerHealth implements ReadinessProbe {
       .check()
       .then(() => ({ ok: true, detail: 'image store reachable' }))
       .catch((error: unknown) => ({ ok: false, detail: `image store unavailable: ${String(error)}` }));
-    const model = await this.model();
+    const tiers = Object.fromEntries(
+      this.inference.router.routes.map((route) => {
+        const status = this.inference.health.status(route.tier);
+        return [
+          `tier.${route.tier}`,
+          {
+            ok: status.status === 'ready',
+            detail: `${route.engine.model}: ${status.status} (${status.detail})`,
+          },
+        ];
+      }),
+    );
+    const anyTier = this.inference.health.anyAvailable();
     return {
       service: this.config.service,
-      ready: nats.ok && store.ok && model.ok,
-      checks: { nats, imageStore: store, model },
+      ready: nats.ok && store.ok && anyTier,
+      checks: {
+        nats,
+        imageStore: store,
+        inference: {
+          ok: anyTier,
+          detail: anyTier ? 'at least one tier can run the task' : 'no tier can run the task',
+        },
+        ...tiers,
+      },
     };
   }
 
-  private model(): Promise<ModelStatus> {
-    const now = Date.now();
-    if (!this.modelCheck || now - this.modelCheck.at > MODEL_CHECK_TTL_MS) {
-      this.modelCheck = { at: now, status: this.engine.modelStatus(this.config.model) };
-    }
-    return this.modelCheck.status;
+  async models(): Promise<ModelsReply> {
+    return { task: this.inference.task, tiers: await this.inference.report() };
   }
 }

@@ -2,8 +2,10 @@ import { Controller, Inject, type Type } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import {
   MESSAGE_HEADERS,
+  MODELS_SUBJECTS,
   PING_SUBJECTS,
   TASK_SUBJECTS,
+  type ModelsReply,
   type PingReply,
   type Task,
   type TaskReply,
@@ -35,6 +37,11 @@ export function createWorkerMessageController(task: Task): Type {
     @MessagePattern(PING_SUBJECTS[task])
     ping(): Promise<PingReply> {
       return this.health.readiness();
+    }
+
+    @MessagePattern(MODELS_SUBJECTS[task])
+    models(): Promise<ModelsReply> {
+      return this.health.models();
     }
   }
   return WorkerMessageController;

@@ -1,30 +1,46 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
-import { OllamaEngine } from '@argus/inference';
 import { ImageStore, NATS_CONNECTION, NatsConnectionCloser, type NatsConnection } from '@argus/messaging';
 import { ArgusMetrics, MetricsController, ProbesController, READINESS_PROBE } from '@argus/telemetry';
 import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
+import { WorkerInference } from './worker-inference';
 import { createWorkerMessageController } from './worker-message.controller';
-import { WORKER_CONFIG } from './worker.tokens';
+import { TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
+
+class InferenceCloser implements OnApplicationShutdown {
+  constructor(@Inject(WorkerInference) private readonly inference: WorkerInference) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.inference.close();
+  }
+}
 
 @Module({})
 export class WorkerModule {
-  static forTask(config: WorkerConfig, connection: NatsConnection): DynamicModule {
+  static forTask(
+    config: WorkerConfig,
+    connection: NatsConnection,
+    inference: WorkerInference,
+    metrics: ArgusMetrics,
+    processor: ImageProcessor,
+  ): DynamicModule {
     return {
       module: WorkerModule,
       controllers: [createWorkerMessageController(config.task), ProbesController, MetricsController],
       providers: [
         { provide: WORKER_CONFIG, useValue: config },
         { provide: NATS_CONNECTION, useValue: connection },
-        { provide: ArgusMetrics, useValue: new ArgusMetrics(config.service) },
+        { provide: ArgusMetrics, useValue: metrics },
         { provide: ImageStore, useValue: new ImageStore(connection, config.imageTtlSeconds) },
-        { provide: OllamaEngine, useValue: new OllamaEngine(config.ollama) },
-        ImageProcessor,
+        { provide: ImageProcessor, useValue: processor },
+        { provide: WorkerInference, useValue: inference },
+        { provide: TASK_ROUTER, useValue: inference.router },
         TaskPipeline,
         WorkerHealth,
         { provide: READINESS_PROBE, useExisting: WorkerHealth },
+        InferenceCloser,
         NatsConnectionCloser,
       ],
     };

@@ -18,37 +18,44 @@ const image: NormalisedImage = {
   timings: { decodeMs: 1, normaliseMs: 2 },
 };
 
+const meta = {
+  engine: 'ollama' as const,
+  tier: 'small' as const,
+  model: 'm',
+  durationMs: 1,
+  escalations: [],
+};
+const okMeta = { ...meta, status: 'ok' as const, cached: false, needsGpuTier: [] as string[] };
+const quality = {
+  width: 10,
+  height: 10,
+  exposure: { meanLuminance: 0.5, shadowsClipped: 0, highlightsClipped: 0, verdict: 'ok' as const },
+  sharpness: { laplacianVariance: 100, verdict: 'ok' as const },
+};
+
 const ok = (task: Task): TaskReply =>
   ({
-    moderation: {
-      status: 'ok',
-      engine: 'ollama',
-      model: 'm',
-      durationMs: 1,
-      decision: 'allow',
-      categories: [],
-      reason: 'fine',
-    },
+    moderation: { ...okMeta, decision: 'allow', categories: [], reason: 'fine', confidence: 0.9 },
     tagging: {
-      status: 'ok',
-      engine: 'ollama',
-      model: 'm',
-      durationMs: 1,
+      ...okMeta,
       category: 'a/b',
       attributes: {},
+      colours: [],
+      quality,
       condition: 'new',
       defects: [],
+      confidence: 0.8,
     },
-    ocr: { status: 'ok', engine: 'ollama', model: 'm', durationMs: 1, text: '', lines: [] },
+    ocr: { ...okMeta, text: '', lines: [], confidence: null },
   })[task] as TaskReply;
 
 const failed = (code: 'MODEL_UNAVAILABLE' | 'INVALID_MODEL_OUTPUT'): TaskReply => ({
-  status: 'error',
-  engine: 'ollama',
-  model: 'm',
-  durationMs: 1,
+  ...meta,
+  status: 'error' as const,
   error: { code, message: code },
 });
+
+const routing = { tier: 'auto', fallback: false } as const;
 
 function setup(
   replies: Partial<Record<Task, TaskReply>>,
@@ -85,10 +92,12 @@ describe('AnalyzeService', () => {
     const response = await service.analyze({
       bytes: Buffer.from('x'),
       tasks: ['moderation', 'tagging', 'ocr'],
+      routing: { tier: 'medium', fallback: true },
     });
     expect(stored).toHaveLength(1);
     expect(sent.map((s) => s.task)).toEqual(['moderation', 'tagging', 'ocr']);
     for (const { request, timeoutMs } of sent) {
+      expect(request.routing).toEqual({ tier: 'medium', fallback: true });
       expect(request.image).toMatchObject({
         key: stored[0].key,
         mime: 'image/jpeg',
@@ -110,7 +119,11 @@ describe('AnalyzeService', () => {
 
   it('returns the other results when one task fails', async () => {
     const { service } = setup({ tagging: failed('INVALID_MODEL_OUTPUT') });
-    const response = await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'tagging'] });
+    const response = await service.analyze({
+      bytes: Buffer.from('x'),
+      tasks: ['moderation', 'tagging'],
+      routing,
+    });
     expect(response.results.moderation?.status).toBe('ok');
     expect(response.results.tagging).toMatchObject({
       status: 'error',
@@ -124,7 +137,7 @@ describe('AnalyzeService', () => {
       ocr: failed('MODEL_UNAVAILABLE'),
     });
     const error: unknown = await service
-      .analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'ocr'] })
+      .analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'ocr'], routing })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AnalyzeFailedError);
     expect((error as AnalyzeFailedError).code).toBe('MODEL_UNAVAILABLE');
@@ -135,7 +148,9 @@ describe('AnalyzeService', () => {
     const { service, stored, sent, metrics } = setup({}, () =>
       Promise.reject(new ArgusError('UNSUPPORTED_MEDIA_TYPE', 'svg')),
     );
-    await expect(service.analyze({ bytes: Buffer.from('<svg/>'), tasks: ['ocr'] })).rejects.toThrow('svg');
+    await expect(service.analyze({ bytes: Buffer.from('<svg/>'), tasks: ['ocr'], routing })).rejects.toThrow(
+      'svg',
+    );
     expect(stored).toHaveLength(0);
     expect(sent).toHaveLength(0);
     expect(await metrics.registry.getSingleMetricAsString('argus_image_duration_seconds')).toContain(

@@ -53,6 +53,7 @@ export class AnalyzeService {
       );
       const request: TaskRequest = {
         requestId: id,
+        routing: input.routing,
         image: {
           bucket: IMAGE_BUCKET,
           key: id,

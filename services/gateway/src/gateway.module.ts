@@ -12,6 +12,8 @@ import {
 import { ArgusMetrics, MetricsController, ProbesController, READINESS_PROBE } from '@argus/telemetry';
 import { AnalyzeController } from './analyze.controller';
 import { AnalyzeService } from './analyze.service';
+import { ModelsController } from './models.controller';
+import { ModelsService } from './models.service';
 import { ProblemFilter } from './problem.filter';
 import { ReadinessService } from './readiness.service';
 import { TaskDispatcher } from './task-dispatcher.service';
@@ -22,7 +24,7 @@ export class GatewayModule {
   static register(config: GatewayConfig, connection: NatsConnection, metrics: ArgusMetrics): DynamicModule {
     return {
       module: GatewayModule,
-      controllers: [AnalyzeController, ProbesController, MetricsController],
+      controllers: [AnalyzeController, ModelsController, ProbesController, MetricsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: NATS_CONNECTION, useValue: connection },
@@ -34,6 +36,7 @@ export class GatewayModule {
         TaskDispatcher,
         AnalyzeService,
         ReadinessService,
+        ModelsService,
         { provide: READINESS_PROBE, useExisting: ReadinessService },
         NatsConnectionCloser,
       ],

@@ -1,12 +1,19 @@
 import type { FastifyRequest } from 'fastify';
 import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
-import { ArgusError, analyzeFormFieldsSchema, analyzeJsonBodySchema, type Task } from '@argus/contracts';
+import {
+  ArgusError,
+  analyzeFormFieldsSchema,
+  analyzeJsonBodySchema,
+  type RoutingOptions,
+  type Task,
+} from '@argus/contracts';
 import { InvalidRequestError } from './problem';
 
 export interface AnalyzeInput {
   bytes: Buffer;
   tasks: Task[];
+  routing: RoutingOptions;
 }
 
 const IMAGE_FIELD = 'image';
@@ -21,7 +28,7 @@ export async function readAnalyzeInput(request: FastifyRequest): Promise<Analyze
   if (Buffer.isBuffer(request.body)) {
     return {
       bytes: request.body,
-      tasks: parseFields(analyzeFormFieldsSchema, pickTasks(request.query)).tasks,
+      ...options(parseFields(analyzeFormFieldsSchema, pickQueryFields(request.query))),
     };
   }
   throw new ArgusError(
@@ -42,7 +49,7 @@ async function readMultipart(request: FastifyRequest): Promise<AnalyzeInput> {
   }
   if (!bytes)
     throw new InvalidRequestError([{ field: IMAGE_FIELD, message: 'a file in field "image" is required' }]);
-  return { bytes, tasks: parseFields(analyzeFormFieldsSchema, fields).tasks };
+  return { bytes, ...options(parseFields(analyzeFormFieldsSchema, fields)) };
 }
 
 async function readFilePart(part: MultipartFile, already: Buffer | undefined): Promise<Buffer> {
@@ -61,7 +68,7 @@ async function readFilePart(part: MultipartFile, already: Buffer | undefined): P
 
 function readJson(body: unknown): AnalyzeInput {
   const parsed = parseFields(analyzeJsonBodySchema, body);
-  return { bytes: decodeBase64(parsed.imageBase64), tasks: parsed.tasks };
+  return { bytes: decodeBase64(parsed.imageBase64), ...options(parsed) };
 }
 
 function decodeBase64(value: string): Buffer {
@@ -72,9 +79,22 @@ function decodeBase64(value: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-function pickTasks(query: unknown): Record<string, unknown> {
-  const tasks = (query as Record<string, unknown> | undefined)?.tasks;
-  return tasks === undefined ? {} : { tasks };
+const QUERY_FIELDS = ['tasks', 'tier', 'fallback'] as const;
+
+/** A raw image body carries its options in the query string; anything else there is ignored, as URLs get tracking noise. */
+function pickQueryFields(query: unknown): Record<string, unknown> {
+  const source = (query ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    QUERY_FIELDS.filter((field) => source[field] !== undefined).map((field) => [field, source[field]]),
+  );
+}
+
+function options(fields: {
+  tasks: Task[];
+  tier: RoutingOptions['tier'];
+  fallback: boolean;
+}): Omit<AnalyzeInput, 'bytes'> {
+  return { tasks: fields.tasks, routing: { tier: fields.tier, fallback: fields.fallback } };
 }
 
 function parseFields<Schema extends z.ZodType>(schema: Schema, value: unknown): z.infer<Schema> {

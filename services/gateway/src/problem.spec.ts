@@ -61,6 +61,8 @@ describe('toProblem', () => {
       ocr: {
         status: 'error' as const,
         engine: 'none' as const,
+        tier: 'none' as const,
+        escalations: [],
         model: 'none',
         durationMs: 1,
         error: { code: 'MODEL_UNAVAILABLE' as const, message: 'm' },

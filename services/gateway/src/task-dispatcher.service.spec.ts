@@ -5,6 +5,7 @@ import { TaskDispatcher, type TaskRequester } from './task-dispatcher.service';
 const request: TaskRequest = {
   requestId: 'r1',
   image: { bucket: 'b', key: 'r1', sha256: 'a'.repeat(64), width: 10, height: 10, mime: 'image/jpeg' },
+  routing: { tier: 'auto', fallback: false },
 };
 
 function dispatcherAnswering(answer: () => Promise<unknown>) {
@@ -23,10 +24,15 @@ describe('TaskDispatcher', () => {
     const reply = {
       status: 'ok',
       engine: 'ollama',
+      tier: 'small',
       model: 'm',
       durationMs: 5,
+      cached: false,
+      escalations: [],
+      needsGpuTier: [],
       text: 'hi',
       lines: [{ text: 'hi' }],
+      confidence: null,
     };
     const { dispatcher, calls } = dispatcherAnswering(() => Promise.resolve(reply));
     await expect(dispatcher.dispatch('ocr', request, 1234)).resolves.toEqual(reply);

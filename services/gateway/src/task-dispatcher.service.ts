@@ -53,8 +53,10 @@ function errorReply(task: Task, error: unknown, elapsedMs: number): TaskErrorRep
   return {
     status: 'error',
     engine: 'none',
+    tier: 'none',
     model: 'none',
     durationMs: Math.round(elapsedMs),
+    escalations: [],
     error: taskError,
   };
 }

@@ -1,0 +1,3 @@
+export * from './model-catalog.schema';
+export * from './vram-estimate';
+export * from './model-catalog';

@@ -1,0 +1,45 @@
+import { JSONCodec, type KV, type NatsConnection } from 'nats';
+
+/** Default bucket for cached task answers. */
+export const RESULT_BUCKET = 'argus-results';
+
+const codec = JSONCodec();
+
+/**
+ * Cached task answers in JetStream KV with a TTL. The bucket is created on first use, so a fresh NATS needs no
+ * setup. Implements the router's CacheStore shape (get/put) without importing it, to keep libs independent.
+ */
+export class ResultStore {
+  private kv?: Promise<KV>;
+
+  constructor(
+    private readonly connection: NatsConnection,
+    private readonly ttlSeconds: number,
+    readonly bucket: string = RESULT_BUCKET,
+  ) {}
+
+  private open(): Promise<KV> {
+    this.kv ??= this.connection
+      .jetstream()
+      .views.kv(this.bucket, {
+        ttl: this.ttlSeconds * 1000,
+        history: 1,
+        description: 'Argus cached task answers',
+      })
+      .catch((error: unknown) => {
+        this.kv = undefined;
+        throw error;
+      });
+    return this.kv;
+  }
+
+  async get(key: string): Promise<unknown> {
+    const entry = await (await this.open()).get(key);
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+    return codec.decode(entry.value);
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    await (await this.open()).put(key, codec.encode(value));
+  }
+}

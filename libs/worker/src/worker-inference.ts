@@ -1,0 +1,201 @@
+import { Logger } from '@nestjs/common';
+import type { Task, TierModelReport, TierName } from '@argus/contracts';
+import type { ImageProcessor } from '@argus/imaging';
+import {
+  createTaskEngine,
+  NsfwClassifier,
+  OllamaEngine,
+  TesseractOcr,
+  TierGuard,
+  TierHealth,
+  TierRouter,
+  type CacheStore,
+  type CpuReadiness,
+  type ResolvedCatalog,
+  type RouterObserver,
+  type TierRoute,
+} from '@argus/inference';
+
+/** Engines that need loading before they can answer; each worker warms only what its task uses. */
+class CpuEngines {
+  private nsfwClassifier?: NsfwClassifier;
+  private tesseractOcr?: TesseractOcr;
+  private state: CpuReadiness = { ready: false, detail: 'warming up' };
+
+  constructor(private readonly task: Task) {}
+
+  nsfw(): NsfwClassifier {
+    this.nsfwClassifier ??= new NsfwClassifier();
+    return this.nsfwClassifier;
+  }
+
+  tesseract(): TesseractOcr {
+    this.tesseractOcr ??= new TesseractOcr();
+    return this.tesseractOcr;
+  }
+
+  async warm(): Promise<void> {
+    const started = performance.now();
+    try {
+      if (this.task === 'moderation') await this.nsfw().warm();
+      if (this.task === 'ocr') await this.tesseract().warm();
+      const engine = {
+        moderation: 'nsfwjs MobileNetV2 (tfjs wasm)',
+        tagging: 'sharp measurements',
+        ocr: 'tesseract eng LSTM',
+      }[this.task];
+      this.state = { ready: true, detail: `${engine} warm in ${Math.round(performance.now() - started)} ms` };
+    } catch (error) {
+      this.state = {
+        ready: false,
+        detail: `CPU engine failed to load: ${error instanceof Error ? error.message : String(error)}`,
+      };
+      throw error;
+    }
+  }
+
+  readiness(): CpuReadiness {
+    return this.state;
+  }
+
+  async close(): Promise<void> {
+    await this.tesseractOcr?.close();
+  }
+}
+
+/**
+ * Everything one worker needs to answer its task on every enabled tier: an Ollama client per tier, the CPU engines,
+ * a guard (bulkhead, breaker, retries) per tier, the health monitor and the cascade router.
+ */
+export class WorkerInference {
+  private readonly logger = new Logger('Inference');
+  readonly router: TierRouter;
+  readonly health: TierHealth;
+  private readonly cpu: CpuEngines;
+  private readonly ollamaByTier = new Map<TierName, OllamaEngine>();
+
+  constructor(
+    readonly task: Task,
+    readonly catalog: ResolvedCatalog,
+    processor: ImageProcessor,
+    cache: CacheStore | undefined,
+    observer: RouterObserver,
+  ) {
+    this.cpu = new CpuEngines(task);
+    const choices = catalog.forTask(task);
+    for (const { tier, spec } of choices) {
+      if (spec.engine === 'ollama') {
+        this.ollamaByTier.set(
+          tier,
+          new OllamaEngine({ host: spec.url, keepAlive: spec.keepAlive, numCtx: spec.contextLength }),
+        );
+      }
+    }
+    const routes: TierRoute[] = choices.map(({ tier, spec, model }) => ({
+      tier,
+      confidenceThreshold: model.confidenceThreshold,
+      guard: new TierGuard(tier, { concurrency: spec.concurrency, queueLimit: spec.queueLimit }),
+      engine: createTaskEngine(
+        { task, tier, kind: spec.engine, model: model.model, input: model.input },
+        {
+          processor,
+          nsfw: () => this.cpu.nsfw(),
+          tesseract: () => this.cpu.tesseract(),
+          ollama: (name) => this.ollama(name),
+        },
+      ),
+    }));
+    this.health = new TierHealth(
+      choices.map(({ tier, spec, model }) => ({
+        tier,
+        kind: spec.engine,
+        model: model.model,
+        ollama: this.ollamaByTier.get(tier),
+      })),
+      () => this.cpu.readiness(),
+    );
+    this.router = new TierRouter(task, routes, this.health, cache, observer);
+  }
+
+  private ollama(tier: TierName): OllamaEngine {
+    const engine = this.ollamaByTier.get(tier);
+    if (!engine) throw new Error(`no Ollama client for the ${tier} tier`);
+    return engine;
+  }
+
+  /** Loads the CPU engines, optionally pulls missing models, then starts watching the tiers. */
+  async start(options: { pullModels: boolean; healthIntervalMs: number }): Promise<void> {
+    for (const warning of this.catalog.warnings) this.logger.warn(warning);
+    await Promise.all([this.cpu.warm().catch(() => undefined), this.health.refresh()]);
+    if (options.pullModels) await this.pullMissing();
+    await this.health.refresh();
+    this.health.start(options.healthIntervalMs);
+    for (const route of this.router.routes) {
+      this.logger.log(
+        `${this.task} on ${route.tier}: ${route.engine.model} — ${this.health.describe(route.tier)}`,
+      );
+    }
+  }
+
+  private async pullMissing(): Promise<void> {
+    for (const route of this.router.routes) {
+      const ollama = this.ollamaByTier.get(route.tier);
+      if (!ollama || this.health.status(route.tier).status !== 'missing') continue;
+      this.logger.log(`pulling ${route.engine.model} for the ${route.tier} tier…`);
+      try {
+        await ollama.pull(
+          route.engine.model,
+          (line) => {
+            this.logger.log(`pull ${route.engine.model}: ${line}`);
+          },
+          AbortSignal.timeout(3_600_000),
+        );
+      } catch (error) {
+        this.logger.error(
+          `pulling ${route.engine.model} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+  }
+
+  /** Per tier: model, status, breaker, VRAM estimate and, from /api/ps, whether it is loaded and its VRAM. */
+  async report(): Promise<TierModelReport[]> {
+    return Promise.all(
+      this.catalog.forTask(this.task).map(async ({ tier, spec, model }) => {
+        const route = this.router.routes.find((candidate) => candidate.tier === tier);
+        const health = this.health.status(tier);
+        const loaded = await this.loaded(tier, model.model);
+        return {
+          tier,
+          engine: spec.engine,
+          url: spec.url ?? null,
+          model: model.model,
+          status: health.status,
+          detail: health.detail,
+          loaded: spec.engine === 'cpu' ? health.status === 'ready' : loaded !== undefined,
+          sizeVram: loaded?.sizeVram ?? null,
+          vramEstimateGiB: model.vramEstimateGiB ?? null,
+          vramBudgetGiB: spec.vramBudgetGiB ?? null,
+          concurrency: spec.concurrency,
+          promptVersion: model.promptVersion,
+          breaker: route?.guard.breakerState ?? 'closed',
+        };
+      }),
+    );
+  }
+
+  private async loaded(tier: TierName, model: string): Promise<{ sizeVram: number } | undefined> {
+    const ollama = this.ollamaByTier.get(tier);
+    if (!ollama || this.health.status(tier).status === 'unreachable') return undefined;
+    try {
+      return (await ollama.loadedModels()).find((entry) => entry.model === model);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.health.stop();
+    await this.cpu.close();
+  }
+}

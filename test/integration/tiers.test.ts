@@ -1,0 +1,284 @@
+// VRAM tiers end to end: the auto cascade from the real CPU engines up through two Ollama tiers, pinned tiers and
+// fallback, the result cache, GPU emulation against the concurrency limit, the circuit breaker and GET /v1/models.
+// The small tier is one stand-in; the medium tier is a second stand-in that emulates a GPU with two slots.
+import type { AnalyzeResponse, Problem, TaskReply } from '@argus/contracts';
+import { labelPng, multipartBody, uniquePhotoJpeg } from '../support/fixtures';
+import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
+import { startNats, type NatsHarness } from '../support/nats-harness';
+import { OllamaStandIn, type RecordedChat } from '../support/ollama-stand-in';
+
+jest.setTimeout(120_000);
+
+const SMALL = 'qwen2.5vl:3b';
+const MEDIUM = 'qwen2.5vl:7b';
+let nats: NatsHarness;
+let small: OllamaStandIn;
+let medium: OllamaStandIn;
+let stack: InProcessStack;
+
+interface ModelsView {
+  tiers: Array<{
+    tier: string;
+    models: Array<{
+      task: string;
+      model: string;
+      status: string;
+      loaded: boolean;
+      sizeVram: number | null;
+      vramEstimateGiB: number | null;
+      breaker: string;
+    }>;
+  }>;
+}
+
+/** A schema-valid answer for whichever task the chat is, at the given confidence. */
+function answerFor(chat: RecordedChat, confidence: number, decision = 'allow') {
+  if (chat.prompt.includes('Transcribe'))
+    return { content: JSON.stringify({ text: 'HELLO', lines: [{ text: 'HELLO' }] }) };
+  if (chat.prompt.includes('Identify the product')) {
+    return {
+      content: JSON.stringify({
+        category: 'apparel/shoes/sneakers',
+        attributes: { material: 'leather' },
+        condition: 'used',
+        defects: [],
+        confidence,
+      }),
+    };
+  }
+  return { content: JSON.stringify({ decision, categories: [], reason: 'scripted', confidence }) };
+}
+
+async function post(form: FormData) {
+  const response = await fetch(`${stack.gatewayUrl}/v1/analyze`, { method: 'POST', body: form });
+  return { response, body: (await response.json()) as AnalyzeResponse & Problem };
+}
+
+async function models(): Promise<ModelsView> {
+  return (await (await fetch(`${stack.gatewayUrl}/v1/models`)).json()) as ModelsView;
+}
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const tierStatus = async (tier: string) =>
+  (await models()).tiers.find((view) => view.tier === tier)?.models.map((model) => model.status) ?? [];
+
+beforeAll(async () => {
+  nats = await startNats();
+  small = await OllamaStandIn.start({ models: [{ name: SMALL, sizeVram: 4_200_000_000 }] });
+  medium = await OllamaStandIn.start({
+    models: [{ name: MEDIUM, sizeVram: 8_800_000_000 }],
+    gpu: { slots: 2, serviceTimeMs: 400, queueLimit: 0 },
+  });
+  stack = await startInProcessStack(nats.url, {
+    OLLAMA_HOST: small.url,
+    ARGUS_TIER_MEDIUM_URL: medium.url,
+    ARGUS_TIERS: 'small,medium',
+    ARGUS_TIER_SMALL_CONCURRENCY: '2',
+    ARGUS_TIER_MEDIUM_CONCURRENCY: '2',
+    ARGUS_TIER_CHECK_INTERVAL_MS: '200',
+  });
+});
+
+afterEach(() => {
+  small.script(undefined);
+  medium.script(undefined);
+});
+
+afterAll(async () => {
+  await stack.stop();
+  await small.stop();
+  await medium.stop();
+  await nats.stop();
+});
+
+describe('auto cascade', () => {
+  it('starts on the CPU and escalates what the CPU cannot judge', async () => {
+    small.script((chat) => answerFor(chat, 0.95));
+    const { response, body } = await post(
+      multipartBody(await uniquePhotoJpeg(), { tasks: 'moderation,tagging' }),
+    );
+    expect(response.status).toBe(200);
+    expect(body.results.moderation).toMatchObject({
+      status: 'ok',
+      engine: 'ollama',
+      tier: 'small',
+      model: SMALL,
+      escalations: [{ from: 'cpu', to: 'small', reason: 'cannot_judge' }],
+      needsGpuTier: [],
+    });
+    const tagging = body.results.tagging as Extract<TaskReply, { status: 'ok'; colours: unknown }>;
+    expect(tagging).toMatchObject({
+      tier: 'small',
+      category: 'apparel/shoes/sneakers',
+      attributes: { material: 'leather' },
+    });
+    expect(tagging.colours.length).toBeGreaterThan(0);
+    expect(tagging.quality.width).toBeGreaterThan(0);
+  });
+
+  it('climbs past a tier whose answer is unsure or asks for review, and counts the hops', async () => {
+    small.script((chat) => answerFor(chat, 0.3));
+    medium.script((chat) => answerFor(chat, 0.9));
+    const unsure = await post(multipartBody(await uniquePhotoJpeg(400, 300), { tasks: 'moderation' }));
+    expect(unsure.body.results.moderation).toMatchObject({
+      tier: 'medium',
+      model: MEDIUM,
+      escalations: [
+        { from: 'cpu', to: 'small', reason: 'cannot_judge' },
+        { from: 'small', to: 'medium', reason: 'low_confidence' },
+      ],
+    });
+
+    small.script((chat) => answerFor(chat, 0.95, 'review'));
+    const review = await post(multipartBody(await uniquePhotoJpeg(400, 300), { tasks: 'moderation' }));
+    expect(review.body.results.moderation).toMatchObject({
+      tier: 'medium',
+      escalations: [{}, { from: 'small', reason: 'review' }],
+    });
+
+    const metrics = await (await fetch(`${await stack.workerUrl('moderation')}/metrics`)).text();
+    expect(metrics).toMatch(
+      /argus_cascade_escalations_total\{task="moderation",from_tier="small",to_tier="medium"\} [2-9]/,
+    );
+  });
+});
+
+describe('the CPU tier', () => {
+  it('answers every task with the real engines when no GPU tier has its model, and says what needs a GPU', async () => {
+    small.setModels([]);
+    medium.setModels([]);
+    try {
+      await until(
+        async () => (await tierStatus('small')).every((status) => status === 'missing'),
+        'the small tier to go missing',
+      );
+      await until(
+        async () => (await tierStatus('medium')).every((status) => status === 'missing'),
+        'the medium tier to go missing',
+      );
+      const label = await labelPng(['ORGANIC OAT MILK', 'Best before 2027-03-14', 'Lot 4471']);
+      const callsBefore = small.chats.length + medium.chats.length;
+      const { response, body } = await post(multipartBody(label));
+      expect(response.status).toBe(200);
+      expect(body.results.ocr).toMatchObject({
+        status: 'ok',
+        engine: 'cpu',
+        tier: 'cpu',
+        model: 'tesseract-eng-lstm',
+        escalations: [],
+      });
+      expect((body.results.ocr as { text: string }).text).toBe(
+        'ORGANIC OAT MILK\nBest before 2027-03-14\nLot 4471',
+      );
+      expect(body.results.moderation).toMatchObject({ status: 'ok', engine: 'cpu', decision: 'allow' });
+      expect((body.results.moderation as { needsGpuTier: string[] }).needsGpuTier).toContain('violence');
+      expect(body.results.tagging).toMatchObject({ status: 'ok', engine: 'cpu', category: null });
+      expect((body.results.tagging as { needsGpuTier: string[] }).needsGpuTier).toContain('category');
+      expect(small.chats.length + medium.chats.length).toBe(callsBefore);
+
+      const pinned = await post(multipartBody(label, { tasks: 'moderation', tier: 'small' }));
+      expect(pinned.response.status).toBe(503);
+      expect(pinned.response.headers.get('retry-after')).toBe('5');
+      expect(pinned.body.code).toBe('MODEL_UNAVAILABLE');
+
+      const fallback = await post(
+        multipartBody(label, { tasks: 'moderation', tier: 'small', fallback: 'true' }),
+      );
+      expect(fallback.body.results.moderation).toMatchObject({
+        tier: 'cpu',
+        escalations: [{ from: 'small', to: 'cpu', reason: 'unavailable' }],
+      });
+    } finally {
+      small.setModels([{ name: SMALL, sizeVram: 4_200_000_000 }]);
+      medium.setModels([{ name: MEDIUM, sizeVram: 8_800_000_000 }]);
+      await until(
+        async () => (await tierStatus('small')).every((status) => status === 'ready'),
+        'the small tier to return',
+      );
+      await until(
+        async () => (await tierStatus('medium')).every((status) => status === 'ready'),
+        'the medium tier to return',
+      );
+    }
+  });
+});
+
+describe('the result cache', () => {
+  it('answers a repeated image from the cache without a model call', async () => {
+    const photo = await uniquePhotoJpeg(640, 480);
+    const first = await post(multipartBody(photo, { tasks: 'ocr', tier: 'small' }));
+    expect(first.body.results.ocr).toMatchObject({ status: 'ok', cached: false });
+    const calls = small.chats.length;
+    const second = await post(multipartBody(photo, { tasks: 'ocr', tier: 'small' }));
+    expect(second.body.results.ocr).toMatchObject({ status: 'ok', cached: true, tier: 'small' });
+    expect(small.chats.length).toBe(calls);
+    const metrics = await (await fetch(`${await stack.workerUrl('ocr')}/metrics`)).text();
+    expect(metrics).toMatch(/argus_cache_lookups_total\{task="ocr",result="hit"\} [1-9]/);
+  });
+});
+
+describe('GPU emulation', () => {
+  it('keeps Ollama at its parallel slots and answers UPSTREAM_BUSY past the worker queue, never a 503 from Ollama', async () => {
+    medium.reset();
+    const photos = await Promise.all(Array.from({ length: 14 }, () => uniquePhotoJpeg(320, 240)));
+    const results = await Promise.all(
+      photos.map((photo) => post(multipartBody(photo, { tasks: 'moderation', tier: 'medium' }))),
+    );
+    const outcomes = results.map(({ body }) => (body.results.moderation?.status === 'ok' ? 'ok' : body.code));
+    expect(outcomes.every((outcome) => outcome === 'ok' || outcome === 'UPSTREAM_BUSY')).toBe(true);
+    expect(outcomes.filter((outcome) => outcome === 'ok').length).toBeGreaterThanOrEqual(10);
+    expect(medium.maxConcurrent).toBe(2);
+    expect(medium.rejected).toBe(0);
+  });
+});
+
+describe('GET /v1/models', () => {
+  it('lists every enabled tier with its models, status, loaded state, VRAM and estimate', async () => {
+    const view = await models();
+    expect(view.tiers.map((tier) => tier.tier)).toEqual(['cpu', 'small', 'medium']);
+    const smallModels = view.tiers.find((tier) => tier.tier === 'small')!.models;
+    expect(smallModels.map((model) => model.task)).toEqual(['moderation', 'tagging', 'ocr']);
+    expect(smallModels[0]).toMatchObject({
+      model: SMALL,
+      status: 'ready',
+      loaded: true,
+      sizeVram: 4_200_000_000,
+      breaker: 'closed',
+    });
+    expect(smallModels[0].vramEstimateGiB).toBeCloseTo(3.9, 1);
+    expect(view.tiers[0].models[0]).toMatchObject({ model: 'nsfwjs-mobilenet-v2', status: 'ready' });
+  });
+});
+
+describe('the circuit breaker', () => {
+  it('opens after repeated tier failures; auto then routes around the tier and a pinned request fails fast', async () => {
+    medium.script(() => ({ status: 500, error: 'llama runner process has terminated' }));
+    for (let i = 0; i < 3; i += 1) {
+      const { body } = await post(
+        multipartBody(await uniquePhotoJpeg(320, 240), { tasks: 'moderation', tier: 'medium' }),
+      );
+      if (body.code !== 'MODEL_UNAVAILABLE')
+        throw new Error(`expected MODEL_UNAVAILABLE, got ${JSON.stringify(body)}`);
+    }
+    const view = await models();
+    expect(view.tiers.find((tier) => tier.tier === 'medium')!.models[0].breaker).toBe('open');
+
+    const callsBefore = medium.chats.length;
+    const pinned = await post(
+      multipartBody(await uniquePhotoJpeg(320, 240), { tasks: 'moderation', tier: 'medium' }),
+    );
+    expect(pinned.body.detail).toContain('circuit breaker is open');
+    small.script((chat) => answerFor(chat, 0.3));
+    const auto = await post(multipartBody(await uniquePhotoJpeg(320, 240), { tasks: 'moderation' }));
+    expect(auto.body.results.moderation).toMatchObject({ status: 'ok', tier: 'small' });
+    expect(medium.chats.length).toBe(callsBefore);
+  });
+});
