@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: percentiles, a timing loop, the stack started as `npm start` starts it, and a
 // results writer. Every benchmark prints ratios measured in one run on this machine.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/nats-harness';
 
@@ -37,20 +37,29 @@ export async function startBenchStack(env: NodeJS.ProcessEnv): Promise<StackHand
   const { startStack } = (await import(join(ROOT, 'scripts', 'stack.mjs'))) as {
     startStack(options: { env: NodeJS.ProcessEnv; output: (line: string) => void }): Promise<StackHandle>;
   };
-  return startStack({
+  // A throwaway JetStream store: benchmarks write thousands of images and must not leave them behind.
+  const storeDir = mkdtempSync(join(tmpdir(), 'argus-bench-nats-'));
+  const stack = await startStack({
     env: {
       PORT: String(ports[0]),
       ARGUS_NATS_PORT: String(ports[1]),
       ARGUS_MODERATION_PORT: String(ports[2]),
       ARGUS_TAGGING_PORT: String(ports[3]),
       ARGUS_OCR_PORT: String(ports[4]),
-      ARGUS_NATS_STORE_DIR: join(ROOT, '.argus', `bench-nats-${ports[1]}`),
+      ARGUS_NATS_STORE_DIR: storeDir,
       LOG_LEVEL: 'warn',
       NATS_URL: '',
       ...env,
     },
     output: () => undefined,
   });
+  return {
+    ...stack,
+    async stop() {
+      await stack.stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export function printTable(title: string, header: string[], rows: Array<Array<string | number>>): void {

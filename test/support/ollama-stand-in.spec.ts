@@ -467,3 +467,26 @@ describe('OllamaStandIn', () => {
     });
   });
 });
+
+describe('OllamaStandIn /api/pull', () => {
+  it('streams progress for a registry model and then lists it', async () => {
+    const standIn = await OllamaStandIn.start({
+      models: [],
+      registry: [{ name: 'qwen2.5vl:3b', size: 3_200_000_000 }],
+    });
+    try {
+      const client = new Ollama({ host: standIn.url });
+      const statuses: string[] = [];
+      for await (const part of await client.pull({ model: 'qwen2.5vl:3b', stream: true }))
+        statuses.push(part.status);
+      expect(statuses[0]).toBe('pulling manifest');
+      expect(statuses.at(-1)).toBe('success');
+      expect((await client.list()).models.map((model) => model.name)).toEqual(['qwen2.5vl:3b']);
+      await expect(client.pull({ model: 'nope:1b', stream: true })).rejects.toMatchObject({
+        status_code: 500,
+      });
+    } finally {
+      await standIn.stop();
+    }
+  });
+});

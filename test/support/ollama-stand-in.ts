@@ -48,6 +48,8 @@ export interface StandInOptions {
    * only for tests that deliberately send placeholder bytes.
    */
   strictImages?: boolean;
+  /** Models `/api/pull` can fetch, as if from a registry; pulling adds them to the local models. */
+  registry?: StandInModel[];
 }
 
 export interface RecordedImage {
@@ -367,6 +369,11 @@ export class OllamaStandIn {
         },
       },
       '/api/chat': { POST: () => this.chat(res, base, raw, abort.signal) },
+      '/api/pull': {
+        POST: () => {
+          this.pull(res, raw);
+        },
+      },
     };
     const route = routes[path];
     const handler = route?.[method] ?? (method === 'HEAD' ? route?.GET : undefined);
@@ -439,6 +446,35 @@ export class OllamaStandIn {
       });
     }
     sendJson(res, 200, { models });
+  }
+
+  /** Streams Ollama's pull progress lines, then adds the model; unknown models fail like a missing manifest. */
+  private pull(res: ServerResponse, raw: string): void {
+    const body = parseJsonObject(raw);
+    const requested = typeof body.model === 'string' ? body.model : body.name;
+    if (typeof requested !== 'string' || requested === '') throw new HttpError(400, 'model is required');
+    const wanted = normaliseName(requested);
+    const entry = (this.options.registry ?? []).find((candidate) => normaliseName(candidate.name) === wanted);
+    if (entry === undefined) throw new HttpError(500, 'pull model manifest: file does not exist');
+    const model = resolveModel(entry);
+    const digest = `sha256:${model.digest}`;
+    const total = model.size;
+    const progress = [0, 0.25, 0.5, 0.75, 1].map((share) => ({
+      status: `pulling ${model.digest.slice(0, 12)}`,
+      digest,
+      total,
+      completed: Math.round(total * share),
+    }));
+    this.models.set(wanted, model);
+    const lines = [
+      { status: 'pulling manifest' },
+      ...progress,
+      { status: 'verifying sha256 digest' },
+      { status: 'writing manifest' },
+      { status: 'success' },
+    ];
+    if (body.stream === false) sendJson(res, 200, { status: 'success' });
+    else sendNdjson(res, lines);
   }
 
   private show(res: ServerResponse, raw: string): void {

@@ -232,33 +232,31 @@ export class ImageProcessor {
       (width, height) => Math.max(width, height) <= target.longSide && Math.min(width, height) >= minSide,
     );
     if (passThrough) return passThrough;
-    // Resizing to raw first gives the exact size sharp chose, so the padding is computed from
-    // facts rather than by re-implementing sharp's rounding.
-    const resized = await guard('image', () =>
+    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    // One decode-resize-encode pass; only a strip thinner than minSide (rare) needs a second pass for padding.
+    const { pipeline, mime } = encode(
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
         .rotate()
-        .resize({ width: target.longSide, height: target.longSide, fit: 'inside', withoutEnlargement: true })
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer({ resolveWithObject: true }),
+        .resize({ width: target.longSide, height: target.longSide, fit: 'inside', withoutEnlargement: true }),
+      meta.hasAlpha,
     );
-    const { width, height, channels } = resized.info;
+    const resized = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
+    const { width, height } = resized.info;
+    if (width >= minSide && height >= minSide) return { data: resized.data, mime, width, height };
     const padX = Math.max(0, minSide - width);
     const padY = Math.max(0, minSide - height);
-
-    let raw = sharp(resized.data, { raw: { width, height, channels } });
-    if (padX > 0 || padY > 0) {
-      raw = raw.extend({
+    const padded = encode(
+      sharp(resized.data).extend({
         left: Math.floor(padX / 2),
         right: Math.ceil(padX / 2),
         top: Math.floor(padY / 2),
         bottom: Math.ceil(padY / 2),
         background: PAD_COLOUR,
-      });
-    }
-    const { pipeline, mime } = encode(raw, channels === 4);
-    const { data, info } = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
-    return { data, mime, width: info.width, height: info.height };
+      }),
+      meta.hasAlpha,
+    );
+    const { data, info } = await guard('image', () => padded.pipeline.toBuffer({ resolveWithObject: true }));
+    return { data, mime: padded.mime, width: info.width, height: info.height };
   }
 
   /**
@@ -400,6 +398,17 @@ export class ImageProcessor {
       exposure: measureExposure(grey),
       sharpness: measureSharpness(grey, width, height),
     };
+  }
+
+  /**
+   * A small synthetic label (dark text on white) for warming engines at start, so the first real request does not
+   * pay for code paths that run for the first time. Text keeps tesseract's warm-up short; a texture would not.
+   */
+  async sample(): Promise<Buffer> {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120"><rect width="100%" height="100%" fill="#fff"/>' +
+      '<text x="24" y="76" font-family="DejaVu Sans, sans-serif" font-size="48" fill="#111">ARGUS 2026</text></svg>';
+    return sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
   }
 
   /** Header facts, for checking what a model was actually sent. */

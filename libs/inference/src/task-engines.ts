@@ -43,6 +43,12 @@ export const CPU_UNJUDGED_TAGGING = [
  * suggestive; Neutral and Drawing are nothing to report. The decision thresholds are documented in
  * docs/inference.md.
  */
+/**
+ * Tesseract reads texture and gradients as strings of junk letters at low confidence; words under this are dropped
+ * from the CPU tier's answer (real print scores 0.8–0.97 here).
+ */
+export const MIN_OCR_WORD_CONFIDENCE = 0.6;
+
 export const NSFW_THRESHOLDS = {
   blockExplicit: 0.8,
   reviewExplicit: 0.5,
@@ -226,18 +232,28 @@ function createCpuEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine
           width: Math.round(box.width / prepared.scale),
           height: Math.round(box.height / prepared.scale),
         });
+        const lines = page.lines.flatMap((line) => {
+          const words = line.words.filter((word) => word.confidence >= MIN_OCR_WORD_CONFIDENCE);
+          if (words.length === 0) return [];
+          const text =
+            words.length === line.words.length ? line.text : words.map((word) => word.text).join(' ');
+          return [
+            {
+              text,
+              confidence: round(line.confidence),
+              box: unscale(line.box),
+              words: words.map((word) => ({
+                text: word.text,
+                confidence: round(word.confidence),
+                box: unscale(word.box),
+              })),
+            },
+          ];
+        });
         const result: OcrResult = {
-          text: page.lines.map((line) => line.text).join('\n'),
-          lines: page.lines.map((line) => ({
-            text: line.text,
-            confidence: round(line.confidence),
-            box: unscale(line.box),
-            words: line.words.map((word) => ({
-              text: word.text,
-              confidence: round(word.confidence),
-              box: unscale(word.box),
-            })),
-          })),
+          text: lines.map((line) => line.text).join('\n'),
+          lines,
+          // The page's own confidence, dropped words included, so a noisy page still reads as unsure and escalates.
           confidence: page.lines.length > 0 ? round(page.confidence) : 0,
         };
         return { result, confidence: result.confidence, wantsReview: false, needsGpuTier: [] };

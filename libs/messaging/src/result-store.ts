@@ -33,6 +33,11 @@ export class ResultStore {
     return this.kv;
   }
 
+  /** Creates the bucket if needed; called at start so the first request does not pay for it. */
+  async check(): Promise<void> {
+    await this.open();
+  }
+
   async get(key: string): Promise<unknown> {
     const entry = await (await this.open()).get(key);
     if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;

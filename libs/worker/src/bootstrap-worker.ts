@@ -23,6 +23,7 @@ export async function createWorkerApp(
   const metrics = new ArgusMetrics(config.service);
   const processor = new ImageProcessor();
   const cache = config.cacheTtlSeconds > 0 ? new ResultStore(connection, config.cacheTtlSeconds) : undefined;
+  await cache?.check();
   const inference = new WorkerInference(
     config.task,
     catalog,

@@ -77,7 +77,7 @@ export class WorkerInference {
   constructor(
     readonly task: Task,
     readonly catalog: ResolvedCatalog,
-    processor: ImageProcessor,
+    private readonly processor: ImageProcessor,
     cache: CacheStore | undefined,
     observer: RouterObserver,
   ) {
@@ -127,12 +127,30 @@ export class WorkerInference {
   async start(options: { pullModels: boolean; healthIntervalMs: number }): Promise<void> {
     for (const warning of this.catalog.warnings) this.logger.warn(warning);
     await Promise.all([this.cpu.warm().catch(() => undefined), this.health.refresh()]);
+    await this.warmCpuRoute();
     if (options.pullModels) await this.pullMissing();
     await this.health.refresh();
     this.health.start(options.healthIntervalMs);
     for (const route of this.router.routes) {
       this.logger.log(
         `${this.task} on ${route.tier}: ${route.engine.model} — ${this.health.describe(route.tier)}`,
+      );
+    }
+  }
+
+  /** One run of the CPU engine on a synthetic image: the first real request then finds every code path warm. */
+  private async warmCpuRoute(): Promise<void> {
+    const cpu = this.router.routes.find((route) => route.tier === 'cpu');
+    if (!cpu || !this.health.isAvailable('cpu')) return;
+    const started = performance.now();
+    try {
+      await cpu.engine.run({ image: await this.processor.sample(), signal: AbortSignal.timeout(30_000) });
+      this.logger.log(
+        `${this.task} CPU engine warmed with a sample image in ${Math.round(performance.now() - started)} ms`,
+      );
+    } catch (error) {
+      this.logger.warn(
+        `warming the ${this.task} CPU engine failed: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
