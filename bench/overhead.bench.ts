@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     const throughStack = (tasks: string) => async () => {
       const response = await fetch(`${stack.gatewayUrl}/v1/analyze`, {
         method: 'POST',
-        body: multipartBody(photo, { tasks }),
+        body: multipartBody(photo, { tasks, tier: 'small' }),
       });
       if (response.status !== 200)
         throw new Error(`gateway answered ${response.status}: ${await response.text()}`);
