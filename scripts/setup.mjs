@@ -68,6 +68,29 @@ export function ensureNatsServer() {
   fail(NATS_HELP);
 }
 
+/**
+ * The OCR tests render labels with DejaVu Sans through sharp's SVG renderer; without the font every glyph is blank.
+ * Only the test command needs it.
+ */
+export function ensureTestFonts() {
+  const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+  if (existsSync(font) || process.platform !== 'linux') return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (findOnPath('apt-get') && isRoot) {
+    log('installing the DejaVu fonts the OCR tests render labels with (apt-get install fonts-dejavu-core)…');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (run('apt-get', ['install', '-y', '-qq', 'fonts-dejavu-core'], { env }) && existsSync(font)) return;
+    if (
+      run('apt-get', ['update', '-qq'], { env }) &&
+      run('apt-get', ['install', '-y', '-qq', 'fonts-dejavu-core'], { env })
+    )
+      return;
+  }
+  fail(
+    `The OCR tests need the DejaVu fonts: install the package fonts-dejavu-core (Debian/Ubuntu) or fonts-dejavu.`,
+  );
+}
+
 const SOURCE_DIRS = ['services', 'libs'];
 const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 const STAMP = join(ROOT, 'dist', '.build-stamp');

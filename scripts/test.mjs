@@ -4,11 +4,19 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkNode, ensureBuild, ensureDependencies, ensureNatsServer, ROOT } from './setup.mjs';
+import {
+  checkNode,
+  ensureBuild,
+  ensureDependencies,
+  ensureNatsServer,
+  ensureTestFonts,
+  ROOT,
+} from './setup.mjs';
 
 checkNode();
 ensureDependencies();
 ensureNatsServer();
+ensureTestFonts();
 ensureBuild();
 
 const results = join(ROOT, '.jest-results.json');
