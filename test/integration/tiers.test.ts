@@ -2,7 +2,7 @@
 // fallback, the result cache, GPU emulation against the concurrency limit, the circuit breaker and GET /v1/models.
 // The small tier is one stand-in; the medium tier is a second stand-in that emulates a GPU with two slots.
 import type { AnalyzeResponse, Problem, TaskReply } from '@argus/contracts';
-import { labelPng, multipartBody, uniquePhotoJpeg } from '../support/fixtures';
+import { labelPng, multipartBody, packshotJpeg, uniquePhotoJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { OllamaStandIn, type RecordedChat } from '../support/ollama-stand-in';
@@ -208,6 +208,45 @@ describe('the CPU tier', () => {
         'the medium tier to return',
       );
     }
+  });
+});
+
+describe('listing compliance', () => {
+  interface Compliance {
+    profile: string;
+    passed: boolean;
+    checks: Array<{ id: string; passed: boolean; value: unknown; threshold: unknown }>;
+  }
+  const compliance = (body: AnalyzeResponse) =>
+    (body.results.tagging as unknown as { compliance: Compliance }).compliance;
+
+  it('passes a clean packshot on the main-image profile, on the CPU tier', async () => {
+    const { response, body } = await post(
+      multipartBody(await packshotJpeg(0.9), { tasks: 'tagging', tier: 'cpu' }),
+    );
+    expect(response.status).toBe(200);
+    expect(compliance(body)).toMatchObject({ profile: 'marketplace-main', passed: true });
+  });
+
+  it('fails a product that fills half the frame on fill_ratio, and passes it as a secondary image', async () => {
+    const small = await packshotJpeg(0.5);
+    const main = await post(multipartBody(small, { tasks: 'tagging', tier: 'cpu' }));
+    const failed = compliance(main.body)
+      .checks.filter((check) => !check.passed)
+      .map((check) => check.id);
+    expect(failed).toEqual(['fill_ratio']);
+    const secondary = await post(
+      multipartBody(small, { tasks: 'tagging', tier: 'cpu', profile: 'marketplace-secondary' }),
+    );
+    expect(compliance(secondary.body)).toMatchObject({ profile: 'marketplace-secondary', passed: true });
+  });
+
+  it('rejects an unknown profile with a 400 that names the field', async () => {
+    const { response, body } = await post(
+      multipartBody(await packshotJpeg(0.9), { tasks: 'tagging', profile: 'ebay-main' }),
+    );
+    expect(response.status).toBe(400);
+    expect(body).toMatchObject({ code: 'INVALID_REQUEST', errors: [{ field: 'profile' }] });
   });
 });
 

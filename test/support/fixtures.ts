@@ -65,3 +65,15 @@ export async function labelPng(
 function escapeXml(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
+
+/** A product shot on pure white: a shaded, textured "box" covering `fill` of the frame's side. */
+export async function packshotJpeg(fill = 0.9, side = 1200): Promise<Buffer> {
+  const product = Math.round(side * fill);
+  const offset = Math.round((side - product) / 2);
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="100%" height="100%" fill="#fff"/>` +
+    `<defs><linearGradient id="g" x1="0" x2="1" y1="0" y2="1"><stop offset="0" stop-color="#2a4d8f"/><stop offset="1" stop-color="#10203f"/></linearGradient></defs>` +
+    `<rect x="${offset}" y="${offset}" width="${product}" height="${product}" rx="${Math.round(product / 12)}" fill="url(#g)"/>` +
+    `<text x="${offset + product / 8}" y="${offset + product / 2}" font-family="DejaVu Sans" font-size="${Math.round(product / 10)}" fill="#e8e8e8">ACME</text></svg>`;
+  return sharp(Buffer.from(svg)).jpeg({ quality: 92 }).toBuffer();
+}

@@ -37,6 +37,8 @@ const fallbackFieldSchema = z
 const routingFields = {
   tier: tierChoiceSchema.optional().transform((tier) => tier ?? 'auto'),
   fallback: fallbackFieldSchema,
+  /** A listing-compliance profile name; the gateway checks it against the loaded profiles. */
+  profile: z.string().min(1).optional(),
 };
 
 export const analyzeJsonBodySchema = z.strictObject({

@@ -4,6 +4,7 @@ import { imageRefSchema } from './image.schema';
 import {
   moderationModelOutputSchema,
   moderationResultSchema,
+  listingComplianceSchema,
   ocrModelOutputSchema,
   ocrResultSchema,
   taggingModelOutputSchema,
@@ -17,6 +18,8 @@ export const taskRequestSchema = z.object({
   requestId: z.string().min(1),
   image: imageRefSchema,
   routing: routingOptionsSchema.default({ tier: 'auto', fallback: false }),
+  /** Listing-compliance profile for tagging; the worker's default when absent. */
+  profile: z.string().optional(),
 });
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 
@@ -45,7 +48,9 @@ function taskReplySchema<Shape extends z.ZodRawShape>(result: z.ZodObject<Shape>
 }
 
 export const moderationReplySchema = taskReplySchema(moderationResultSchema);
-export const taggingReplySchema = taskReplySchema(taggingResultSchema);
+export const taggingReplySchema = taskReplySchema(
+  taggingResultSchema.extend({ compliance: listingComplianceSchema }),
+);
 export const ocrReplySchema = taskReplySchema(ocrResultSchema);
 
 export type ModerationReply = z.infer<typeof moderationReplySchema>;

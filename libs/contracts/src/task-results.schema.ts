@@ -75,6 +75,31 @@ export const taggingResultSchema = z.object({
 });
 export type TaggingResult = z.infer<typeof taggingResultSchema>;
 
+export const COMPLIANCE_CHECK_IDS = [
+  'background_white',
+  'fill_ratio',
+  'min_resolution',
+  'sharpness',
+  'exposure',
+  'border',
+] as const;
+
+/** Deterministic listing-photo checks, measured on the CPU whichever tier answered. */
+export const listingComplianceSchema = z.object({
+  profile: z.string(),
+  passed: z.boolean(),
+  checks: z.array(
+    z.object({
+      id: z.enum(COMPLIANCE_CHECK_IDS),
+      passed: z.boolean(),
+      value: z.union([z.number(), z.string(), z.boolean()]),
+      threshold: z.union([z.number(), z.string(), z.boolean()]),
+      message: z.string(),
+    }),
+  ),
+});
+export type ListingCompliance = z.infer<typeof listingComplianceSchema>;
+
 export const ocrModelOutputSchema = z.object({
   text: z.string().describe('all text in reading order, lines separated by newlines'),
   lines: z.array(z.object({ text: z.string() })),

@@ -10,6 +10,12 @@ import {
   measureSharpness,
   type ImageMeasurements,
 } from './image-measurements';
+import {
+  analyseListing,
+  LISTING_ANALYSIS_LONG_SIDE,
+  type ListingMeasurements,
+  type ListingOptions,
+} from './listing-measurements';
 import { divideByPaper, estimatePaper, stretchContrast } from './ocr-background';
 
 export type OutputMime = 'image/jpeg' | 'image/png';
@@ -398,6 +404,32 @@ export class ImageProcessor {
       exposure: measureExposure(grey),
       sharpness: measureSharpness(grey, width, height),
     };
+  }
+
+  /**
+   * Deterministic listing-photo checks (white background share, product box and fill ratio, added frame) on an
+   * upright copy with transparency flattened onto white, downscaled to {@link LISTING_ANALYSIS_LONG_SIDE} px with a
+   * linear kernel (no ringing at hard edges); boxes and widths come back in pixels of the upright input.
+   */
+  async measureListing(input: Uint8Array, options?: ListingOptions): Promise<ListingMeasurements> {
+    const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    const { data, info } = await guard('image', () =>
+      sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
+        .rotate()
+        .flatten({ background: PAD_COLOUR })
+        .resize({
+          width: LISTING_ANALYSIS_LONG_SIDE,
+          height: LISTING_ANALYSIS_LONG_SIDE,
+          fit: 'inside',
+          withoutEnlargement: true,
+          kernel: 'linear',
+        })
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
+    );
+    if (info.channels !== 3) throw new Error(`expected 3 channels of RGB, got ${info.channels}`);
+    return analyseListing({ data, width: info.width, height: info.height }, header.autoOrient, options);
   }
 
   /**

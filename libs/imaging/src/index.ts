@@ -24,3 +24,4 @@ export {
   type SharpnessVerdict,
 } from './image-measurements';
 export { COLOUR_PALETTE, nearestColourName } from './colour-names';
+export * from './listing-measurements';

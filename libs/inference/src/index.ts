@@ -10,3 +10,4 @@ export * from './tier-health';
 export * from './result-cache';
 export * from './catalog';
 export * from './cpu';
+export * from './listing-compliance';

@@ -2,11 +2,12 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { QUEUE_GROUPS, type Task } from '@argus/contracts';
-import { loadWorkerConfig, type WorkerConfig } from '@argus/config';
+import { loadListingProfiles, loadWorkerConfig, type WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
 import { connectNats, ResultStore, workerMicroserviceOptions } from '@argus/messaging';
 import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
+import { ListingCompliancePostprocessor } from './task-postprocessor';
 import { WorkerMetricsObserver } from './worker-metrics.observer';
 import { WorkerInference } from './worker-inference';
 import { WorkerModule } from './worker.module';
@@ -32,7 +33,14 @@ export async function createWorkerApp(
     new WorkerMetricsObserver(metrics),
   );
   const app = await NestFactory.create<NestFastifyApplication>(
-    WorkerModule.forTask(config, connection, inference, metrics, processor),
+    WorkerModule.forTask(
+      config,
+      connection,
+      inference,
+      metrics,
+      processor,
+      config.task === 'tagging' ? new ListingCompliancePostprocessor(processor, loadListingProfiles()) : null,
+    ),
     new FastifyAdapter(),
     { logger: nestLogLevels(config.logLevel) },
   );

@@ -5,3 +5,4 @@ export * from './worker-inference';
 export * from './worker-metrics.observer';
 export * from './worker.module';
 export * from './worker.tokens';
+export * from './task-postprocessor';

@@ -13,7 +13,8 @@ import type { WorkerConfig } from '@argus/config';
 import { asArgusError, RoutingError, type TierRouter } from '@argus/inference';
 import { ImageStore, type MessageHeaders } from '@argus/messaging';
 import { ArgusMetrics, extractTraceContext, inSpan, NOT_APPLICABLE, SpanKind } from '@argus/telemetry';
-import { TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
+import type { TaskPostprocessor } from './task-postprocessor';
+import { TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
 
 /** Used when a caller sends no budget header; generous because large models can take minutes. */
 const DEFAULT_BUDGET_MS = 120_000;
@@ -36,6 +37,7 @@ export class TaskPipeline {
     @Inject(ImageStore) private readonly images: ImageStoreReader,
     @Inject(TASK_ROUTER) private readonly router: Router,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
+    @Inject(TASK_POSTPROCESSOR) private readonly postprocessor: TaskPostprocessor | null = null,
   ) {}
 
   async handle(
@@ -118,6 +120,12 @@ export class TaskPipeline {
       }),
     );
     const { answer, route } = routed;
+    const postprocessor = this.postprocessor;
+    const extra = postprocessor
+      ? await this.metrics.timeStage('postprocess', () =>
+          inSpan('postprocess', {}, () => postprocessor.run(stored, request)),
+        )
+      : {};
     trace.getActiveSpan()?.setAttributes({
       'argus.tier': route.tier,
       'argus.prompt_version': route.engine.promptVersion,
@@ -134,7 +142,8 @@ export class TaskPipeline {
       escalations: routed.escalations,
       needsGpuTier: answer.needsGpuTier,
       ...answer.result,
-    };
+      ...extra,
+    } as TaskReply;
   }
 }
 

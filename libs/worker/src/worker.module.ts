@@ -7,7 +7,8 @@ import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
 import { WorkerInference } from './worker-inference';
 import { createWorkerMessageController } from './worker-message.controller';
-import { TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
+import type { TaskPostprocessor } from './task-postprocessor';
+import { TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
 
 class InferenceCloser implements OnApplicationShutdown {
   constructor(@Inject(WorkerInference) private readonly inference: WorkerInference) {}
@@ -25,6 +26,7 @@ export class WorkerModule {
     inference: WorkerInference,
     metrics: ArgusMetrics,
     processor: ImageProcessor,
+    postprocessor: TaskPostprocessor | null,
   ): DynamicModule {
     return {
       module: WorkerModule,
@@ -37,6 +39,7 @@ export class WorkerModule {
         { provide: ImageProcessor, useValue: processor },
         { provide: WorkerInference, useValue: inference },
         { provide: TASK_ROUTER, useValue: inference.router },
+        { provide: TASK_POSTPROCESSOR, useValue: postprocessor },
         TaskPipeline,
         WorkerHealth,
         { provide: READINESS_PROBE, useExisting: WorkerHealth },

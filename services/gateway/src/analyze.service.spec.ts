@@ -76,12 +76,14 @@ function setup(
     },
   };
   const metrics = new ArgusMetrics('gateway');
+  const profiles = { names: ['marketplace-main', 'marketplace-secondary'] };
   const service = new AnalyzeService(
     loadGatewayConfig({ ARGUS_REQUEST_TIMEOUT_MS: '30000' }),
     { normalise },
     store,
     dispatcher,
     metrics,
+    profiles,
   );
   return { service, stored, sent, metrics };
 }
@@ -142,6 +144,20 @@ describe('AnalyzeService', () => {
     expect(error).toBeInstanceOf(AnalyzeFailedError);
     expect((error as AnalyzeFailedError).code).toBe('MODEL_UNAVAILABLE');
     expect(Object.keys((error as AnalyzeFailedError).results)).toEqual(['moderation', 'ocr']);
+  });
+
+  it('rejects an unknown listing profile naming the field, and forwards a known one', async () => {
+    const { service, sent } = setup({});
+    await expect(
+      service.analyze({ bytes: Buffer.from('x'), tasks: ['tagging'], routing, profile: 'ebay-main' }),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST', errors: [{ field: 'profile' }] });
+    await service.analyze({
+      bytes: Buffer.from('x'),
+      tasks: ['tagging'],
+      routing,
+      profile: 'marketplace-secondary',
+    });
+    expect(sent[0]?.request.profile).toBe('marketplace-secondary');
   });
 
   it('sends nothing when the image is rejected, and records the outcome', async () => {

@@ -8,14 +8,14 @@ import {
   type TaskReply,
   type TaskRequest,
 } from '@argus/contracts';
-import type { GatewayConfig } from '@argus/config';
+import type { GatewayConfig, ListingProfiles } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { ImageStore } from '@argus/messaging';
 import { activeTraceId, ArgusMetrics, inSpan, NOT_APPLICABLE } from '@argus/telemetry';
 import type { AnalyzeInput } from './image-intake';
-import { AnalyzeFailedError } from './problem';
+import { AnalyzeFailedError, InvalidRequestError } from './problem';
 import { TaskDispatcher } from './task-dispatcher.service';
-import { GATEWAY_CONFIG } from './gateway.tokens';
+import { GATEWAY_CONFIG, LISTING_PROFILES } from './gateway.tokens';
 
 export type ImageNormaliser = Pick<ImageProcessor, 'normalise'>;
 export type ImageWriter = Pick<ImageStore, 'put'>;
@@ -32,9 +32,15 @@ export class AnalyzeService {
     @Inject(ImageStore) private readonly store: ImageWriter,
     @Inject(TaskDispatcher) private readonly dispatcher: Pick<TaskDispatcher, 'dispatch'>,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
+    @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
   ) {}
 
   async analyze(input: AnalyzeInput): Promise<AnalyzeResponse> {
+    if (input.profile !== undefined && !this.profiles.names.includes(input.profile)) {
+      throw new InvalidRequestError([
+        { field: 'profile', message: `unknown profile; use one of ${this.profiles.names.join(', ')}` },
+      ]);
+    }
     const started = performance.now();
     const deadline = Date.now() + this.config.requestTimeoutMs;
     const id = randomUUID();
@@ -54,6 +60,7 @@ export class AnalyzeService {
       const request: TaskRequest = {
         requestId: id,
         routing: input.routing,
+        ...(input.profile ? { profile: input.profile } : {}),
         image: {
           bucket: IMAGE_BUCKET,
           key: id,

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { GatewayConfig } from '@argus/config';
+import type { GatewayConfig, ListingProfiles } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import {
   ImageStore,
@@ -17,16 +17,22 @@ import { ModelsService } from './models.service';
 import { ProblemFilter } from './problem.filter';
 import { ReadinessService } from './readiness.service';
 import { TaskDispatcher } from './task-dispatcher.service';
-import { GATEWAY_CONFIG } from './gateway.tokens';
+import { GATEWAY_CONFIG, LISTING_PROFILES } from './gateway.tokens';
 
 @Module({})
 export class GatewayModule {
-  static register(config: GatewayConfig, connection: NatsConnection, metrics: ArgusMetrics): DynamicModule {
+  static register(
+    config: GatewayConfig,
+    connection: NatsConnection,
+    metrics: ArgusMetrics,
+    profiles: ListingProfiles,
+  ): DynamicModule {
     return {
       module: GatewayModule,
       controllers: [AnalyzeController, ModelsController, ProbesController, MetricsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: LISTING_PROFILES, useValue: profiles },
         { provide: NATS_CONNECTION, useValue: connection },
         { provide: ArgusMetrics, useValue: metrics },
         { provide: NatsTaskClient, useValue: new NatsTaskClient(connection) },

@@ -14,6 +14,8 @@ export interface AnalyzeInput {
   bytes: Buffer;
   tasks: Task[];
   routing: RoutingOptions;
+  /** Listing-compliance profile for tagging. */
+  profile?: string;
 }
 
 const IMAGE_FIELD = 'image';
@@ -79,7 +81,7 @@ function decodeBase64(value: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-const QUERY_FIELDS = ['tasks', 'tier', 'fallback'] as const;
+const QUERY_FIELDS = ['tasks', 'tier', 'fallback', 'profile'] as const;
 
 /** A raw image body carries its options in the query string; anything else there is ignored, as URLs get tracking noise. */
 function pickQueryFields(query: unknown): Record<string, unknown> {
@@ -93,8 +95,13 @@ function options(fields: {
   tasks: Task[];
   tier: RoutingOptions['tier'];
   fallback: boolean;
+  profile?: string;
 }): Omit<AnalyzeInput, 'bytes'> {
-  return { tasks: fields.tasks, routing: { tier: fields.tier, fallback: fields.fallback } };
+  return {
+    tasks: fields.tasks,
+    routing: { tier: fields.tier, fallback: fields.fallback },
+    ...(fields.profile ? { profile: fields.profile } : {}),
+  };
 }
 
 function parseFields<Schema extends z.ZodType>(schema: Schema, value: unknown): z.infer<Schema> {

@@ -1,0 +1,425 @@
+import { rgbToHex } from './colour-names';
+
+/** A rectangle in pixels of the (upright) input. */
+export interface ListingBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ListingBorder {
+  detected: boolean;
+  /** Width of the frame in pixels of the input; 0 when none was detected. */
+  widthPx: number;
+  /** The frame's mean colour, lowercase `#rrggbb`; null when none was detected. */
+  hex: string | null;
+}
+
+export interface ListingMeasurements {
+  /** Of the analysed (upright) image, before any downscale. */
+  width: number;
+  height: number;
+  /**
+   * Share (0–1) of background pixels — pixels outside the product box (and inside the border, if one was detected)
+   * — whose R, G and B are all within tolerance of 255. 1 when there is no background, e.g. a photo that fills the
+   * whole frame: read it together with {@link fillRatio}.
+   */
+  backgroundWhiteShare: number;
+  /**
+   * Bounding box of the product, in pixels of the input: the box around pixels that differ from the backdrop
+   * (after ignoring an added border, if one was detected). The backdrop is white unless the image's edges are
+   * mostly one other uniform colour (an off-white or grey sweep), in which case "product" means "differs from that
+   * colour". null when the image is blank.
+   */
+  productBox: ListingBox | null;
+  /**
+   * How much of the frame the product spans: max(productBox.width / width, productBox.height / height), where
+   * width and height are those of the area inside the border when one was detected; 0 when blank. Marketplaces
+   * ask for ≥ 0.85 on main images.
+   */
+  fillRatio: number;
+  /** An added frame: a band of one uniform colour along all four edges that differs from what is inside it. */
+  border: ListingBorder;
+}
+
+export interface ListingOptions {
+  /** Per-channel distance from 255 (or from a uniform backdrop colour) that still counts as background; default 20. */
+  whiteTolerance?: number;
+}
+
+/** Packed 8-bit RGB, three bytes per pixel, no padding. */
+export interface ListingPixels {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Boxes and shares need area, not detail: 512 px on the long side keeps a pass in the low milliseconds. */
+export const LISTING_ANALYSIS_LONG_SIDE = 512;
+
+/**
+ * Per-channel distance from 255 that still counts as white. JPEG at quality 70 moves a flat white background by a
+ * few levels and studio whites sit at 245–255, while a visibly off-white sweep such as #ebe6dc is 20–35 away.
+ */
+export const DEFAULT_WHITE_TOLERANCE = 20;
+
+/**
+ * JPEG noise: a row (column) belongs to the product only when at least this share of its pixels differ from the
+ * backdrop (0.5 % ≈ 3 px at 512 px). Isolated specks, dust and compression ringing never fill that much of a line;
+ * the price is that a product part thinner than that (a thread, a cable end) can be left out of the box.
+ */
+export const PRODUCT_LINE_MIN_SHARE = 0.005;
+
+/** A frame must be at least this many pixels of the input wide (at least one pixel of the analysed copy). */
+export const BORDER_MIN_WIDTH_PX = 2;
+/** Frames wider than this share of the short side are not looked for: beyond it a band is a backdrop, not a frame. */
+export const BORDER_MAX_SHARE = 0.1;
+/** A frame is one flat colour: per-channel standard deviation over the band below this (JPEG noise is 1–3 levels). */
+export const BORDER_MAX_STDDEV = 6;
+/**
+ * The four sides (and the band's innermost ring) must have mean colours this close (RGB distance) to the band's
+ * mean: a frame is the same colour all round, and a band that has started to take in content is no longer a frame.
+ */
+export const BORDER_SIDE_MAX_DISTANCE = 12;
+/** What is inside the frame must differ from it by more than this RGB distance, or the "frame" is just backdrop. */
+export const BORDER_INNER_MIN_DISTANCE = 40;
+/**
+ * Share of the ring just inside the frame (corners included) that must differ from it. An added frame meets its
+ * content along the whole inner edge; a product that nearly fills a plain backdrop does not (its corners, rounded
+ * or not, leave backdrop in the ring), so this is what keeps a packshot's white margin from being called a frame.
+ */
+export const BORDER_INNER_MIN_SHARE = 0.9;
+/**
+ * Rings of the analysed copy ignored inside a detected frame: resampling blends the frame's inner edge into one
+ * ring and JPEG ringing reaches about one more, and neither should count as product.
+ */
+export const BORDER_BLEED_PX = 2;
+/** Width (analysed pixels) of the edge strip, inside any border, used to decide what the backdrop is. */
+export const BACKDROP_EDGE_PX = 2;
+/** When at least this share of the edge strip is near-white, the backdrop is white. */
+export const BACKDROP_WHITE_EDGE_SHARE = 0.5;
+/**
+ * Otherwise, when at least this share of the edge strip is within tolerance of its median colour, that colour is a
+ * uniform (non-white) backdrop. If not, the image has no plain backdrop (a photo) and white is the reference, so
+ * everything that is not near-white is "product".
+ */
+export const BACKDROP_UNIFORM_EDGE_SHARE = 0.6;
+
+type Rgb = [number, number, number];
+
+const WHITE: Rgb = [255, 255, 255];
+
+interface Accumulator {
+  sum: Rgb;
+  sumSq: Rgb;
+  count: number;
+}
+
+interface Region {
+  x0: number;
+  y0: number;
+  /** Exclusive. */
+  x1: number;
+  y1: number;
+}
+
+interface BorderFound {
+  /** Width in analysed pixels, with a sub-pixel estimate from the blended ring. */
+  width: number;
+  /** Whole rings of the analysed copy that are frame. */
+  rings: number;
+  colour: Rgb;
+}
+
+/**
+ * Deterministic listing measurements of a downscaled, upright, alpha-flattened RGB copy of an image whose upright
+ * size is `source`. Boxes and widths are scaled back to the source's pixels.
+ */
+export function analyseListing(
+  pixels: ListingPixels,
+  source: { width: number; height: number },
+  options: ListingOptions = {},
+): ListingMeasurements {
+  const tolerance = options.whiteTolerance ?? DEFAULT_WHITE_TOLERANCE;
+  if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 255) {
+    throw new RangeError(`whiteTolerance must be between 0 and 255, got ${tolerance}`);
+  }
+  const { width, height, data } = pixels;
+  if (data.length !== width * height * 3) {
+    throw new RangeError(`expected ${width * height * 3} bytes of RGB, got ${data.length}`);
+  }
+  const scaleX = source.width / width;
+  const scaleY = source.height / height;
+
+  const found = detectBorder(pixels, Math.min(1 / scaleX, 1 / scaleY), tolerance);
+  const borderPx = found ? Math.round(found.width * ((scaleX + scaleY) / 2)) : 0;
+  const border: ListingBorder = found
+    ? {
+        detected: true,
+        widthPx: borderPx,
+        hex: rgbToHex({ r: found.colour[0], g: found.colour[1], b: found.colour[2] }),
+      }
+    : { detected: false, widthPx: 0, hex: null };
+
+  const inset = found
+    ? Math.min(found.rings + BORDER_BLEED_PX, Math.floor((Math.min(width, height) - 1) / 2))
+    : 0;
+  const region: Region = { x0: inset, y0: inset, x1: width - inset, y1: height - inset };
+  const backdrop = findBackdrop(pixels, region, tolerance);
+  const box = productBounds(pixels, region, backdrop, tolerance);
+
+  const frameWidth = Math.max(1, source.width - 2 * borderPx);
+  const frameHeight = Math.max(1, source.height - 2 * borderPx);
+  let productBox: ListingBox | null = null;
+  let fillRatio = 0;
+  if (box) {
+    const left = clamp(Math.floor(box.x0 * scaleX), borderPx, source.width - borderPx);
+    const top = clamp(Math.floor(box.y0 * scaleY), borderPx, source.height - borderPx);
+    const right = clamp(Math.ceil(box.x1 * scaleX), left, source.width - borderPx);
+    const bottom = clamp(Math.ceil(box.y1 * scaleY), top, source.height - borderPx);
+    productBox = { x: left, y: top, width: right - left, height: bottom - top };
+    fillRatio = Math.min(1, Math.max(productBox.width / frameWidth, productBox.height / frameHeight));
+  }
+
+  return {
+    width: source.width,
+    height: source.height,
+    backgroundWhiteShare: round(whiteShareOutside(pixels, region, box, tolerance), 3),
+    productBox,
+    fillRatio: round(fillRatio, 3),
+    border,
+  };
+}
+
+/**
+ * Grows a band inwards from the edges, one ring at a time, for as long as it stays one flat colour that is the same
+ * on all four sides; every band width whose next rings differ from it is a candidate, and the widest one wins.
+ */
+function detectBorder(pixels: ListingPixels, scale: number, tolerance: number): BorderFound | null {
+  const { width, height } = pixels;
+  const maxRings = Math.floor(BORDER_MAX_SHARE * Math.min(width, height));
+  const minRings = Math.max(1, Math.round(BORDER_MIN_WIDTH_PX * scale));
+  const sides = [emptyAccumulator(), emptyAccumulator(), emptyAccumulator(), emptyAccumulator()];
+  let best: BorderFound | null = null;
+  for (let rings = 1; rings <= maxRings; rings++) {
+    const ring = emptyAccumulator();
+    forEachRingPixel(pixels, rings - 1, (offset, side) => {
+      add(sides[side], pixels.data, offset);
+      add(ring, pixels.data, offset);
+    });
+    const band = sides.reduce(merge, emptyAccumulator());
+    const colour = mean(band);
+    const flat = stddev(band).every((s) => s < BORDER_MAX_STDDEV);
+    const sameAllRound = [...sides, ring].every((a) => distance(mean(a), colour) <= BORDER_SIDE_MAX_DISTANCE);
+    if (!flat || !sameAllRound) break;
+    if (rings < minRings) continue;
+
+    // The ring right inside is usually a blend of frame and content after resampling, so the next one counts too.
+    const inner = innerRing(pixels, rings, colour, tolerance);
+    const next = innerRing(pixels, rings + 1, colour, tolerance);
+    const differs = Math.max(inner.differentShare, next.differentShare) >= BORDER_INNER_MIN_SHARE;
+    // A white "frame" around white content is just backdrop; around content that is not near-white it is a frame.
+    const contentOk =
+      !isNearWhite(colour, tolerance) ||
+      Math.max(inner.notWhiteShare, next.notWhiteShare) >= BORDER_INNER_MIN_SHARE;
+    if (!differs || !contentOk) continue;
+
+    // Sub-pixel width: how far the first inner ring has moved from the frame colour towards the content colour.
+    const toInner = distance(inner.mean, colour);
+    const toNext = distance(next.mean, colour);
+    const blended = toNext > 0 ? clamp(1 - toInner / toNext, 0, 1) : 0;
+    best = { width: rings + blended, rings, colour };
+  }
+  return best;
+}
+
+function innerRing(
+  pixels: ListingPixels,
+  depth: number,
+  colour: Rgb,
+  tolerance: number,
+): { mean: Rgb; differentShare: number; notWhiteShare: number } {
+  const all = emptyAccumulator();
+  let different = 0;
+  let notWhite = 0;
+  forEachRingPixel(pixels, depth, (offset) => {
+    add(all, pixels.data, offset);
+    const rgb = pixelAt(pixels.data, offset);
+    if (distance(rgb, colour) > BORDER_INNER_MIN_DISTANCE) different++;
+    if (!isNearWhite(rgb, tolerance)) notWhite++;
+  });
+  const count = Math.max(1, all.count);
+  return { mean: mean(all), differentShare: different / count, notWhiteShare: notWhite / count };
+}
+
+/** Visits each pixel of the ring `depth` pixels in from the edge; side is 0 top, 1 bottom, 2 left, 3 right. */
+function forEachRingPixel(
+  pixels: ListingPixels,
+  depth: number,
+  visit: (offset: number, side: number) => void,
+): void {
+  const { width, height } = pixels;
+  const left = depth;
+  const right = width - 1 - depth;
+  const top = depth;
+  const bottom = height - 1 - depth;
+  if (left > right || top > bottom) return;
+  for (let x = left; x <= right; x++) {
+    visit((top * width + x) * 3, 0);
+    if (bottom !== top) visit((bottom * width + x) * 3, 1);
+  }
+  for (let y = top + 1; y < bottom; y++) {
+    visit((y * width + left) * 3, 2);
+    if (right !== left) visit((y * width + right) * 3, 3);
+  }
+}
+
+/** White when the edges are mostly white; else their median colour when they are mostly that colour; else white. */
+function findBackdrop(pixels: ListingPixels, region: Region, tolerance: number): Rgb {
+  const edge: number[] = [];
+  for (let y = region.y0; y < region.y1; y++) {
+    const nearEdgeRow = y - region.y0 < BACKDROP_EDGE_PX || region.y1 - 1 - y < BACKDROP_EDGE_PX;
+    for (let x = region.x0; x < region.x1; x++) {
+      if (nearEdgeRow || x - region.x0 < BACKDROP_EDGE_PX || region.x1 - 1 - x < BACKDROP_EDGE_PX) {
+        edge.push((y * pixels.width + x) * 3);
+      }
+    }
+  }
+  if (edge.length === 0) return WHITE;
+  const white = edge.filter((o) => isNearWhite(pixelAt(pixels.data, o), tolerance)).length;
+  if (white / edge.length >= BACKDROP_WHITE_EDGE_SHARE) return WHITE;
+  const median: Rgb = [0, 1, 2].map((c) => medianOf(edge.map((o) => pixels.data[o + c]))) as Rgb;
+  const uniform = edge.filter((o) => within(pixelAt(pixels.data, o), median, tolerance)).length;
+  return uniform / edge.length >= BACKDROP_UNIFORM_EDGE_SHARE ? median : WHITE;
+}
+
+/** Bounds (analysed pixels, exclusive ends) of the rows and columns with enough non-backdrop pixels. */
+function productBounds(
+  pixels: ListingPixels,
+  region: Region,
+  backdrop: Rgb,
+  tolerance: number,
+): Region | null {
+  const regionWidth = region.x1 - region.x0;
+  const regionHeight = region.y1 - region.y0;
+  const rows = new Uint32Array(regionHeight);
+  const columns = new Uint32Array(regionWidth);
+  for (let y = region.y0; y < region.y1; y++) {
+    for (let x = region.x0; x < region.x1; x++) {
+      if (!withinAt(pixels.data, (y * pixels.width + x) * 3, backdrop, tolerance)) {
+        rows[y - region.y0]++;
+        columns[x - region.x0]++;
+      }
+    }
+  }
+  const rowMin = Math.max(1, Math.ceil(PRODUCT_LINE_MIN_SHARE * regionWidth));
+  const columnMin = Math.max(1, Math.ceil(PRODUCT_LINE_MIN_SHARE * regionHeight));
+  const y0 = rows.findIndex((n) => n >= rowMin);
+  const x0 = columns.findIndex((n) => n >= columnMin);
+  if (y0 < 0 || x0 < 0) return null;
+  const y1 = rows.findLastIndex((n) => n >= rowMin) + 1;
+  const x1 = columns.findLastIndex((n) => n >= columnMin) + 1;
+  return { x0: region.x0 + x0, y0: region.y0 + y0, x1: region.x0 + x1, y1: region.y0 + y1 };
+}
+
+function whiteShareOutside(
+  pixels: ListingPixels,
+  region: Region,
+  box: Region | null,
+  tolerance: number,
+): number {
+  let background = 0;
+  let white = 0;
+  for (let y = region.y0; y < region.y1; y++) {
+    for (let x = region.x0; x < region.x1; x++) {
+      if (box && x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1) continue;
+      background++;
+      if (withinAt(pixels.data, (y * pixels.width + x) * 3, WHITE, tolerance)) white++;
+    }
+  }
+  return background === 0 ? 1 : white / background;
+}
+
+function pixelAt(data: Uint8Array, offset: number): Rgb {
+  return [data[offset], data[offset + 1], data[offset + 2]];
+}
+
+function isNearWhite(rgb: Rgb, tolerance: number): boolean {
+  return within(rgb, WHITE, tolerance);
+}
+
+/** Every channel within tolerance (Chebyshev distance), the per-channel rule the options describe. */
+function within(rgb: Rgb, reference: Rgb, tolerance: number): boolean {
+  return (
+    Math.abs(rgb[0] - reference[0]) <= tolerance &&
+    Math.abs(rgb[1] - reference[1]) <= tolerance &&
+    Math.abs(rgb[2] - reference[2]) <= tolerance
+  );
+}
+
+/** {@link within} on a pixel read in place: the per-pixel loops run over every analysed pixel, so no arrays. */
+function withinAt(data: Uint8Array, offset: number, reference: Rgb, tolerance: number): boolean {
+  return (
+    Math.abs(data[offset] - reference[0]) <= tolerance &&
+    Math.abs(data[offset + 1] - reference[1]) <= tolerance &&
+    Math.abs(data[offset + 2] - reference[2]) <= tolerance
+  );
+}
+
+/** Euclidean RGB distance. */
+function distance(p: Rgb, q: Rgb): number {
+  return Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+}
+
+function emptyAccumulator(): Accumulator {
+  return { sum: [0, 0, 0], sumSq: [0, 0, 0], count: 0 };
+}
+
+function add(a: Accumulator, data: Uint8Array, offset: number): void {
+  for (let c = 0; c < 3; c++) {
+    const v = data[offset + c];
+    a.sum[c] += v;
+    a.sumSq[c] += v * v;
+  }
+  a.count++;
+}
+
+function merge(a: Accumulator, b: Accumulator): Accumulator {
+  return {
+    sum: [a.sum[0] + b.sum[0], a.sum[1] + b.sum[1], a.sum[2] + b.sum[2]],
+    sumSq: [a.sumSq[0] + b.sumSq[0], a.sumSq[1] + b.sumSq[1], a.sumSq[2] + b.sumSq[2]],
+    count: a.count + b.count,
+  };
+}
+
+function mean(a: Accumulator): Rgb {
+  const n = Math.max(1, a.count);
+  return [a.sum[0] / n, a.sum[1] / n, a.sum[2] / n];
+}
+
+function stddev(a: Accumulator): Rgb {
+  const m = mean(a);
+  const n = Math.max(1, a.count);
+  return [0, 1, 2].map((c) => Math.sqrt(Math.max(0, a.sumSq[c] / n - m[c] * m[c]))) as Rgb;
+}
+
+function medianOf(values: number[]): number {
+  const histogram = new Uint32Array(256);
+  for (const v of values) histogram[v]++;
+  let seen = 0;
+  for (let v = 0; v < 256; v++) {
+    seen += histogram[v];
+    if (seen * 2 >= values.length) return v;
+  }
+  return 255;
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

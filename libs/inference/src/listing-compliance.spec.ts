@@ -1,0 +1,81 @@
+import { loadListingProfiles } from '@argus/config';
+import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
+import { evaluateCompliance } from './listing-compliance';
+
+const profiles = loadListingProfiles({});
+const main = profiles.get('marketplace-main')!;
+const secondary = profiles.get('marketplace-secondary')!;
+
+const measured = (overrides: Partial<ImageMeasurements> = {}): ImageMeasurements => ({
+  width: 1600,
+  height: 1600,
+  dominantColours: [],
+  exposure: { meanLuminance: 0.7, shadowsClipped: 0, highlightsClipped: 0.1, verdict: 'ok' },
+  sharpness: { laplacianVariance: 400, verdict: 'ok' },
+  ...overrides,
+});
+
+const listing = (overrides: Partial<ListingMeasurements> = {}): ListingMeasurements => ({
+  width: 1600,
+  height: 1600,
+  backgroundWhiteShare: 0.99,
+  productBox: { x: 80, y: 80, width: 1440, height: 1440 },
+  fillRatio: 0.9,
+  border: { detected: false, widthPx: 0, hex: null },
+  ...overrides,
+});
+
+const check = (id: string, result: ReturnType<typeof evaluateCompliance>) =>
+  result.checks.find((c) => c.id === id)!;
+
+describe('evaluateCompliance', () => {
+  it('passes a clean packshot on the main-image profile and lists every check', () => {
+    const result = evaluateCompliance('marketplace-main', main, measured(), listing());
+    expect(result).toMatchObject({ profile: 'marketplace-main', passed: true });
+    expect(result.checks.map((c) => c.id)).toEqual([
+      'background_white',
+      'fill_ratio',
+      'min_resolution',
+      'sharpness',
+      'exposure',
+      'border',
+    ]);
+  });
+
+  it.each([
+    ['background_white', listing({ backgroundWhiteShare: 0.899 }), measured(), false],
+    ['background_white', listing({ backgroundWhiteShare: 0.9 }), measured(), true],
+    ['fill_ratio', listing({ fillRatio: 0.849 }), measured(), false],
+    ['fill_ratio', listing({ fillRatio: 0.85 }), measured(), true],
+    ['min_resolution', listing({ width: 999, height: 800 }), measured(), false],
+    ['min_resolution', listing({ width: 1000, height: 800 }), measured(), true],
+    ['sharpness', listing(), measured({ sharpness: { laplacianVariance: 99.9, verdict: 'blurry' } }), false],
+    ['sharpness', listing(), measured({ sharpness: { laplacianVariance: 100, verdict: 'ok' } }), true],
+    [
+      'exposure',
+      listing(),
+      measured({
+        exposure: { meanLuminance: 0.1, shadowsClipped: 0.4, highlightsClipped: 0, verdict: 'under' },
+      }),
+      false,
+    ],
+    ['border', listing({ border: { detected: true, widthPx: 30, hex: '#000000' } }), measured(), false],
+  ])('%s: decides at the threshold edge (case %#)', (id, listed, image, passed) => {
+    const result = evaluateCompliance('marketplace-main', main, image, listed);
+    expect(check(id, result).passed).toBe(passed);
+    expect(result.passed).toBe(passed);
+    expect(check(id, result).message.length).toBeGreaterThan(0);
+  });
+
+  it('leaves out what the secondary profile does not check', () => {
+    const result = evaluateCompliance(
+      'marketplace-secondary',
+      secondary,
+      measured(),
+      listing({ backgroundWhiteShare: 0, fillRatio: 0.4 }),
+    );
+    expect(result.passed).toBe(true);
+    expect(result.checks.map((c) => c.id)).not.toContain('background_white');
+    expect(check('fill_ratio', result)).toMatchObject({ passed: true, value: 0.4, threshold: 0.3 });
+  });
+});
