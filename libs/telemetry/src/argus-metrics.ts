@@ -91,6 +91,13 @@ export class ArgusMetrics {
     registers: [this.registry],
   });
 
+  readonly moderationDecisions = new Counter({
+    name: METRIC.moderationDecisions,
+    help: 'Moderation decisions by decision and by category found (category="none" when nothing was found)',
+    labelNames: ['decision', 'category'] as const,
+    registers: [this.registry],
+  });
+
   constructor(readonly service: string) {
     collectDefaultMetrics({ register: this.registry });
   }

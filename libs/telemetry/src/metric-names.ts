@@ -13,6 +13,7 @@ export const METRIC = {
   inferencePhase: 'argus_inference_phase_seconds',
   cascadeEscalations: 'argus_cascade_escalations_total',
   cacheLookups: 'argus_cache_lookups_total',
+  moderationDecisions: 'argus_moderation_decisions_total',
 } as const;
 
 export const STAGES = [

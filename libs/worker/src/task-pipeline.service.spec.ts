@@ -99,6 +99,7 @@ describe('TaskPipeline', () => {
     expect(exposition).toContain(
       'argus_image_duration_seconds_count{service="moderation",task="moderation",tier="small",model="qwen2.5vl:3b",outcome="ok"} 1',
     );
+    expect(exposition).toContain('argus_moderation_decisions_total{decision="allow",category="none"} 1');
     for (const stage of ['fetch', 'inference']) {
       expect(exposition).toContain(
         `argus_stage_duration_seconds_count{service="moderation",stage="${stage}"} 1`,

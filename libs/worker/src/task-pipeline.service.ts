@@ -67,6 +67,7 @@ export class TaskPipeline {
         async () => {
           const reply = await this.analyze(payload, signal, deadlineAt, started);
           Object.assign(labels, { tier: reply.tier, model: reply.model });
+          this.countDecision(reply);
           return TASK_REPLY_SCHEMAS[task].parse(reply);
         },
       );
@@ -90,6 +91,15 @@ export class TaskPipeline {
       this.metrics.inflight.dec({ service, tier: 'all' });
       this.metrics.imageDuration.observe({ service, task, ...labels }, (performance.now() - started) / 1000);
     }
+  }
+
+  /** The business counter behind the decisions panel: one sample per category found, or category="none". */
+  private countDecision(reply: TaskReply): void {
+    if (!hasDecision(reply)) return;
+    const categories =
+      reply.categories.length > 0 ? reply.categories.map((category) => category.id) : ['none'];
+    for (const category of categories)
+      this.metrics.moderationDecisions.inc({ decision: reply.decision, category });
   }
 
   private async analyze(
@@ -145,6 +155,10 @@ export class TaskPipeline {
       ...extra,
     } as TaskReply;
   }
+}
+
+function hasDecision(reply: TaskReply): reply is Extract<TaskReply, { decision: unknown }> {
+  return reply.status === 'ok' && 'decision' in reply;
 }
 
 function parseRequest(payload: unknown): TaskRequest {
