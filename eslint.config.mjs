@@ -10,6 +10,8 @@ const ownedBy = {
   '@tensorflow/tfjs-backend-wasm': 'libs/inference',
   nsfwjs: 'libs/inference',
   'tesseract.js': 'libs/inference',
+  'libphonenumber-js': 'libs/inference',
+  'linkify-it': 'libs/inference',
   nats: 'libs/messaging',
   '@nestjs/microservices': 'libs/messaging or libs/worker',
 };
@@ -72,6 +74,8 @@ export default tseslint.config(
         '@tensorflow/tfjs-backend-wasm',
         'nsfwjs',
         'tesseract.js',
+        'libphonenumber-js',
+        'linkify-it',
       ]),
     },
   },

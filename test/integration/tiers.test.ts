@@ -32,7 +32,10 @@ interface ModelsView {
 }
 
 /** A schema-valid answer for whichever task the chat is, at the given confidence. */
-function answerFor(chat: RecordedChat, confidence: number, decision = 'allow') {
+/** Moderation hits a scripted model reports: none, or one category at a confidence. */
+type Found = Array<{ id: string; confidence: number; quote?: string }>;
+
+function answerFor(chat: RecordedChat, confidence: number, found: Found = []) {
   if (chat.prompt.includes('Transcribe'))
     return { content: JSON.stringify({ text: 'HELLO', lines: [{ text: 'HELLO' }] }) };
   if (chat.prompt.includes('Identify the product')) {
@@ -46,7 +49,12 @@ function answerFor(chat: RecordedChat, confidence: number, decision = 'allow') {
       }),
     };
   }
-  return { content: JSON.stringify({ decision, categories: [], reason: 'scripted', confidence }) };
+  const categories = found.map(({ id, confidence: hitConfidence, quote }) => ({
+    id,
+    confidence: hitConfidence,
+    evidence: { rationale: 'scripted', ...(quote ? { quote } : {}) },
+  }));
+  return { content: JSON.stringify({ categories, reason: 'scripted', confidence }) };
 }
 
 async function post(form: FormData) {
@@ -137,7 +145,8 @@ describe('auto cascade', () => {
       ],
     });
 
-    small.script((chat) => answerFor(chat, 0.95, 'review'));
+    // Alcohol at 0.9 is a review under the default policy.
+    small.script((chat) => answerFor(chat, 0.95, [{ id: 'alcohol.beverages', confidence: 0.9 }]));
     const review = await post(multipartBody(await uniquePhotoJpeg(400, 300), { tasks: 'moderation' }));
     expect(review.body.results.moderation).toMatchObject({
       tier: 'medium',
@@ -179,7 +188,9 @@ describe('the CPU tier', () => {
         'ORGANIC OAT MILK\nBest before 2027-03-14\nLot 4471',
       );
       expect(body.results.moderation).toMatchObject({ status: 'ok', engine: 'cpu', decision: 'allow' });
-      expect((body.results.moderation as { needsGpuTier: string[] }).needsGpuTier).toContain('violence');
+      expect((body.results.moderation as { needsGpuTier: string[] }).needsGpuTier).toContain(
+        'violence.graphic',
+      );
       expect(body.results.tagging).toMatchObject({ status: 'ok', engine: 'cpu', category: null });
       expect((body.results.tagging as { needsGpuTier: string[] }).needsGpuTier).toContain('category');
       expect(small.chats.length + medium.chats.length).toBe(callsBefore);
@@ -208,6 +219,68 @@ describe('the CPU tier', () => {
         'the medium tier to return',
       );
     }
+  });
+});
+
+describe('moderation policies', () => {
+  it('flags a phone number and a URL in the image as text.contact_info on the CPU tier, quoting them', async () => {
+    const label = await labelPng(['SUMMER SALE', 'Call +44 20 7946 0958', 'shop.example.com/deals']);
+    const { body } = await post(multipartBody(label, { tasks: 'moderation', tier: 'cpu' }));
+    expect(body.results.moderation).toMatchObject({
+      engine: 'cpu',
+      decision: 'block',
+      triggeredBy: ['text.contact_info'],
+    });
+    const quotes = (
+      body.results.moderation as { categories: Array<{ id: string; evidence: { quote?: string } }> }
+    ).categories
+      .filter((category) => category.id === 'text.contact_info')
+      .map((category) => category.evidence.quote);
+    expect(quotes).toEqual(['+44 20 7946 0958', 'shop.example.com/deals']);
+  });
+
+  it('decides the same model answer by the policy the request names', async () => {
+    small.script((chat) => answerFor(chat, 0.95, [{ id: 'alcohol.beverages', confidence: 0.9 }]));
+    const photo = await uniquePhotoJpeg(320, 240);
+    const byDefault = await post(multipartBody(photo, { tasks: 'moderation', tier: 'small' }));
+    expect(byDefault.body.results.moderation).toMatchObject({
+      policy: 'default',
+      decision: 'review',
+      triggeredBy: ['alcohol.beverages'],
+    });
+    const wineShop = await post(
+      multipartBody(photo, { tasks: 'moderation', tier: 'small', policy: 'wine-shop' }),
+    );
+    expect(wineShop.body.results.moderation).toMatchObject({
+      policy: 'wine-shop',
+      decision: 'allow',
+      cached: false,
+    });
+  });
+
+  it("passes the policy's house rules to the model and decides custom.<n> hits by the policy", async () => {
+    small.script((chat) => answerFor(chat, 0.95, [{ id: 'custom.1', confidence: 0.7 }]));
+    const { body } = await post(
+      multipartBody(await uniquePhotoJpeg(320, 240), {
+        tasks: 'moderation',
+        tier: 'small',
+        policy: 'strict',
+      }),
+    );
+    expect(body.results.moderation).toMatchObject({
+      policy: 'strict',
+      decision: 'block',
+      triggeredBy: ['custom.1'],
+    });
+    expect(small.chats.at(-1)?.prompt).toContain('1. no live animals');
+  });
+
+  it('rejects an unknown policy with a 400 that names the field', async () => {
+    const { response, body } = await post(
+      multipartBody(await packshotJpeg(0.9), { tasks: 'moderation', policy: 'lenient' }),
+    );
+    expect(response.status).toBe(400);
+    expect(body).toMatchObject({ code: 'INVALID_REQUEST', errors: [{ field: 'policy' }] });
   });
 });
 

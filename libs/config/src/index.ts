@@ -1,3 +1,5 @@
 export * from './env';
 export * from './service-config';
 export * from './listing-profiles';
+export * from './yaml-config';
+export * from './moderation-policies';

@@ -12,7 +12,7 @@ function file(content: string): string {
 describe('loadListingProfiles', () => {
   it('ships marketplace-main as the default and marketplace-secondary', () => {
     const profiles = loadListingProfiles({});
-    expect(profiles.defaultProfile).toBe('marketplace-main');
+    expect(profiles.defaultName).toBe('marketplace-main');
     expect(profiles.names).toEqual(['marketplace-main', 'marketplace-secondary']);
     expect(profiles.get('marketplace-main')?.checks.fill_ratio).toEqual({ min: 0.85 });
   });

@@ -39,6 +39,8 @@ const routingFields = {
   fallback: fallbackFieldSchema,
   /** A listing-compliance profile name; the gateway checks it against the loaded profiles. */
   profile: z.string().min(1).optional(),
+  /** A moderation policy name; the gateway checks it against the loaded policies. */
+  policy: z.string().min(1).optional(),
 };
 
 export const analyzeJsonBodySchema = z.strictObject({

@@ -1,5 +1,6 @@
 export * from './tasks';
 export * from './tiers';
+export * from './moderation.schema';
 export * from './error-codes';
 export * from './image.schema';
 export * from './task-results.schema';

@@ -20,6 +20,8 @@ export const taskRequestSchema = z.object({
   routing: routingOptionsSchema.default({ tier: 'auto', fallback: false }),
   /** Listing-compliance profile for tagging; the worker's default when absent. */
   profile: z.string().optional(),
+  /** Moderation policy name; the worker's default when absent. */
+  policy: z.string().optional(),
 });
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { moderationHitSchema } from './moderation.schema';
 
 // Two kinds of schema per task:
 // - the model output schema: what a vision model must answer; the JSON schema sent to Ollama as `format` is derived
@@ -14,19 +15,23 @@ const box = z
 export const MODERATION_DECISIONS = ['allow', 'review', 'block'] as const;
 export const moderationDecisionSchema = z.enum(MODERATION_DECISIONS);
 
-const moderationCategory = z.object({
-  id: z.string().min(1).describe('category id, e.g. sexual.explicit or violence.graphic'),
+/** What a vision model answers: the categories it found, with evidence. The decision is the policy's, not the model's. */
+export const moderationModelOutputSchema = z.object({
+  categories: z.array(moderationHitSchema).describe('every category you find in the image; empty when none'),
+  reason: z.string().describe('one sentence summarising what the image shows'),
+  confidence: confidence.describe(
+    'how sure you are that the list of categories is complete and right, 0 to 1',
+  ),
+});
+
+export const moderationResultSchema = z.object({
+  decision: moderationDecisionSchema,
+  policy: z.string(),
+  triggeredBy: z.array(z.string()).describe('the categories that produced the decision'),
+  categories: z.array(moderationHitSchema),
+  reason: z.string(),
   confidence,
 });
-
-export const moderationModelOutputSchema = z.object({
-  decision: moderationDecisionSchema,
-  categories: z.array(moderationCategory).describe('categories found in the image; empty when none'),
-  reason: z.string().describe('one sentence explaining the decision'),
-  confidence: confidence.describe('how sure you are of the decision, 0 to 1'),
-});
-
-export const moderationResultSchema = moderationModelOutputSchema;
 export type ModerationResult = z.infer<typeof moderationResultSchema>;
 
 export const CONDITIONS = ['new', 'like_new', 'used', 'damaged', 'unknown'] as const;

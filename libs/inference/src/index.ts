@@ -11,3 +11,5 @@ export * from './result-cache';
 export * from './catalog';
 export * from './cpu';
 export * from './listing-compliance';
+export * from './moderation-policy';
+export * from './text-signals';

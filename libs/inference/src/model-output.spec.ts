@@ -1,25 +1,31 @@
-import { ArgusError, moderationResultSchema } from '@argus/contracts';
+import { ArgusError, moderationModelOutputSchema } from '@argus/contracts';
 import { parseModelOutput } from './model-output';
 
 describe('parseModelOutput', () => {
   it('accepts output that honours the contract', () => {
     const output = parseModelOutput(
-      moderationResultSchema,
-      '{"decision":"allow","categories":[{"id":"alcohol","confidence":0.2}],"reason":"a bottle","confidence":0.8}',
+      moderationModelOutputSchema,
+      '{"categories":[{"id":"alcohol.beverages","confidence":0.2,"evidence":{"rationale":"a wine bottle"}}],"reason":"a bottle","confidence":0.8}',
       'm',
     );
-    expect(output.decision).toBe('allow');
+    expect(output.categories[0]?.id).toBe('alcohol.beverages');
   });
 
   it.each([
     ['not json', 'I think this is fine'],
-    ['wrong enum', '{"decision":"maybe","categories":[],"reason":""}'],
-    ['confidence out of range', '{"decision":"allow","categories":[{"id":"x","confidence":7}],"reason":""}'],
-    ['missing field', '{"decision":"allow"}'],
+    [
+      'unknown category',
+      '{"categories":[{"id":"fun","confidence":0.5,"evidence":{"rationale":"x"}}],"reason":"","confidence":1}',
+    ],
+    [
+      'confidence out of range',
+      '{"categories":[{"id":"weapons.knives","confidence":7,"evidence":{"rationale":"x"}}],"reason":"","confidence":1}',
+    ],
+    ['missing field', '{"categories":[]}'],
   ])('rejects %s as INVALID_MODEL_OUTPUT', (_name, content) => {
     let caught: unknown;
     try {
-      parseModelOutput(moderationResultSchema, content, 'm');
+      parseModelOutput(moderationModelOutputSchema, content, 'm');
     } catch (error) {
       caught = error;
     }

@@ -13,6 +13,8 @@ export interface OllamaTaskSpec<Output> {
   model: string;
   input: ModelInputTarget;
   prompt: TaskPrompt;
+  /** A prompt that depends on the request (moderation adds the policy's house rules); the static one otherwise. */
+  userPrompt?: (request: EngineRequest) => string;
   outputSchema: z.ZodType<Output>;
   format: Record<string, unknown>;
   /** Turns the model's validated output into the task result, with the hints the router needs. */
@@ -56,7 +58,7 @@ export class OllamaTaskEngine<Output> implements TaskEngine {
     const chat = {
       model: this.spec.model,
       system: this.spec.prompt.system,
-      prompt: this.spec.prompt.user,
+      prompt: this.spec.userPrompt ? this.spec.userPrompt(request) : this.spec.prompt.user,
       imageBase64: resized.data.toString('base64'),
       format: this.spec.format,
       signal: request.signal,

@@ -12,15 +12,14 @@ export interface TaskPrompt {
 
 export const PROMPTS: Readonly<Record<Task, TaskPrompt>> = {
   moderation: {
-    version: 'moderation-v1',
+    version: 'moderation-v2',
     system:
-      'You are a content moderation system for an online marketplace. You judge whether an image is safe to publish. ' +
-      'Answer only with JSON that matches the given schema.',
+      'You are a content moderation system for an online marketplace. You report what in an image could break ' +
+      'publishing rules, with evidence. Answer only with JSON that matches the given schema.',
     user:
-      'Classify this image. List every category you detect with a confidence from 0 to 1, using ids such as ' +
-      'sexual.explicit, sexual.suggestive, violence.graphic, weapons, drugs, alcohol, tobacco, gambling, hate.symbols, ' +
-      'self_harm, gestures.rude. decision is "block" for content that must not be published, "review" when a person ' +
-      'should look, otherwise "allow". reason is one short sentence.',
+      'List every category below that you find in this image, each with a confidence from 0 to 1 and evidence: a ' +
+      'short rationale, the exact text when the evidence is text in the image, and a box in pixels when you can ' +
+      'tell where it is. List nothing that is not there. reason is one sentence about what the image shows.',
   },
   tagging: {
     version: 'tagging-v1',

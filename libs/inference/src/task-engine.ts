@@ -1,4 +1,5 @@
 import type { ModerationResult, OcrResult, TaggingResult, Task, TierName } from '@argus/contracts';
+import type { PolicyContext } from './moderation-policy';
 
 export interface TaskResults {
   moderation: ModerationResult;
@@ -11,6 +12,8 @@ export interface EngineRequest {
   /** The normalised image as stored by the gateway (an upright JPEG or PNG). */
   image: Uint8Array;
   signal: AbortSignal;
+  /** Moderation only: the policy that turns categories into a decision and adds house rules to the prompt. */
+  policy?: PolicyContext;
 }
 
 export interface EngineUsage {

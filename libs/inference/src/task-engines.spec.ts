@@ -1,11 +1,7 @@
 import type { ImageMeasurements } from '@argus/imaging';
 import type { OcrPage } from './cpu';
-import {
-  createTaskEngine,
-  moderationFromNsfw,
-  NSFW_THRESHOLDS,
-  type EngineDependencies,
-} from './task-engines';
+import { loadModerationPolicies } from '@argus/config';
+import { createTaskEngine, type EngineDependencies } from './task-engines';
 
 const scores = (overrides: Partial<Record<'drawing' | 'hentai' | 'neutral' | 'porn' | 'sexy', number>>) => ({
   drawing: 0,
@@ -14,46 +10,6 @@ const scores = (overrides: Partial<Record<'drawing' | 'hentai' | 'neutral' | 'po
   porn: 0,
   sexy: 0,
   ...overrides,
-});
-
-describe('moderationFromNsfw', () => {
-  it.each([
-    ['a neutral photo', scores({ neutral: 0.97, drawing: 0.02 }), 'allow'],
-    [
-      'explicit just under the block line',
-      scores({ porn: NSFW_THRESHOLDS.blockExplicit - 0.01, neutral: 0.2 }),
-      'review',
-    ],
-    ['explicit on the block line', scores({ porn: NSFW_THRESHOLDS.blockExplicit }), 'block'],
-    ['drawn explicit content', scores({ hentai: 0.9 }), 'block'],
-    ['explicit on the review line', scores({ porn: NSFW_THRESHOLDS.reviewExplicit, neutral: 0.5 }), 'review'],
-    [
-      'explicit just under the review line',
-      scores({ porn: NSFW_THRESHOLDS.reviewExplicit - 0.01, neutral: 0.51 }),
-      'allow',
-    ],
-    [
-      'suggestive on the review line',
-      scores({ sexy: NSFW_THRESHOLDS.reviewSuggestive, neutral: 0.3 }),
-      'review',
-    ],
-    [
-      'suggestive under the review line',
-      scores({ sexy: NSFW_THRESHOLDS.reviewSuggestive - 0.01, neutral: 0.31 }),
-      'allow',
-    ],
-  ])('%s → %s', (_name, input, decision) => {
-    const answer = moderationFromNsfw(input);
-    expect(answer.result.decision).toBe(decision);
-    expect(answer.wantsReview).toBe(decision === 'review');
-    expect(answer.needsGpuTier).toContain('violence');
-  });
-
-  it('reports categories with their confidence and leaves out noise', () => {
-    const answer = moderationFromNsfw(scores({ porn: 0.2, hentai: 0.3, sexy: 0.01, neutral: 0.49 }));
-    expect(answer.result.categories).toEqual([{ id: 'sexual.explicit', confidence: 0.3 }]);
-    expect(answer.confidence).toBeCloseTo(0.49);
-  });
 });
 
 const measurements: ImageMeasurements = {
@@ -122,6 +78,52 @@ describe('CPU task engines', () => {
       colours: measurements.dominantColours,
     });
     expect(answer.needsGpuTier).toEqual(expect.arrayContaining(['category', 'condition', 'defects']));
+  });
+
+  it('moderation on the CPU finds contact details in the text, quotes them, and decides by the policy', async () => {
+    const page: OcrPage = {
+      text: 'Call +44 20 7946 0958',
+      confidence: 0.93,
+      words: [],
+      lines: [
+        {
+          text: 'Call +44 20 7946 0958',
+          confidence: 0.93,
+          box,
+          words: [
+            word('Call', 0.95),
+            word('+44', 0.93),
+            word('20', 0.93),
+            word('7946', 0.93),
+            word('0958', 0.92),
+          ],
+        },
+      ],
+    };
+    const policies = loadModerationPolicies({});
+    const engine = createTaskEngine(
+      { task: 'moderation', tier: 'cpu', kind: 'cpu', model: 'nsfw', input: { square: 224 } },
+      deps(page),
+    );
+    const answer = await engine.run({
+      image: Buffer.from('img'),
+      signal: new AbortController().signal,
+      policy: { name: 'default', policy: policies.get('default')! },
+    });
+    expect(answer.result).toMatchObject({
+      decision: 'block',
+      policy: 'default',
+      triggeredBy: ['text.contact_info'],
+      categories: [
+        {
+          id: 'text.contact_info',
+          confidence: 0.93,
+          evidence: { quote: '+44 20 7946 0958', box: { x: 50, y: 20 } },
+        },
+      ],
+    });
+    expect(answer.needsGpuTier).toContain('violence.graphic');
+    expect(answer.needsGpuTier).not.toContain('sexual.explicit');
   });
 
   it('refuses to start after the deadline', async () => {

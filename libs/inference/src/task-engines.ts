@@ -1,5 +1,6 @@
 import {
   ArgusError,
+  type ModerationHit,
   modelOutputJsonSchema,
   MODEL_OUTPUT_SCHEMAS,
   type ModerationResult,
@@ -12,22 +13,16 @@ import type { ImageMeasurements, ImageProcessor, ModelInputTarget } from '@argus
 import type { NsfwClassifier, NsfwScores, TesseractOcr } from './cpu';
 import { OllamaTaskEngine } from './ollama-task-engine';
 import type { OllamaEngine } from './ollama-engine';
+import {
+  applyPolicy,
+  CPU_JUDGED_CATEGORIES,
+  moderationPrompt,
+  unjudgedCategories,
+  type PolicyContext,
+} from './moderation-policy';
 import { PROMPTS } from './prompts';
+import { findContactInfo } from './text-signals';
 import type { EngineAnswer, EngineRequest, TaskEngine } from './task-engine';
-
-/** Categories the CPU tier's nsfwjs cannot see; a policy that needs them needs a GPU tier. */
-export const CPU_UNJUDGED_MODERATION = [
-  'violence',
-  'weapons',
-  'drugs',
-  'alcohol',
-  'tobacco',
-  'gambling',
-  'hate_symbols',
-  'self_harm',
-  'rude_gestures',
-  'minors',
-] as const;
 
 /** What a vision model adds to product tagging that measurements cannot. */
 export const CPU_UNJUDGED_TAGGING = [
@@ -39,48 +34,81 @@ export const CPU_UNJUDGED_TAGGING = [
 ];
 
 /**
- * nsfwjs classes onto the moderation taxonomy: Porn and Hentai are explicit sexual content (drawn or not), Sexy is
- * suggestive; Neutral and Drawing are nothing to report. The decision thresholds are documented in
- * docs/inference.md.
- */
-/**
  * Tesseract reads texture and gradients as strings of junk letters at low confidence; words under this are dropped
  * from the CPU tier's answer (real print scores 0.8–0.97 here).
  */
 export const MIN_OCR_WORD_CONFIDENCE = 0.6;
 
-export const NSFW_THRESHOLDS = {
-  blockExplicit: 0.8,
-  reviewExplicit: 0.5,
-  reviewSuggestive: 0.7,
-  report: 0.05,
-};
+/** nsfwjs probabilities under this are noise and are not reported as categories. */
+export const NSFW_REPORT_THRESHOLD = 0.05;
 
-export function moderationFromNsfw(scores: NsfwScores): EngineAnswer<ModerationResult> {
+/**
+ * nsfwjs classes onto the taxonomy: Porn and Hentai are explicit sexual content (drawn or not), Sexy is suggestive;
+ * Neutral and Drawing are nothing to report. docs/moderation.md documents the mapping.
+ */
+export function nsfwHits(scores: NsfwScores): ModerationHit[] {
   const explicit = Math.max(scores.porn, scores.hentai);
-  const suggestive = scores.sexy;
-  const categories = [
-    { id: 'sexual.explicit', confidence: round(explicit) },
-    { id: 'sexual.suggestive', confidence: round(suggestive) },
-  ].filter((category) => category.confidence >= NSFW_THRESHOLDS.report);
-  let decision: ModerationResult['decision'] = 'allow';
-  let confidence = scores.neutral + scores.drawing;
-  let reason = 'No sexual content detected (nsfwjs); other categories were not judged on the CPU tier.';
-  if (explicit >= NSFW_THRESHOLDS.blockExplicit) {
-    decision = 'block';
-    confidence = explicit;
-    reason = `Explicit sexual content (nsfwjs ${pct(explicit)}).`;
-  } else if (explicit >= NSFW_THRESHOLDS.reviewExplicit || suggestive >= NSFW_THRESHOLDS.reviewSuggestive) {
-    decision = 'review';
-    confidence = Math.max(explicit, suggestive);
-    reason = `Possibly sexual content (nsfwjs explicit ${pct(explicit)}, suggestive ${pct(suggestive)}).`;
+  const hits: ModerationHit[] = [];
+  if (explicit >= NSFW_REPORT_THRESHOLD) {
+    hits.push({
+      id: 'sexual.explicit',
+      confidence: round(explicit),
+      evidence: { rationale: `nsfwjs: Porn ${pct(scores.porn)}, Hentai ${pct(scores.hentai)}` },
+    });
   }
-  const result = { decision, categories, reason, confidence: round(confidence) };
+  if (scores.sexy >= NSFW_REPORT_THRESHOLD) {
+    hits.push({
+      id: 'sexual.suggestive',
+      confidence: round(scores.sexy),
+      evidence: { rationale: `nsfwjs: Sexy ${pct(scores.sexy)}` },
+    });
+  }
+  return hits;
+}
+
+/** How sure nsfwjs is of its own reading: the largest of the safe, explicit and suggestive masses. */
+export function nsfwConfidence(scores: NsfwScores): number {
+  return round(Math.max(scores.neutral + scores.drawing, Math.max(scores.porn, scores.hentai), scores.sexy));
+}
+
+export interface OcrLineLike {
+  text: string;
+  confidence: number;
+  box: { x: number; y: number; width: number; height: number };
+}
+
+/** Contact details in the image's text, quoted, with the line's box; confidence is the line's OCR confidence. */
+export function contactHits(lines: OcrLineLike[]): ModerationHit[] {
+  const confidenceOf = new Map(lines.map((line) => [line.text, line.confidence]));
+  return findContactInfo(lines).map((hit) => {
+    const line = lines.find((candidate) => candidate.text.includes(hit.quote));
+    return {
+      id: 'text.contact_info',
+      confidence: round(Math.min(0.99, line ? (confidenceOf.get(line.text) ?? 0.9) : 0.9)),
+      evidence: {
+        rationale: `the image's text contains ${hit.kind === 'url' ? 'a URL' : hit.kind === 'email' ? 'an e-mail address' : 'a phone number'}`,
+        quote: hit.quote,
+        ...(hit.box ? { box: hit.box } : {}),
+      },
+    };
+  });
+}
+
+/** Applies the request's policy to the hits an engine found. */
+export function moderationAnswer(
+  context: PolicyContext | undefined,
+  hits: ModerationHit[],
+  reason: string,
+  confidence: number,
+  judged: readonly string[] | 'all',
+): EngineAnswer<ModerationResult> {
+  if (!context) throw new ArgusError('INTERNAL', 'moderation needs a policy');
+  const { decision, triggeredBy } = applyPolicy(context.policy, hits);
   return {
-    result,
-    confidence: result.confidence,
+    result: { decision, policy: context.name, triggeredBy, categories: hits, reason, confidence },
+    confidence,
     wantsReview: decision === 'review',
-    needsGpuTier: [...CPU_UNJUDGED_MODERATION],
+    needsGpuTier: judged === 'all' ? [] : unjudgedCategories(context.policy, judged),
   };
 }
 
@@ -135,14 +163,15 @@ function createOllamaEngine(spec: EngineSpec, deps: EngineDependencies): TaskEng
         ...common,
         task: 'moderation',
         prompt: PROMPTS.moderation,
+        userPrompt: (request) =>
+          request.policy
+            ? moderationPrompt(PROMPTS.moderation.user, request.policy.policy)
+            : PROMPTS.moderation.user,
         outputSchema: MODEL_OUTPUT_SCHEMAS.moderation,
-        interpret: (output) =>
-          Promise.resolve({
-            result: output,
-            confidence: output.confidence,
-            wantsReview: output.decision === 'review',
-            needsGpuTier: [],
-          }),
+        interpret: (output, request) =>
+          Promise.resolve(
+            moderationAnswer(request.policy, output.categories, output.reason, output.confidence, 'all'),
+          ),
       });
     case 'tagging':
       return new OllamaTaskEngine(ollama, deps.processor, {
@@ -211,9 +240,15 @@ function createCpuEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine
   const side = 'square' in spec.input ? spec.input.square : spec.input.longSide;
   switch (spec.task) {
     case 'moderation':
-      return new CpuEngine(spec, async ({ image }) => {
-        const rgb = await deps.processor.toRawRgb(image, side);
-        return moderationFromNsfw(await deps.nsfw().classify(rgb));
+      return new CpuEngine(spec, async ({ image, policy }) => {
+        const scores = await deps.nsfw().classify(await deps.processor.toRawRgb(image, side));
+        const lines = await cpuOcrLines(image, deps);
+        const hits = [...nsfwHits(scores), ...contactHits(lines)];
+        const reason =
+          hits.length === 0
+            ? 'Nothing found by nsfwjs or in the text; other categories were not judged on the CPU tier.'
+            : `Found ${hits.map((hit) => hit.id).join(', ')} on the CPU tier.`;
+        return moderationAnswer(policy, hits, reason, nsfwConfidence(scores), CPU_JUDGED_CATEGORIES);
       });
     case 'tagging':
       return new CpuEngine(spec, async ({ image }) => ({
@@ -224,32 +259,7 @@ function createCpuEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine
       }));
     case 'ocr':
       return new CpuEngine(spec, async ({ image }) => {
-        const prepared = await deps.processor.prepareForOcr(image);
-        const page = await deps.tesseract().recognize(prepared.data);
-        const unscale = (box: { x: number; y: number; width: number; height: number }) => ({
-          x: Math.round(box.x / prepared.scale),
-          y: Math.round(box.y / prepared.scale),
-          width: Math.round(box.width / prepared.scale),
-          height: Math.round(box.height / prepared.scale),
-        });
-        const lines = page.lines.flatMap((line) => {
-          const words = line.words.filter((word) => word.confidence >= MIN_OCR_WORD_CONFIDENCE);
-          if (words.length === 0) return [];
-          const text =
-            words.length === line.words.length ? line.text : words.map((word) => word.text).join(' ');
-          return [
-            {
-              text,
-              confidence: round(line.confidence),
-              box: unscale(line.box),
-              words: words.map((word) => ({
-                text: word.text,
-                confidence: round(word.confidence),
-                box: unscale(word.box),
-              })),
-            },
-          ];
-        });
+        const { page, lines } = await cpuOcr(image, deps);
         const result: OcrResult = {
           text: lines.map((line) => line.text).join('\n'),
           lines,
@@ -259,6 +269,40 @@ function createCpuEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine
         return { result, confidence: result.confidence, wantsReview: false, needsGpuTier: [] };
       });
   }
+}
+
+/** Tesseract on the preprocessed image: confident words only, boxes in pixels of the stored image. */
+async function cpuOcr(image: Uint8Array, deps: EngineDependencies) {
+  const prepared = await deps.processor.prepareForOcr(image);
+  const page = await deps.tesseract().recognize(prepared.data);
+  const unscale = (box: { x: number; y: number; width: number; height: number }) => ({
+    x: Math.round(box.x / prepared.scale),
+    y: Math.round(box.y / prepared.scale),
+    width: Math.round(box.width / prepared.scale),
+    height: Math.round(box.height / prepared.scale),
+  });
+  const lines = page.lines.flatMap((line) => {
+    const words = line.words.filter((word) => word.confidence >= MIN_OCR_WORD_CONFIDENCE);
+    if (words.length === 0) return [];
+    const text = words.length === line.words.length ? line.text : words.map((word) => word.text).join(' ');
+    return [
+      {
+        text,
+        confidence: round(line.confidence),
+        box: unscale(line.box),
+        words: words.map((word) => ({
+          text: word.text,
+          confidence: round(word.confidence),
+          box: unscale(word.box),
+        })),
+      },
+    ];
+  });
+  return { page, lines };
+}
+
+async function cpuOcrLines(image: Uint8Array, deps: EngineDependencies): Promise<OcrLineLike[]> {
+  return (await cpuOcr(image, deps)).lines;
 }
 
 function round(value: number): number {

@@ -7,7 +7,14 @@ import { RoutingError, TierRouter, type RouterObserver, type TierRoute } from '.
 type Behaviour = (request: EngineRequest) => Promise<EngineAnswer>;
 
 const answer = (overrides: Partial<EngineAnswer> = {}): EngineAnswer => ({
-  result: { decision: 'allow', categories: [], reason: 'fine', confidence: 0.9 },
+  result: {
+    decision: 'allow',
+    policy: 'default',
+    triggeredBy: [],
+    categories: [],
+    reason: 'fine',
+    confidence: 0.9,
+  },
   confidence: 0.9,
   wantsReview: false,
   needsGpuTier: [],

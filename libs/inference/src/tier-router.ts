@@ -1,5 +1,6 @@
 import { ArgusError, type Escalation, type RoutingOptions, type Task, type TierName } from '@argus/contracts';
 import { cacheKey, isCachedAnswer, type CacheStore } from './result-cache';
+import { policyFingerprint, type PolicyContext } from './moderation-policy';
 import type { EngineAnswer, TaskEngine } from './task-engine';
 import type { BreakerState, TierGuard } from './tier-guard';
 
@@ -19,6 +20,8 @@ export interface RouteRequest {
   routing: RoutingOptions;
   signal: AbortSignal;
   deadlineAt: number;
+  /** Moderation only; part of the cache key, since another policy gives another decision. */
+  policy?: PolicyContext;
 }
 
 export interface RoutedAnswer {
@@ -184,7 +187,9 @@ export class TierRouter {
       sha256: request.sha256,
       width: request.width,
       height: request.height,
-      engineFingerprint: route.engine.fingerprint,
+      engineFingerprint: request.policy
+        ? `${route.engine.fingerprint}|${policyFingerprint(request.policy)}`
+        : route.engine.fingerprint,
     });
     const cached = await this.lookup(key);
     if (cached) return { answer: cached, route, cached: true };
@@ -196,7 +201,7 @@ export class TierRouter {
       const answer = await route.guard.execute(
         (signal) => {
           slotAt ??= performance.now();
-          return route.engine.run({ image: request.image, signal });
+          return route.engine.run({ image: request.image, signal, policy: request.policy });
         },
         request.signal,
         request.deadlineAt,

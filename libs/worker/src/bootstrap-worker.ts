@@ -2,7 +2,12 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { QUEUE_GROUPS, type Task } from '@argus/contracts';
-import { loadListingProfiles, loadWorkerConfig, type WorkerConfig } from '@argus/config';
+import {
+  loadListingProfiles,
+  loadModerationPolicies,
+  loadWorkerConfig,
+  type WorkerConfig,
+} from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
 import { connectNats, ResultStore, workerMicroserviceOptions } from '@argus/messaging';
@@ -40,6 +45,7 @@ export async function createWorkerApp(
       metrics,
       processor,
       config.task === 'tagging' ? new ListingCompliancePostprocessor(processor, loadListingProfiles()) : null,
+      config.task === 'moderation' ? loadModerationPolicies() : null,
     ),
     new FastifyAdapter(),
     { logger: nestLogLevels(config.logLevel) },

@@ -25,7 +25,14 @@ const request: TaskRequest = {
 };
 
 const answer: EngineAnswer = {
-  result: { decision: 'allow', categories: [], reason: 'ok', confidence: 0.95 },
+  result: {
+    decision: 'allow',
+    policy: 'default',
+    triggeredBy: [],
+    categories: [],
+    reason: 'ok',
+    confidence: 0.95,
+  },
   confidence: 0.95,
   wantsReview: false,
   needsGpuTier: [],

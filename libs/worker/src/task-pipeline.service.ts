@@ -9,12 +9,12 @@ import {
   type TaskReply,
   type TaskRequest,
 } from '@argus/contracts';
-import type { WorkerConfig } from '@argus/config';
-import { asArgusError, RoutingError, type TierRouter } from '@argus/inference';
+import type { ModerationPolicies, WorkerConfig } from '@argus/config';
+import { asArgusError, RoutingError, type PolicyContext, type TierRouter } from '@argus/inference';
 import { ImageStore, type MessageHeaders } from '@argus/messaging';
 import { ArgusMetrics, extractTraceContext, inSpan, NOT_APPLICABLE, SpanKind } from '@argus/telemetry';
-import type { TaskPostprocessor } from './task-postprocessor';
-import { TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
+import { resolveNamed, type TaskPostprocessor } from './task-postprocessor';
+import { MODERATION_POLICIES, TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
 
 /** Used when a caller sends no budget header; generous because large models can take minutes. */
 const DEFAULT_BUDGET_MS = 120_000;
@@ -38,7 +38,15 @@ export class TaskPipeline {
     @Inject(TASK_ROUTER) private readonly router: Router,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
     @Inject(TASK_POSTPROCESSOR) private readonly postprocessor: TaskPostprocessor | null = null,
+    @Inject(MODERATION_POLICIES) private readonly policies: ModerationPolicies | null = null,
   ) {}
+
+  /** Moderation answers under a policy: the request's, or the file's default. */
+  private policyFor(request: TaskRequest): PolicyContext | undefined {
+    if (this.config.task !== 'moderation' || !this.policies) return undefined;
+    const { name, entry } = resolveNamed(this.policies, request.policy, 'moderation policy');
+    return { name, policy: entry };
+  }
 
   async handle(
     payload: unknown,
@@ -127,6 +135,7 @@ export class TaskPipeline {
         routing: request.routing,
         signal,
         deadlineAt,
+        policy: this.policyFor(request),
       }),
     );
     const { answer, route } = routed;

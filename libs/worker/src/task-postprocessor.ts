@@ -1,7 +1,21 @@
 import { ArgusError, type TaskRequest } from '@argus/contracts';
-import type { ListingProfiles } from '@argus/config';
+import type { ListingProfiles, NamedEntries } from '@argus/config';
 import type { ImageProcessor } from '@argus/imaging';
 import { evaluateCompliance } from '@argus/inference';
+
+/** The requested entry, or the file's default; an unknown name is the caller's error. */
+export function resolveNamed<Entry>(
+  entries: NamedEntries<Entry>,
+  requested: string | undefined,
+  what: string,
+): { name: string; entry: Entry } {
+  const name = requested ?? entries.defaultName;
+  const entry = entries.get(name);
+  if (entry === undefined) {
+    throw new ArgusError('INVALID_REQUEST', `unknown ${what} "${name}"; known: ${entries.names.join(', ')}`);
+  }
+  return { name, entry };
+}
 
 /** Deterministic work added to a task's answer after routing, whichever tier answered; never cached. */
 export interface TaskPostprocessor {
@@ -19,14 +33,7 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
     image: Uint8Array,
     request: TaskRequest,
   ): Promise<{ compliance: ReturnType<typeof evaluateCompliance> }> {
-    const name = request.profile ?? this.profiles.defaultProfile;
-    const profile = this.profiles.get(name);
-    if (!profile) {
-      throw new ArgusError(
-        'INVALID_REQUEST',
-        `unknown listing profile "${name}"; known: ${this.profiles.names.join(', ')}`,
-      );
-    }
+    const { name, entry: profile } = resolveNamed(this.profiles, request.profile, 'listing profile');
     const [measured, listing] = await Promise.all([
       this.processor.measure(image),
       this.processor.measureListing(image),

@@ -38,9 +38,10 @@ class CpuEngines {
     const started = performance.now();
     try {
       if (this.task === 'moderation') await this.nsfw().warm();
-      if (this.task === 'ocr') await this.tesseract().warm();
+      // Moderation reads the image's text for contact details, so it needs tesseract too.
+      if (this.task === 'ocr' || this.task === 'moderation') await this.tesseract().warm();
       const engine = {
-        moderation: 'nsfwjs MobileNetV2 (tfjs wasm)',
+        moderation: 'nsfwjs MobileNetV2 (tfjs wasm) and tesseract',
         tagging: 'sharp measurements',
         ocr: 'tesseract eng LSTM',
       }[this.task];

@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { WorkerConfig } from '@argus/config';
+import type { ModerationPolicies, WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { ImageStore, NATS_CONNECTION, NatsConnectionCloser, type NatsConnection } from '@argus/messaging';
 import { ArgusMetrics, MetricsController, ProbesController, READINESS_PROBE } from '@argus/telemetry';
@@ -8,7 +8,7 @@ import { WorkerHealth } from './worker-health.service';
 import { WorkerInference } from './worker-inference';
 import { createWorkerMessageController } from './worker-message.controller';
 import type { TaskPostprocessor } from './task-postprocessor';
-import { TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
+import { MODERATION_POLICIES, TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
 
 class InferenceCloser implements OnApplicationShutdown {
   constructor(@Inject(WorkerInference) private readonly inference: WorkerInference) {}
@@ -27,6 +27,7 @@ export class WorkerModule {
     metrics: ArgusMetrics,
     processor: ImageProcessor,
     postprocessor: TaskPostprocessor | null,
+    policies: ModerationPolicies | null,
   ): DynamicModule {
     return {
       module: WorkerModule,
@@ -40,6 +41,7 @@ export class WorkerModule {
         { provide: WorkerInference, useValue: inference },
         { provide: TASK_ROUTER, useValue: inference.router },
         { provide: TASK_POSTPROCESSOR, useValue: postprocessor },
+        { provide: MODERATION_POLICIES, useValue: policies },
         TaskPipeline,
         WorkerHealth,
         { provide: READINESS_PROBE, useExisting: WorkerHealth },

@@ -84,6 +84,7 @@ function setup(
     dispatcher,
     metrics,
     profiles,
+    { names: ['default', 'strict', 'wine-shop'] },
   );
   return { service, stored, sent, metrics };
 }
@@ -158,6 +159,15 @@ describe('AnalyzeService', () => {
       profile: 'marketplace-secondary',
     });
     expect(sent[0]?.request.profile).toBe('marketplace-secondary');
+  });
+
+  it('rejects an unknown moderation policy naming the field, and forwards a known one', async () => {
+    const { service, sent } = setup({});
+    await expect(
+      service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation'], routing, policy: 'lenient' }),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST', errors: [{ field: 'policy' }] });
+    await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation'], routing, policy: 'wine-shop' });
+    expect(sent[0]?.request.policy).toBe('wine-shop');
   });
 
   it('sends nothing when the image is rejected, and records the outcome', async () => {

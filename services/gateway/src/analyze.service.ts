@@ -8,14 +8,14 @@ import {
   type TaskReply,
   type TaskRequest,
 } from '@argus/contracts';
-import type { GatewayConfig, ListingProfiles } from '@argus/config';
+import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { ImageStore } from '@argus/messaging';
 import { activeTraceId, ArgusMetrics, inSpan, NOT_APPLICABLE } from '@argus/telemetry';
 import type { AnalyzeInput } from './image-intake';
 import { AnalyzeFailedError, InvalidRequestError } from './problem';
 import { TaskDispatcher } from './task-dispatcher.service';
-import { GATEWAY_CONFIG, LISTING_PROFILES } from './gateway.tokens';
+import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
 export type ImageNormaliser = Pick<ImageProcessor, 'normalise'>;
 export type ImageWriter = Pick<ImageStore, 'put'>;
@@ -33,12 +33,18 @@ export class AnalyzeService {
     @Inject(TaskDispatcher) private readonly dispatcher: Pick<TaskDispatcher, 'dispatch'>,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
     @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
+    @Inject(MODERATION_POLICIES) private readonly policies: Pick<ModerationPolicies, 'names'>,
   ) {}
 
   async analyze(input: AnalyzeInput): Promise<AnalyzeResponse> {
     if (input.profile !== undefined && !this.profiles.names.includes(input.profile)) {
       throw new InvalidRequestError([
         { field: 'profile', message: `unknown profile; use one of ${this.profiles.names.join(', ')}` },
+      ]);
+    }
+    if (input.policy !== undefined && !this.policies.names.includes(input.policy)) {
+      throw new InvalidRequestError([
+        { field: 'policy', message: `unknown policy; use one of ${this.policies.names.join(', ')}` },
       ]);
     }
     const started = performance.now();
@@ -61,6 +67,7 @@ export class AnalyzeService {
         requestId: id,
         routing: input.routing,
         ...(input.profile ? { profile: input.profile } : {}),
+        ...(input.policy ? { policy: input.policy } : {}),
         image: {
           bucket: IMAGE_BUCKET,
           key: id,

@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
-import { loadListingProfiles, type GatewayConfig } from '@argus/config';
+import { loadListingProfiles, loadModerationPolicies, type GatewayConfig } from '@argus/config';
 import { connectNats } from '@argus/messaging';
 import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
 import { GatewayModule } from './gateway.module';
@@ -18,7 +18,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     requestTimeout: config.requestTimeoutMs + 10_000,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    GatewayModule.register(config, connection, metrics, loadListingProfiles()),
+    GatewayModule.register(config, connection, metrics, loadListingProfiles(), loadModerationPolicies()),
     adapter,
     {
       logger: nestLogLevels(config.logLevel),

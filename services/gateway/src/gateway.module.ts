@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type { GatewayConfig, ListingProfiles } from '@argus/config';
+import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import {
   ImageStore,
@@ -17,7 +17,7 @@ import { ModelsService } from './models.service';
 import { ProblemFilter } from './problem.filter';
 import { ReadinessService } from './readiness.service';
 import { TaskDispatcher } from './task-dispatcher.service';
-import { GATEWAY_CONFIG, LISTING_PROFILES } from './gateway.tokens';
+import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
 @Module({})
 export class GatewayModule {
@@ -26,6 +26,7 @@ export class GatewayModule {
     connection: NatsConnection,
     metrics: ArgusMetrics,
     profiles: ListingProfiles,
+    policies: ModerationPolicies,
   ): DynamicModule {
     return {
       module: GatewayModule,
@@ -33,6 +34,7 @@ export class GatewayModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LISTING_PROFILES, useValue: profiles },
+        { provide: MODERATION_POLICIES, useValue: policies },
         { provide: NATS_CONNECTION, useValue: connection },
         { provide: ArgusMetrics, useValue: metrics },
         { provide: NatsTaskClient, useValue: new NatsTaskClient(connection) },

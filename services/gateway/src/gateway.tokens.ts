@@ -1,2 +1,3 @@
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 export const LISTING_PROFILES = Symbol('LISTING_PROFILES');
+export const MODERATION_POLICIES = Symbol('MODERATION_POLICIES');

@@ -16,6 +16,8 @@ export interface AnalyzeInput {
   routing: RoutingOptions;
   /** Listing-compliance profile for tagging. */
   profile?: string;
+  /** Moderation policy. */
+  policy?: string;
 }
 
 const IMAGE_FIELD = 'image';
@@ -81,7 +83,7 @@ function decodeBase64(value: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-const QUERY_FIELDS = ['tasks', 'tier', 'fallback', 'profile'] as const;
+const QUERY_FIELDS = ['tasks', 'tier', 'fallback', 'profile', 'policy'] as const;
 
 /** A raw image body carries its options in the query string; anything else there is ignored, as URLs get tracking noise. */
 function pickQueryFields(query: unknown): Record<string, unknown> {
@@ -96,11 +98,13 @@ function options(fields: {
   tier: RoutingOptions['tier'];
   fallback: boolean;
   profile?: string;
+  policy?: string;
 }): Omit<AnalyzeInput, 'bytes'> {
   return {
     tasks: fields.tasks,
     routing: { tier: fields.tier, fallback: fields.fallback },
     ...(fields.profile ? { profile: fields.profile } : {}),
+    ...(fields.policy ? { policy: fields.policy } : {}),
   };
 }
 

@@ -179,7 +179,7 @@ describe('loadModelCatalog', () => {
   it('fails when a promptVersion does not belong to its task', () => {
     const env = catalogWith((catalog) => {
       at(catalog, 'tiers', 'medium', 'tasks', 'ocr').promptVersion = 'tagging-v1';
-      at(catalog, 'tiers', 'cpu', 'tasks', 'moderation').promptVersion = 'moderation-v1';
+      at(catalog, 'tiers', 'cpu', 'tasks', 'moderation').promptVersion = 'moderation-v2';
     });
     const { message } = loadError(env);
     expect(message).toContain('tiers.medium.tasks.ocr.promptVersion: "tagging-v1" is not a ocr prompt');

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { MODERATION_CATEGORY_IDS, MODERATION_FAMILIES } from '@argus/contracts';
+import { loadNamedEntries, type NamedEntries } from './yaml-config';
+
+const KNOWN_KEYS = new Set<string>([...MODERATION_CATEGORY_IDS, ...MODERATION_FAMILIES]);
+const categoryKey = z.string().refine((key) => KNOWN_KEYS.has(key), {
+  message: 'not a category id or family of the taxonomy (see docs/moderation.md)',
+});
+const level = z.number().min(0).max(1);
+
+export const moderationPolicySchema = z.strictObject({
+  description: z.string(),
+  thresholds: z.record(
+    z.union([z.literal('*'), categoryKey]),
+    z.strictObject({ block: level.optional(), review: level.optional() }),
+  ),
+  allowed: z.array(categoryKey).default([]),
+  rules: z.array(z.string().min(3)).default([]),
+});
+export type ModerationPolicy = z.infer<typeof moderationPolicySchema>;
+
+export type ModerationPolicies = NamedEntries<ModerationPolicy>;
+
+/** Moderation policies, from ARGUS_MODERATION_POLICIES or the shipped file; validated once at boot. */
+export function loadModerationPolicies(env: NodeJS.ProcessEnv = process.env): ModerationPolicies {
+  return loadNamedEntries({
+    entry: moderationPolicySchema,
+    collection: 'policies',
+    envVariable: 'ARGUS_MODERATION_POLICIES',
+    shipped: 'config/moderation-policies.yaml',
+    what: 'moderation policies',
+    env,
+  });
+}
