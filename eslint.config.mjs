@@ -12,6 +12,7 @@ const ownedBy = {
   'tesseract.js': 'libs/inference',
   'libphonenumber-js': 'libs/inference',
   'linkify-it': 'libs/inference',
+  ibantools: 'libs/inference',
   nats: 'libs/messaging',
   '@nestjs/microservices': 'libs/messaging or libs/worker',
 };
@@ -76,6 +77,7 @@ export default tseslint.config(
         'tesseract.js',
         'libphonenumber-js',
         'linkify-it',
+        'ibantools',
       ]),
     },
   },

@@ -284,6 +284,36 @@ describe('moderation policies', () => {
   });
 });
 
+describe('OCR personal data', () => {
+  const invoice = ['Pay to DE89 3704 0044 0532 0130 00', 'Mail anna@example.co.uk'];
+
+  it('flags e-mail addresses and IBANs read on the CPU tier, and redacts them when asked', async () => {
+    const label = await labelPng(invoice, { fontSize: 40, width: 1100 });
+    const flagged = await post(multipartBody(label, { tasks: 'ocr', tier: 'cpu', pii: 'flag' }));
+    expect(flagged.body.results.ocr).toMatchObject({
+      text: invoice.join('\n'),
+      pii: [
+        { kind: 'iban', line: 0, quote: 'DE89 3704 0044 0532 0130 00' },
+        { kind: 'email', line: 1, quote: 'anna@example.co.uk' },
+      ],
+    });
+    const redacted = await post(multipartBody(label, { tasks: 'ocr', tier: 'cpu', pii: 'redact' }));
+    expect(redacted.body.results.ocr).toMatchObject({
+      text: 'Pay to [redacted]\nMail [redacted]',
+      cached: true,
+    });
+    expect(JSON.stringify(redacted.body)).not.toContain('anna@');
+  });
+
+  it('rejects an unknown pii mode naming the field', async () => {
+    const { response, body } = await post(
+      multipartBody(await labelPng(invoice), { tasks: 'ocr', pii: 'mask' }),
+    );
+    expect(response.status).toBe(400);
+    expect(body).toMatchObject({ code: 'INVALID_REQUEST', errors: [{ field: 'pii' }] });
+  });
+});
+
 describe('listing compliance', () => {
   interface Compliance {
     profile: string;

@@ -3,6 +3,7 @@ import { imageSummarySchema } from './image.schema';
 import { moderationReplySchema, ocrReplySchema, taggingReplySchema } from './task-messages.schema';
 import { TASKS } from './tasks';
 import { tierChoiceSchema } from './tiers';
+import { piiModeSchema } from './task-results.schema';
 
 export const taskSchema = z.enum(TASKS);
 
@@ -41,6 +42,8 @@ const routingFields = {
   profile: z.string().min(1).optional(),
   /** A moderation policy name; the gateway checks it against the loaded policies. */
   policy: z.string().min(1).optional(),
+  /** OCR: `flag` or `redact` personal data (e-mail, phone, IBAN) in the text. */
+  pii: piiModeSchema.optional(),
 };
 
 export const analyzeJsonBodySchema = z.strictObject({

@@ -7,6 +7,8 @@ import {
   listingComplianceSchema,
   ocrModelOutputSchema,
   ocrResultSchema,
+  piiFindingSchema,
+  piiModeSchema,
   taggingModelOutputSchema,
   taggingResultSchema,
 } from './task-results.schema';
@@ -22,6 +24,8 @@ export const taskRequestSchema = z.object({
   profile: z.string().optional(),
   /** Moderation policy name; the worker's default when absent. */
   policy: z.string().optional(),
+  /** OCR: flag or redact e-mail addresses, phone numbers and IBANs in the text. */
+  pii: piiModeSchema.optional(),
 });
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 
@@ -53,7 +57,9 @@ export const moderationReplySchema = taskReplySchema(moderationResultSchema);
 export const taggingReplySchema = taskReplySchema(
   taggingResultSchema.extend({ compliance: listingComplianceSchema }),
 );
-export const ocrReplySchema = taskReplySchema(ocrResultSchema);
+export const ocrReplySchema = taskReplySchema(
+  ocrResultSchema.extend({ pii: z.array(piiFindingSchema).optional() }),
+);
 
 export type ModerationReply = z.infer<typeof moderationReplySchema>;
 export type TaggingReply = z.infer<typeof taggingReplySchema>;

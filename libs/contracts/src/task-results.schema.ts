@@ -125,3 +125,14 @@ export const ocrResultSchema = z.object({
   confidence: confidence.nullable().describe('mean word confidence on the CPU tier; null for vision models'),
 });
 export type OcrResult = z.infer<typeof ocrResultSchema>;
+
+export const PII_MODES = ['off', 'flag', 'redact'] as const;
+export const piiModeSchema = z.enum(PII_MODES);
+export type PiiMode = z.infer<typeof piiModeSchema>;
+
+/** Personal data found in OCR text; `quote` is left out when the text was redacted. */
+export const piiFindingSchema = z.object({
+  kind: z.enum(['email', 'phone', 'iban']),
+  line: z.number().int().nonnegative(),
+  quote: z.string().optional(),
+});

@@ -13,3 +13,4 @@ export * from './cpu';
 export * from './listing-compliance';
 export * from './moderation-policy';
 export * from './text-signals';
+export * from './pii';

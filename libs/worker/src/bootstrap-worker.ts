@@ -12,7 +12,7 @@ import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
 import { connectNats, ResultStore, workerMicroserviceOptions } from '@argus/messaging';
 import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
-import { ListingCompliancePostprocessor } from './task-postprocessor';
+import { ListingCompliancePostprocessor, PiiPostprocessor } from './task-postprocessor';
 import { WorkerMetricsObserver } from './worker-metrics.observer';
 import { WorkerInference } from './worker-inference';
 import { WorkerModule } from './worker.module';
@@ -44,7 +44,11 @@ export async function createWorkerApp(
       inference,
       metrics,
       processor,
-      config.task === 'tagging' ? new ListingCompliancePostprocessor(processor, loadListingProfiles()) : null,
+      {
+        tagging: new ListingCompliancePostprocessor(processor, loadListingProfiles()),
+        ocr: new PiiPostprocessor(),
+        moderation: null,
+      }[config.task],
       config.task === 'moderation' ? loadModerationPolicies() : null,
     ),
     new FastifyAdapter(),

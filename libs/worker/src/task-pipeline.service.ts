@@ -142,7 +142,7 @@ export class TaskPipeline {
     const postprocessor = this.postprocessor;
     const extra = postprocessor
       ? await this.metrics.timeStage('postprocess', () =>
-          inSpan('postprocess', {}, () => postprocessor.run(stored, request)),
+          inSpan('postprocess', {}, () => postprocessor.run(stored, request, answer.result)),
         )
       : {};
     trace.getActiveSpan()?.setAttributes({

@@ -1,7 +1,7 @@
 import { ArgusError, type TaskRequest } from '@argus/contracts';
 import type { ListingProfiles, NamedEntries } from '@argus/config';
 import type { ImageProcessor } from '@argus/imaging';
-import { evaluateCompliance } from '@argus/inference';
+import { applyPiiMode, evaluateCompliance, type TaskResult } from '@argus/inference';
 
 /** The requested entry, or the file's default; an unknown name is the caller's error. */
 export function resolveNamed<Entry>(
@@ -19,7 +19,17 @@ export function resolveNamed<Entry>(
 
 /** Deterministic work added to a task's answer after routing, whichever tier answered; never cached. */
 export interface TaskPostprocessor {
-  run(image: Uint8Array, request: TaskRequest): Promise<Record<string, unknown>>;
+  /** Returns fields that are added to (or replace fields of) the routed answer. */
+  run(image: Uint8Array, request: TaskRequest, result: TaskResult): Promise<Record<string, unknown>>;
+}
+
+/** OCR: personal data in the text, flagged or redacted as the request asks. */
+export class PiiPostprocessor implements TaskPostprocessor {
+  run(_image: Uint8Array, request: TaskRequest, result: TaskResult): Promise<Record<string, unknown>> {
+    const mode = request.pii ?? 'off';
+    if (mode === 'off' || !('lines' in result)) return Promise.resolve({});
+    return Promise.resolve({ ...applyPiiMode(result, mode) });
+  }
 }
 
 /** Product tagging: listing-photo compliance against the request's profile, measured on the CPU. */

@@ -68,6 +68,7 @@ export class AnalyzeService {
         routing: input.routing,
         ...(input.profile ? { profile: input.profile } : {}),
         ...(input.policy ? { policy: input.policy } : {}),
+        ...(input.pii ? { pii: input.pii } : {}),
         image: {
           bucket: IMAGE_BUCKET,
           key: id,

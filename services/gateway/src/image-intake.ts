@@ -6,6 +6,7 @@ import {
   analyzeFormFieldsSchema,
   analyzeJsonBodySchema,
   type RoutingOptions,
+  type PiiMode,
   type Task,
 } from '@argus/contracts';
 import { InvalidRequestError } from './problem';
@@ -18,6 +19,8 @@ export interface AnalyzeInput {
   profile?: string;
   /** Moderation policy. */
   policy?: string;
+  /** OCR: flag or redact personal data. */
+  pii?: PiiMode;
 }
 
 const IMAGE_FIELD = 'image';
@@ -83,7 +86,7 @@ function decodeBase64(value: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-const QUERY_FIELDS = ['tasks', 'tier', 'fallback', 'profile', 'policy'] as const;
+const QUERY_FIELDS = ['tasks', 'tier', 'fallback', 'profile', 'policy', 'pii'] as const;
 
 /** A raw image body carries its options in the query string; anything else there is ignored, as URLs get tracking noise. */
 function pickQueryFields(query: unknown): Record<string, unknown> {
@@ -99,12 +102,14 @@ function options(fields: {
   fallback: boolean;
   profile?: string;
   policy?: string;
+  pii?: PiiMode;
 }): Omit<AnalyzeInput, 'bytes'> {
   return {
     tasks: fields.tasks,
     routing: { tier: fields.tier, fallback: fields.fallback },
     ...(fields.profile ? { profile: fields.profile } : {}),
     ...(fields.policy ? { policy: fields.policy } : {}),
+    ...(fields.pii ? { pii: fields.pii } : {}),
   };
 }
 
