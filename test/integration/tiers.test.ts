@@ -344,6 +344,16 @@ describe('listing compliance', () => {
     expect(compliance(secondary.body)).toMatchObject({ profile: 'marketplace-secondary', passed: true });
   });
 
+  it('fails text printed over the background, but not the brand printed on the product', async () => {
+    const { body } = await post(
+      multipartBody(await packshotJpeg(0.7, 1200, 'SALE 50% OFF'), { tasks: 'tagging', tier: 'cpu' }),
+    );
+    const overlay = compliance(body).checks.find((check) => check.id === 'text_overlay');
+    expect(overlay).toMatchObject({ passed: false });
+    expect(JSON.stringify(overlay)).toContain('SALE');
+    expect(JSON.stringify(overlay)).not.toContain('ACME');
+  });
+
   it('rejects an unknown profile with a 400 that names the field', async () => {
     const { response, body } = await post(
       multipartBody(await packshotJpeg(0.9), { tasks: 'tagging', profile: 'ebay-main' }),

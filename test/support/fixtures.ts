@@ -67,13 +67,17 @@ function escapeXml(value: string): string {
 }
 
 /** A product shot on pure white: a shaded, textured "box" covering `fill` of the frame's side. */
-export async function packshotJpeg(fill = 0.9, side = 1200): Promise<Buffer> {
+export async function packshotJpeg(fill = 0.9, side = 1200, overlay?: string): Promise<Buffer> {
   const product = Math.round(side * fill);
   const offset = Math.round((side - product) / 2);
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="100%" height="100%" fill="#fff"/>` +
     `<defs><linearGradient id="g" x1="0" x2="1" y1="0" y2="1"><stop offset="0" stop-color="#2a4d8f"/><stop offset="1" stop-color="#10203f"/></linearGradient></defs>` +
     `<rect x="${offset}" y="${offset}" width="${product}" height="${product}" rx="${Math.round(product / 12)}" fill="url(#g)"/>` +
-    `<text x="${offset + product / 8}" y="${offset + product / 2}" font-family="DejaVu Sans" font-size="${Math.round(product / 10)}" fill="#e8e8e8">ACME</text></svg>`;
+    `<text x="${offset + product / 8}" y="${offset + product / 2}" font-family="DejaVu Sans" font-size="${Math.round(product / 10)}" fill="#e8e8e8">ACME</text>` +
+    (overlay
+      ? `<text x="${side * 0.55}" y="${Math.max(40, offset * 0.7)}" font-family="DejaVu Sans" font-size="${Math.round(side / 30)}" fill="#d01010">${overlay}</text>`
+      : '') +
+    '</svg>';
   return sharp(Buffer.from(svg)).jpeg({ quality: 92 }).toBuffer();
 }

@@ -12,6 +12,7 @@ export const listingProfileSchema = z.strictObject({
     sharpness: minCheck.optional(),
     exposure: z.strictObject({ allowed: z.array(z.enum(['under', 'ok', 'over'])).min(1) }).optional(),
     border: z.strictObject({ allowed: z.boolean() }).optional(),
+    text_overlay: z.strictObject({ maxWords: z.number().int().nonnegative() }).optional(),
   }),
 });
 export type ListingProfile = z.infer<typeof listingProfileSchema>;

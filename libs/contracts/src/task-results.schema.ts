@@ -87,6 +87,7 @@ export const COMPLIANCE_CHECK_IDS = [
   'sharpness',
   'exposure',
   'border',
+  'text_overlay',
 ] as const;
 
 /** Deterministic listing-photo checks, measured on the CPU whichever tier answered. */

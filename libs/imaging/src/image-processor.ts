@@ -109,6 +109,23 @@ const JPEG_QUALITY = 90;
 const PNG_COMPRESSION = 6;
 const PAD_COLOUR = { r: 255, g: 255, b: 255, alpha: 1 };
 
+/** Paints boxes (input pixels, scaled to the raw buffer) white, with a 1 px margin for resampling blur. */
+function paintWhite(
+  data: Buffer,
+  width: number,
+  height: number,
+  boxes: ReadonlyArray<{ x: number; y: number; width: number; height: number }>,
+  scale: number,
+): void {
+  for (const box of boxes) {
+    const x0 = Math.max(0, Math.floor(box.x * scale) - 1);
+    const y0 = Math.max(0, Math.floor(box.y * scale) - 1);
+    const x1 = Math.min(width, Math.ceil((box.x + box.width) * scale) + 1);
+    const y1 = Math.min(height, Math.ceil((box.y + box.height) * scale) + 1);
+    for (let y = y0; y < y1; y += 1) data.fill(255, (y * width + x0) * 3, (y * width + x1) * 3);
+  }
+}
+
 function untrusted(limitInputPixels: number): SharpOptions {
   // pages: 1 keeps GIF/TIFF/WebP to their first frame, so an animation cannot multiply the pixel budget.
   return { failOn: 'warning', limitInputPixels, pages: 1, sequentialRead: true };
@@ -429,6 +446,7 @@ export class ImageProcessor {
         .toBuffer({ resolveWithObject: true }),
     );
     if (info.channels !== 3) throw new Error(`expected 3 channels of RGB, got ${info.channels}`);
+    paintWhite(data, info.width, info.height, options?.ignore ?? [], info.width / header.autoOrient.width);
     return analyseListing({ data, width: info.width, height: info.height }, header.autoOrient, options);
   }
 

@@ -213,3 +213,23 @@ describe('analyseListing', () => {
     expect(() => analyseListing({ ...pixels, width: 3 }, { width: 3, height: 2 })).toThrow(RangeError);
   });
 });
+
+describe('ImageProcessor.measureListing with ignored regions', () => {
+  it('measures text over the background as background when its box is ignored', async () => {
+    const processor = new ImageProcessor();
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><rect width="100%" height="100%" fill="#fff"/>' +
+      '<rect x="250" y="250" width="500" height="500" fill="#203050"/><rect x="820" y="30" width="160" height="50" fill="#d01010"/></svg>';
+    const image = await sharp(Buffer.from(svg)).png().toBuffer();
+    const plain = await processor.measureListing(image);
+    expect(plain.productBox!.y).toBeLessThan(60);
+    const ignored = await processor.measureListing(image, {
+      ignore: [{ x: 820, y: 30, width: 160, height: 50 }],
+    });
+    expect(ignored.productBox).toMatchObject({
+      x: expect.closeTo(250, -1) as number,
+      y: expect.closeTo(250, -1) as number,
+    });
+    expect(ignored.fillRatio).toBeCloseTo(0.5, 1);
+  });
+});

@@ -44,6 +44,11 @@ export interface ListingMeasurements {
 }
 
 export interface ListingOptions {
+  /**
+   * Regions (pixels of the input) to treat as background, e.g. the boxes of words read in the image, so promotional
+   * text over the background neither widens the product's box nor lowers the white share.
+   */
+  ignore?: ReadonlyArray<{ x: number; y: number; width: number; height: number }>;
   /** Per-channel distance from 255 (or from a uniform backdrop colour) that still counts as background; default 20. */
   whiteTolerance?: number;
 }

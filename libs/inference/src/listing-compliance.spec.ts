@@ -1,6 +1,6 @@
 import { loadListingProfiles } from '@argus/config';
 import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
-import { evaluateCompliance } from './listing-compliance';
+import { evaluateCompliance, overlayWords } from './listing-compliance';
 
 const profiles = loadListingProfiles({});
 const main = profiles.get('marketplace-main')!;
@@ -39,6 +39,7 @@ describe('evaluateCompliance', () => {
       'sharpness',
       'exposure',
       'border',
+      'text_overlay',
     ]);
   });
 
@@ -77,5 +78,24 @@ describe('evaluateCompliance', () => {
     expect(result.passed).toBe(true);
     expect(result.checks.map((c) => c.id)).not.toContain('background_white');
     expect(check('fill_ratio', result)).toMatchObject({ passed: true, value: 0.4, threshold: 0.3 });
+  });
+});
+
+describe('text over the background', () => {
+  const productBox = { x: 100, y: 100, width: 800, height: 800 };
+  const word = (text: string, x: number, y: number) => ({ text, box: { x, y, width: 60, height: 20 } });
+
+  it('counts words outside the product and ignores printing on it', () => {
+    expect(
+      overlayWords([word('ACME', 400, 400), word('SALE', 920, 20), word('-50%', 980, 20)], productBox),
+    ).toEqual(['SALE', '-50%']);
+    expect(overlayWords([word('ACME', 400, 400)], null)).toEqual(['ACME']);
+  });
+
+  it('fails the main profile on overlay text and quotes it', () => {
+    const result = evaluateCompliance('marketplace-main', main, measured(), listing(), ['SALE', '-50%']);
+    expect(check('text_overlay', result)).toMatchObject({ passed: false, value: 2, threshold: 0 });
+    expect(check('text_overlay', result).message).toContain('"SALE -50%"');
+    expect(result.passed).toBe(false);
   });
 });

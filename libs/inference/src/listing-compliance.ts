@@ -6,6 +6,36 @@ type Check = ListingCompliance['checks'][number];
 
 const pct = (value: number) => `${Math.round(value * 100)}%`;
 
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Words printed on the product belong to it; words whose centre lies outside the product's box sit on the
+ * background, which is where promotional text and watermarks go. With no product found, every word counts.
+ */
+export function overlayWords(
+  words: ReadonlyArray<{ text: string; box: Box }>,
+  productBox: Box | null,
+): string[] {
+  return words
+    .filter(({ box }) => {
+      if (!productBox) return true;
+      const cx = box.x + box.width / 2;
+      const cy = box.y + box.height / 2;
+      const inside =
+        cx >= productBox.x &&
+        cx <= productBox.x + productBox.width &&
+        cy >= productBox.y &&
+        cy <= productBox.y + productBox.height;
+      return !inside;
+    })
+    .map((word) => word.text);
+}
+
 /**
  * Listing-photo compliance: deterministic checks of measured values against a profile's thresholds. Each check
  * says what was measured, the threshold, and in words what to fix.
@@ -15,6 +45,7 @@ export function evaluateCompliance(
   profile: ListingProfile,
   measured: ImageMeasurements,
   listing: ListingMeasurements,
+  overlayWords: readonly string[] = [],
 ): ListingCompliance {
   const { checks } = profile;
   const results: Check[] = [];
@@ -96,6 +127,20 @@ export function evaluateCompliance(
       message: value
         ? `an added ${listing.border.widthPx} px frame (${listing.border.hex ?? 'colour'}) surrounds the photo`
         : 'no added frame',
+    });
+  }
+  if (checks.text_overlay) {
+    const { maxWords } = checks.text_overlay;
+    const value = overlayWords.length;
+    results.push({
+      id: 'text_overlay',
+      passed: value <= maxWords,
+      value,
+      threshold: maxWords,
+      message:
+        value <= maxWords
+          ? 'no text over the background'
+          : `text over the background: "${overlayWords.slice(0, 6).join(' ')}"; remove promotional text and watermarks`,
     });
   }
   return { profile: profileName, passed: results.every((check) => check.passed), checks: results };

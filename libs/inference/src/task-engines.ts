@@ -272,7 +272,7 @@ function createCpuEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine
 }
 
 /** Tesseract on the preprocessed image: confident words only, boxes in pixels of the stored image. */
-async function cpuOcr(image: Uint8Array, deps: EngineDependencies) {
+export async function cpuOcr(image: Uint8Array, deps: Pick<EngineDependencies, 'processor' | 'tesseract'>) {
   const prepared = await deps.processor.prepareForOcr(image);
   const page = await deps.tesseract().recognize(prepared.data);
   const unscale = (box: { x: number; y: number; width: number; height: number }) => ({

@@ -45,7 +45,9 @@ export async function createWorkerApp(
       metrics,
       processor,
       {
-        tagging: new ListingCompliancePostprocessor(processor, loadListingProfiles()),
+        tagging: new ListingCompliancePostprocessor(processor, loadListingProfiles(), (image) =>
+          inference.readWords(image),
+        ),
         ocr: new PiiPostprocessor(),
         moderation: null,
       }[config.task],

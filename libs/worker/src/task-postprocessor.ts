@@ -1,7 +1,7 @@
 import { ArgusError, type TaskRequest } from '@argus/contracts';
 import type { ListingProfiles, NamedEntries } from '@argus/config';
 import type { ImageProcessor } from '@argus/imaging';
-import { applyPiiMode, evaluateCompliance, type TaskResult } from '@argus/inference';
+import { applyPiiMode, evaluateCompliance, overlayWords, type TaskResult } from '@argus/inference';
 
 /** The requested entry, or the file's default; an unknown name is the caller's error. */
 export function resolveNamed<Entry>(
@@ -37,6 +37,10 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
   constructor(
     private readonly processor: Pick<ImageProcessor, 'measure' | 'measureListing'>,
     private readonly profiles: ListingProfiles,
+    /** Words read in the image, with boxes; only called when the profile checks text_overlay. */
+    private readonly readWords: (
+      image: Uint8Array,
+    ) => Promise<Array<{ text: string; box: { x: number; y: number; width: number; height: number } }>>,
   ) {}
 
   async run(
@@ -44,10 +48,20 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
     request: TaskRequest,
   ): Promise<{ compliance: ReturnType<typeof evaluateCompliance> }> {
     const { name, entry: profile } = resolveNamed(this.profiles, request.profile, 'listing profile');
+    // Words are read first so that text over the background is measured as background, not as product.
+    const words = profile.checks.text_overlay ? await this.readWords(image) : [];
     const [measured, listing] = await Promise.all([
       this.processor.measure(image),
-      this.processor.measureListing(image),
+      this.processor.measureListing(image, { ignore: words.map((word) => word.box) }),
     ]);
-    return { compliance: evaluateCompliance(name, profile, measured, listing) };
+    return {
+      compliance: evaluateCompliance(
+        name,
+        profile,
+        measured,
+        listing,
+        overlayWords(words, listing.productBox),
+      ),
+    };
   }
 }

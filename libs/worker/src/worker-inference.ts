@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Task, TierModelReport, TierName } from '@argus/contracts';
 import type { ImageProcessor } from '@argus/imaging';
 import {
+  cpuOcr,
   createTaskEngine,
   NsfwClassifier,
   OllamaEngine,
@@ -38,11 +39,12 @@ class CpuEngines {
     const started = performance.now();
     try {
       if (this.task === 'moderation') await this.nsfw().warm();
-      // Moderation reads the image's text for contact details, so it needs tesseract too.
-      if (this.task === 'ocr' || this.task === 'moderation') await this.tesseract().warm();
+      // Moderation reads the image's text for contact details and tagging for text over the background, so every
+      // task needs tesseract.
+      await this.tesseract().warm();
       const engine = {
         moderation: 'nsfwjs MobileNetV2 (tfjs wasm) and tesseract',
-        tagging: 'sharp measurements',
+        tagging: 'sharp measurements and tesseract',
         ocr: 'tesseract eng LSTM',
       }[this.task];
       this.state = { ready: true, detail: `${engine} warm in ${Math.round(performance.now() - started)} ms` };
@@ -116,6 +118,17 @@ export class WorkerInference {
       () => this.cpu.readiness(),
     );
     this.router = new TierRouter(task, routes, this.health, cache, observer);
+  }
+
+  /** Words tesseract reads in an image, confident ones only, with boxes in the image's pixels. */
+  async readWords(
+    image: Uint8Array,
+  ): Promise<Array<{ text: string; box: { x: number; y: number; width: number; height: number } }>> {
+    const { lines } = await cpuOcr(image, {
+      processor: this.processor,
+      tesseract: () => this.cpu.tesseract(),
+    });
+    return lines.flatMap((line) => line.words);
   }
 
   private ollama(tier: TierName): OllamaEngine {
