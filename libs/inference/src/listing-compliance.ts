@@ -45,7 +45,8 @@ export function evaluateCompliance(
   profile: ListingProfile,
   measured: ImageMeasurements,
   listing: ListingMeasurements,
-  overlayWords: readonly string[] = [],
+  /** Words on the background, or 'unreadable' when the image was too busy to read within the OCR budget. */
+  overlay: readonly string[] | 'unreadable' = [],
 ): ListingCompliance {
   const { checks } = profile;
   const results: Check[] = [];
@@ -129,9 +130,17 @@ export function evaluateCompliance(
         : 'no added frame',
     });
   }
-  if (checks.text_overlay) {
+  if (checks.text_overlay && overlay === 'unreadable') {
+    results.push({
+      id: 'text_overlay',
+      passed: true,
+      value: 'not_checked',
+      threshold: checks.text_overlay.maxWords,
+      message: 'not checked: the photo is too busy to read its text within the OCR time budget',
+    });
+  } else if (checks.text_overlay && overlay !== 'unreadable') {
     const { maxWords } = checks.text_overlay;
-    const value = overlayWords.length;
+    const value = overlay.length;
     results.push({
       id: 'text_overlay',
       passed: value <= maxWords,
@@ -140,7 +149,7 @@ export function evaluateCompliance(
       message:
         value <= maxWords
           ? 'no text over the background'
-          : `text over the background: "${overlayWords.slice(0, 6).join(' ')}"; remove promotional text and watermarks`,
+          : `text over the background: "${overlay.slice(0, 6).join(' ')}"; remove promotional text and watermarks`,
     });
   }
   return { profile: profileName, passed: results.every((check) => check.passed), checks: results };

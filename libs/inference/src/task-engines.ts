@@ -243,12 +243,16 @@ function createCpuEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine
       return new CpuEngine(spec, async ({ image, policy }) => {
         const scores = await deps.nsfw().classify(await deps.processor.toRawRgb(image, side));
         const lines = await cpuOcrLines(image, deps);
-        const hits = [...nsfwHits(scores), ...contactHits(lines)];
+        const hits = [...nsfwHits(scores), ...contactHits(lines ?? [])];
         const reason =
           hits.length === 0
             ? 'Nothing found by nsfwjs or in the text; other categories were not judged on the CPU tier.'
             : `Found ${hits.map((hit) => hit.id).join(', ')} on the CPU tier.`;
-        return moderationAnswer(policy, hits, reason, nsfwConfidence(scores), CPU_JUDGED_CATEGORIES);
+        // Text that could not be read in time was not judged: a GPU tier should look at it.
+        const judged = lines
+          ? CPU_JUDGED_CATEGORIES
+          : CPU_JUDGED_CATEGORIES.filter((id) => id !== 'text.contact_info');
+        return moderationAnswer(policy, hits, reason, nsfwConfidence(scores), judged);
       });
     case 'tagging':
       return new CpuEngine(spec, async ({ image }) => ({
@@ -272,9 +276,13 @@ function createCpuEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine
 }
 
 /** Tesseract on the preprocessed image: confident words only, boxes in pixels of the stored image. */
-export async function cpuOcr(image: Uint8Array, deps: Pick<EngineDependencies, 'processor' | 'tesseract'>) {
+export async function cpuOcr(
+  image: Uint8Array,
+  deps: Pick<EngineDependencies, 'processor' | 'tesseract'>,
+  budgetMs?: number,
+) {
   const prepared = await deps.processor.prepareForOcr(image);
-  const page = await deps.tesseract().recognize(prepared.data);
+  const page = await deps.tesseract().recognize(prepared.data, budgetMs);
   const unscale = (box: { x: number; y: number; width: number; height: number }) => ({
     x: Math.round(box.x / prepared.scale),
     y: Math.round(box.y / prepared.scale),
@@ -301,8 +309,21 @@ export async function cpuOcr(image: Uint8Array, deps: Pick<EngineDependencies, '
   return { page, lines };
 }
 
-async function cpuOcrLines(image: Uint8Array, deps: EngineDependencies): Promise<OcrLineLike[]> {
-  return (await cpuOcr(image, deps)).lines;
+/**
+ * Reading text is a side job for moderation (contact details) and tagging (text over the background), so it gets a
+ * budget: a busy photo makes tesseract take seconds, and a photo with that much texture rarely carries a phone
+ * number a person could read anyway.
+ */
+export const SIDE_OCR_BUDGET_MS = 3_000;
+
+/** Lines of text, or undefined when tesseract ran out of its budget. */
+async function cpuOcrLines(image: Uint8Array, deps: EngineDependencies): Promise<OcrLineLike[] | undefined> {
+  try {
+    return (await cpuOcr(image, deps, SIDE_OCR_BUDGET_MS)).lines;
+  } catch (error) {
+    if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
+    throw error;
+  }
 }
 
 function round(value: number): number {

@@ -40,7 +40,9 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
     /** Words read in the image, with boxes; only called when the profile checks text_overlay. */
     private readonly readWords: (
       image: Uint8Array,
-    ) => Promise<Array<{ text: string; box: { x: number; y: number; width: number; height: number } }>>,
+    ) => Promise<
+      Array<{ text: string; box: { x: number; y: number; width: number; height: number } }> | undefined
+    >,
   ) {}
 
   async run(
@@ -50,9 +52,10 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
     const { name, entry: profile } = resolveNamed(this.profiles, request.profile, 'listing profile');
     // Words are read first so that text over the background is measured as background, not as product.
     const words = profile.checks.text_overlay ? await this.readWords(image) : [];
+    const readable = words ?? [];
     const [measured, listing] = await Promise.all([
       this.processor.measure(image),
-      this.processor.measureListing(image, { ignore: words.map((word) => word.box) }),
+      this.processor.measureListing(image, { ignore: readable.map((word) => word.box) }),
     ]);
     return {
       compliance: evaluateCompliance(
@@ -60,7 +63,7 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
         profile,
         measured,
         listing,
-        overlayWords(words, listing.productBox),
+        words ? overlayWords(words, listing.productBox) : 'unreadable',
       ),
     };
   }

@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { Task, TierModelReport, TierName } from '@argus/contracts';
+import { ArgusError, type Task, type TierModelReport, type TierName } from '@argus/contracts';
 import type { ImageProcessor } from '@argus/imaging';
 import {
   cpuOcr,
   createTaskEngine,
+  SIDE_OCR_BUDGET_MS,
   NsfwClassifier,
   OllamaEngine,
   TesseractOcr,
@@ -120,15 +121,23 @@ export class WorkerInference {
     this.router = new TierRouter(task, routes, this.health, cache, observer);
   }
 
-  /** Words tesseract reads in an image, confident ones only, with boxes in the image's pixels. */
+  /**
+   * Words tesseract reads in an image, confident ones only, with boxes in the image's pixels; undefined when the
+   * image was too busy to read within the side-job budget.
+   */
   async readWords(
     image: Uint8Array,
-  ): Promise<Array<{ text: string; box: { x: number; y: number; width: number; height: number } }>> {
-    const { lines } = await cpuOcr(image, {
-      processor: this.processor,
-      tesseract: () => this.cpu.tesseract(),
-    });
-    return lines.flatMap((line) => line.words);
+  ): Promise<
+    Array<{ text: string; box: { x: number; y: number; width: number; height: number } }> | undefined
+  > {
+    try {
+      const deps = { processor: this.processor, tesseract: () => this.cpu.tesseract() };
+      const { lines } = await cpuOcr(image, deps, SIDE_OCR_BUDGET_MS);
+      return lines.flatMap((line) => line.words);
+    } catch (error) {
+      if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
+      throw error;
+    }
   }
 
   private ollama(tier: TierName): OllamaEngine {

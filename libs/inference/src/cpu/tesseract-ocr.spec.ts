@@ -254,3 +254,31 @@ describe('toOcrPage', () => {
     });
   });
 });
+
+describe('TesseractOcr time budget', () => {
+  const ocr = new TesseractOcr();
+
+  afterAll(async () => {
+    await ocr.close();
+  });
+
+  it('gives up on a busy image at the budget, then reads the next image with a fresh worker', async () => {
+    const noise = Buffer.alloc(1400 * 1000 * 3);
+    for (let i = 0; i < noise.length; i += 1) noise[i] = (i * 2654435761) % 256;
+    const busy = await sharp(noise, { raw: { width: 1400, height: 1000, channels: 3 } })
+      .png()
+      .toBuffer();
+    const started = Date.now();
+    await expect(ocr.recognize(busy, 200)).rejects.toMatchObject({ code: 'INFERENCE_TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const label = await sharp(
+      Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="120"><rect width="100%" height="100%" fill="#fff"/>' +
+          '<text x="20" y="80" font-family="DejaVu Sans" font-size="48" fill="#111">LOT 4471</text></svg>',
+      ),
+    )
+      .png()
+      .toBuffer();
+    expect((await ocr.recognize(label, 10_000)).text).toBe('LOT 4471');
+  }, 60_000);
+});

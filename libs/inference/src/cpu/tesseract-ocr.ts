@@ -104,12 +104,44 @@ export class TesseractOcr {
     await this.start();
   }
 
-  async recognize(png: Buffer): Promise<OcrPage> {
+  /**
+   * @param budgetMs Tesseract's time grows with texture (seconds on a busy photo) and cannot be interrupted, so past
+   *   the budget the worker thread is terminated (a later call starts a new one) and the call fails with
+   *   INFERENCE_TIMEOUT.
+   */
+  async recognize(png: Buffer, budgetMs?: number): Promise<OcrPage> {
     return this.exclusive(async () => {
       const worker = await this.start();
-      const { data } = await worker.recognize(png, {}, { text: true, blocks: true });
-      return toOcrPage(data);
+      const work = worker
+        .recognize(png, {}, { text: true, blocks: true })
+        .then(({ data }) => toOcrPage(data));
+      if (budgetMs === undefined) return work;
+      let timer: NodeJS.Timeout | undefined;
+      const overrun = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(new ArgusError('INFERENCE_TIMEOUT', `tesseract did not finish within ${budgetMs} ms`));
+        }, budgetMs);
+      });
+      try {
+        return await Promise.race([work, overrun]);
+      } catch (error) {
+        if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') {
+          work.catch(() => undefined);
+          await this.discard(worker);
+        }
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
     });
+  }
+
+  private async discard(worker: Worker): Promise<void> {
+    if (this.worker === worker) {
+      this.worker = undefined;
+      this.starting = undefined;
+    }
+    await worker.terminate().catch(() => undefined);
   }
 
   /** Lets queued recognitions finish, then ends the worker thread; a later call starts a new one. */
