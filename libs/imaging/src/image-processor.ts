@@ -387,7 +387,22 @@ export class ImageProcessor {
    * Listing-quality facts that need no model: oriented size, dominant colours with palette names, exposure and
    * sharpness. Transparent areas count as white, which is how shops display cut-out product images.
    */
-  async measure(input: Uint8Array): Promise<ImageMeasurements> {
+  /**
+   * Measurements of one image, computed once per buffer: a tagging request asks for them in the engine (colours) and
+   * again for listing compliance, on the same stored bytes.
+   */
+  measure(input: Uint8Array): Promise<ImageMeasurements> {
+    let measured = this.measured.get(input);
+    if (!measured) {
+      measured = this.measureOnce(input);
+      this.measured.set(input, measured);
+    }
+    return measured;
+  }
+
+  private readonly measured = new WeakMap<Uint8Array, Promise<ImageMeasurements>>();
+
+  private async measureOnce(input: Uint8Array): Promise<ImageMeasurements> {
     const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
     const decoded = await guard('image', () =>
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))

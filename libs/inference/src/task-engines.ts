@@ -79,12 +79,11 @@ export interface OcrLineLike {
 
 /** Contact details in the image's text, quoted, with the line's box; confidence is the line's OCR confidence. */
 export function contactHits(lines: OcrLineLike[]): ModerationHit[] {
-  const confidenceOf = new Map(lines.map((line) => [line.text, line.confidence]));
   return findContactInfo(lines).map((hit) => {
     const line = lines.find((candidate) => candidate.text.includes(hit.quote));
     return {
       id: 'text.contact_info',
-      confidence: round(Math.min(0.99, line ? (confidenceOf.get(line.text) ?? 0.9) : 0.9)),
+      confidence: round(Math.min(0.99, line?.confidence ?? 0.9)),
       evidence: {
         rationale: `the image's text contains ${hit.kind === 'url' ? 'a URL' : hit.kind === 'email' ? 'an e-mail address' : 'a phone number'}`,
         quote: hit.quote,

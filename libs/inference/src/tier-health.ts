@@ -35,11 +35,8 @@ export class TierHealth implements TierAvailability {
   async refresh(): Promise<void> {
     await Promise.all(
       this.entries.map(async (entry) => {
-        if (entry.kind === 'cpu') {
-          const cpu = this.cpuReadiness();
-          this.known.set(entry.tier, { status: cpu.ready ? 'ready' : 'warming', detail: cpu.detail });
-          return;
-        }
+        // The CPU tier's state is read live from its engines; only Ollama tiers are polled.
+        if (entry.kind === 'cpu') return;
         const status: ModelStatus = entry.ollama
           ? await entry.ollama.modelStatus(entry.model)
           : { status: 'unreachable', ok: false, detail: 'no Ollama client' };
@@ -62,17 +59,21 @@ export class TierHealth implements TierAvailability {
   }
 
   isAvailable(tier: TierName): boolean {
-    if (this.entries.find((entry) => entry.tier === tier)?.kind === 'cpu') return this.cpuReadiness().ready;
-    return this.known.get(tier)?.status === 'ready';
+    return this.status(tier).status === 'ready';
   }
 
   describe(tier: TierName): string {
-    const known = this.known.get(tier);
-    return known ? `${known.status}: ${known.detail}` : 'not checked yet';
+    if (!this.isCpu(tier) && !this.known.has(tier)) return 'not checked yet';
+    const { status, detail } = this.status(tier);
+    return `${status}: ${detail}`;
+  }
+
+  private isCpu(tier: TierName): boolean {
+    return this.entries.find((entry) => entry.tier === tier)?.kind === 'cpu';
   }
 
   status(tier: TierName): Known {
-    if (this.entries.find((entry) => entry.tier === tier)?.kind === 'cpu') {
+    if (this.isCpu(tier)) {
       const cpu = this.cpuReadiness();
       return { status: cpu.ready ? 'ready' : 'warming', detail: cpu.detail };
     }

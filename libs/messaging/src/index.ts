@@ -4,6 +4,5 @@ export * from './messaging-error';
 export * from './task-client';
 export * from './image-store';
 export * from './worker-transport';
-export { MessagePattern, Ctx, Payload, NatsContext } from '@nestjs/microservices';
 export * from './nats-connection.provider';
 export * from './result-store';
