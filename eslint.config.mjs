@@ -13,6 +13,7 @@ const ownedBy = {
   'libphonenumber-js': 'libs/inference',
   'linkify-it': 'libs/inference',
   ibantools: 'libs/inference',
+  yaml: 'libs/config',
   nats: 'libs/messaging',
   '@nestjs/microservices': 'libs/messaging or libs/worker',
 };
@@ -66,6 +67,7 @@ export default tseslint.config(
     },
   },
   { files: ['libs/imaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['sharp']) } },
+  { files: ['libs/config/**/*.ts'], rules: { 'no-restricted-imports': restrict(['yaml']) } },
   {
     files: ['libs/inference/**/*.ts'],
     rules: {

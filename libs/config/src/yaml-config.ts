@@ -9,13 +9,41 @@ import { ConfigError } from './env';
  * the compiled dist/ tree both find it whatever the working directory is.
  */
 export function findShippedFile(relative: string, hint: string, start: string = __dirname): string {
-  let dir = resolve(start);
-  for (;;) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate) && existsSync(join(dir, 'package.json'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new ConfigError(`cannot find ${relative}; ${hint}`);
-    dir = parent;
+  for (const origin of [start, process.cwd()]) {
+    let dir = resolve(origin);
+    for (;;) {
+      const candidate = join(dir, relative);
+      if (existsSync(candidate) && existsSync(join(dir, 'package.json'))) return candidate;
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  throw new ConfigError(`Cannot find ${relative} above ${start} or ${process.cwd()}; ${hint}`);
+}
+
+/** A YAML file that could not be read, or that is not YAML; `stage` says which, for the caller's message. */
+export class YamlFileError extends ConfigError {
+  constructor(
+    readonly stage: 'read' | 'parse',
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** The parsed YAML document of a file, not yet validated. */
+export function readYamlDocument(source: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(source, 'utf8');
+  } catch (error) {
+    throw new YamlFileError('read', error instanceof Error ? error.message : String(error));
+  }
+  try {
+    return parse(text) as unknown;
+  } catch (error) {
+    throw new YamlFileError('parse', error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -27,7 +55,7 @@ export function loadYamlConfig<Schema extends z.ZodType>(
 ): z.infer<Schema> {
   let raw: unknown;
   try {
-    raw = parse(readFileSync(source, 'utf8'));
+    raw = readYamlDocument(source);
   } catch (error) {
     throw new ConfigError(
       `cannot read ${what} ${source}: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { join, resolve } from 'node:path';
+import { findShippedFile, readYamlDocument, YamlFileError } from '@argus/config';
 import type { z } from 'zod';
 import { TASKS, type Task } from '@argus/contracts';
 import { PROMPTS } from '../prompts';
@@ -99,19 +98,11 @@ export interface ResolvedCatalog {
  * (ts-jest, tsx) and from the compiled `dist/` tree, whatever the working directory is.
  */
 export function findShippedCatalog(start: string = __dirname): string {
-  for (const origin of [start, process.cwd()]) {
-    let dir = resolve(origin);
-    for (;;) {
-      const candidate = join(dir, SHIPPED_CATALOG);
-      if (existsSync(candidate) && existsSync(join(dir, 'package.json'))) return candidate;
-      const parent = dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
-    }
+  try {
+    return findShippedFile(SHIPPED_CATALOG, 'set ARGUS_MODEL_CATALOG to the catalog file', start);
+  } catch (error) {
+    throw new CatalogError(messageOf(error));
   }
-  throw new CatalogError(
-    `Cannot find ${SHIPPED_CATALOG} above ${start} or ${process.cwd()}; set ARGUS_MODEL_CATALOG to the catalog file`,
-  );
 }
 
 /**
@@ -147,17 +138,16 @@ export function loadModelCatalog(env: NodeJS.ProcessEnv = process.env): Resolved
 }
 
 function readCatalogFile(source: string, origin: string): ModelCatalog {
-  let text: string;
-  try {
-    text = readFileSync(source, 'utf8');
-  } catch (error) {
-    throw new CatalogError(`Cannot read the model catalog ${source}${origin}: ${messageOf(error)}`);
-  }
   let document: unknown;
   try {
-    document = parse(text);
+    document = readYamlDocument(source);
   } catch (error) {
-    throw new CatalogError(`The model catalog ${source}${origin} is not valid YAML: ${messageOf(error)}`);
+    if (!(error instanceof YamlFileError)) throw error;
+    throw new CatalogError(
+      error.stage === 'read'
+        ? `Cannot read the model catalog ${source}${origin}: ${error.reason}`
+        : `The model catalog ${source}${origin} is not valid YAML: ${error.reason}`,
+    );
   }
   const parsed = modelCatalogSchema.safeParse(document);
   if (!parsed.success) throw invalid(source, parsed.error.issues.flatMap(describeIssue));
