@@ -4,6 +4,12 @@ import { moderationReplySchema, ocrReplySchema, taggingReplySchema } from './tas
 import { TASKS } from './tasks';
 import { tierChoiceSchema } from './tiers';
 import { piiModeSchema } from './task-results.schema';
+import {
+  attributeSchemasSchema,
+  categoryListSchema,
+  listingSchema,
+  ocrModeSchema,
+} from './task-options.schema';
 
 export const taskSchema = z.enum(TASKS);
 
@@ -35,6 +41,38 @@ const fallbackFieldSchema = z
   .optional()
   .transform((value) => value === true || value === 'true');
 
+/**
+ * Structured options arrive as objects in JSON bodies and as JSON text in forms and query strings; both pass the
+ * same schema, so a form and a JSON body can never disagree about what is valid.
+ */
+function structuredField<Schema extends z.ZodType>(schema: Schema) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }, schema);
+}
+
+/** `categories` is a JSON array, or a comma list in forms (category paths have no commas). */
+const categoriesFieldSchema = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return trimmed
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}, categoryListSchema);
+
 const routingFields = {
   tier: tierChoiceSchema.optional().transform((tier) => tier ?? 'auto'),
   fallback: fallbackFieldSchema,
@@ -44,6 +82,14 @@ const routingFields = {
   policy: z.string().min(1).optional(),
   /** OCR: `flag` or `redact` personal data (e-mail, phone, IBAN) in the text. */
   pii: piiModeSchema.optional(),
+  /** OCR: document, label or scene. */
+  ocrMode: ocrModeSchema.optional(),
+  /** Tagging: the caller's own category list; the answer is one of them. */
+  categories: categoriesFieldSchema.optional(),
+  /** Tagging: JSON schemas for open-vocabulary attributes, keyed by category path. */
+  attributeSchemas: structuredField(attributeSchemasSchema).optional(),
+  /** Tagging: what the listing says (title, category, colour, brand, quantity), compared with the photo. */
+  listing: structuredField(listingSchema).optional(),
 };
 
 export const analyzeJsonBodySchema = z.strictObject({

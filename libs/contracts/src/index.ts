@@ -3,6 +3,7 @@ export * from './tiers';
 export * from './moderation.schema';
 export * from './error-codes';
 export * from './image.schema';
+export * from './task-options.schema';
 export * from './task-results.schema';
 export * from './task-messages.schema';
 export * from './analyze.schema';

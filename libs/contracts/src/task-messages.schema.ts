@@ -13,6 +13,7 @@ import {
   taggingResultSchema,
 } from './task-results.schema';
 import type { Task } from './tasks';
+import { ocrOptionsSchema, taggingOptionsSchema } from './task-options.schema';
 import { escalationSchema, routingOptionsSchema, tierSchema, tierStatusSchema } from './tiers';
 
 /** Sent by the gateway on a task subject; the image travels by reference, never inline. */
@@ -26,6 +27,10 @@ export const taskRequestSchema = z.object({
   policy: z.string().optional(),
   /** OCR: flag or redact e-mail addresses, phone numbers and IBANs in the text. */
   pii: piiModeSchema.optional(),
+  /** Tagging: caller categories, attribute schemas and the listing to compare with. */
+  tagging: taggingOptionsSchema.optional(),
+  /** OCR: the reading mode. */
+  ocr: ocrOptionsSchema.optional(),
 });
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 
@@ -67,6 +72,7 @@ export type OcrReply = z.infer<typeof ocrReplySchema>;
 export type TaskReply = ModerationReply | TaggingReply | OcrReply;
 export type TaskErrorReply = Extract<TaskReply, { status: 'error' }>;
 
+/** The base model-output schema of each task; tagging and OCR refine it per request (categories, schemas, mode). */
 export const MODEL_OUTPUT_SCHEMAS = {
   moderation: moderationModelOutputSchema,
   tagging: taggingModelOutputSchema,

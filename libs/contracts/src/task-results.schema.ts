@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { moderationHitSchema } from './moderation.schema';
+import { ocrModeSchema } from './task-options.schema';
 
 // Two kinds of schema per task:
 // - the model output schema: what a vision model must answer; the JSON schema sent to Ollama as `format` is derived
@@ -36,19 +37,43 @@ export type ModerationResult = z.infer<typeof moderationResultSchema>;
 
 export const CONDITIONS = ['new', 'like_new', 'used', 'damaged', 'unknown'] as const;
 
+export const DEFECT_SEVERITIES = ['minor', 'major', 'critical'] as const;
+
 const defect = z.object({
-  type: z.string().min(1),
-  severity: z.enum(['minor', 'major', 'critical']),
+  type: z.string().min(1).describe('scratch, dent, stain, tear, crack, missing_part, discolouration, ...'),
+  severity: z.enum(DEFECT_SEVERITIES),
   confidence,
+  box: box.optional().describe('where the defect is, in pixels, when you can tell'),
 });
+export type Defect = z.infer<typeof defect>;
+
+/** What a vision model says about the photo itself, for the listing checks a measurement cannot make. */
+export const photoAssessmentSchema = z.object({
+  productCount: z.number().int().min(0).describe('how many separate products for sale the photo shows'),
+  props: z
+    .boolean()
+    .describe('true when the photo shows props or accessories that are not part of the product'),
+  placeholder: z
+    .boolean()
+    .describe(
+      'true when the image is a placeholder, a drawing or stock artwork instead of a photo of the item',
+    ),
+});
+export type PhotoAssessment = z.infer<typeof photoAssessmentSchema>;
 
 export const taggingModelOutputSchema = z.object({
   category: z.string().describe('product category path, e.g. apparel/shoes/sneakers'),
-  attributes: z.record(z.string(), z.string()).describe('attribute name to value, e.g. material: leather'),
+  attributes: z
+    .record(z.string(), z.string())
+    .describe(
+      'attribute name to value, e.g. material: leather, pattern: striped, brand: the brand text printed',
+    ),
   condition: z.enum(CONDITIONS),
   defects: z.array(defect),
+  photo: photoAssessmentSchema,
   confidence: confidence.describe('how sure you are of the category, 0 to 1'),
 });
+export type TaggingModelOutput = z.infer<typeof taggingModelOutputSchema>;
 
 export const colourSchema = z.object({
   name: z.string(),
@@ -69,13 +94,38 @@ export const imageQualitySchema = z.object({
   sharpness: z.object({ laplacianVariance: z.number(), verdict: z.enum(['blurry', 'ok']) }),
 });
 
+export const ATTRIBUTE_SOURCES = ['measured', 'ocr', 'model'] as const;
+
+/** A listing field compared with the photo; `matches` is null when this tier could not judge it. */
+export const listingConsistencyCheckSchema = z.object({
+  field: z.enum(['title', 'category', 'colour', 'brand', 'quantity']),
+  expected: z.string(),
+  observed: z.string().nullable(),
+  matches: z.boolean().nullable(),
+  judgedBy: z.enum(['measured', 'ocr', 'model', 'none']),
+  message: z.string(),
+});
+
+export const listingConsistencySchema = z.object({
+  /** False when any judged field mismatches; fields not judged do not fail it. */
+  passed: z.boolean(),
+  checks: z.array(listingConsistencyCheckSchema),
+});
+export type ListingConsistency = z.infer<typeof listingConsistencySchema>;
+
 export const taggingResultSchema = z.object({
   category: z.string().nullable(),
   attributes: z.record(z.string(), z.string()),
+  /** Where each attribute came from: measured colours, text read by OCR, or the vision model's judgement. */
+  attributeSources: z.record(z.string(), z.enum(ATTRIBUTE_SOURCES)),
+  /** Values for the caller's attribute schema, with the schema key that applied; null without one. */
+  customAttributes: z.object({ schema: z.string(), values: z.record(z.string(), z.unknown()) }).nullable(),
   colours: z.array(colourSchema),
   quality: imageQualitySchema,
   condition: z.enum(CONDITIONS).nullable(),
   defects: z.array(defect),
+  photo: photoAssessmentSchema.nullable(),
+  consistency: listingConsistencySchema.optional(),
   confidence: confidence.nullable(),
 });
 export type TaggingResult = z.infer<typeof taggingResultSchema>;
@@ -88,7 +138,12 @@ export const COMPLIANCE_CHECK_IDS = [
   'exposure',
   'border',
   'text_overlay',
+  'single_product',
+  'no_props',
+  'not_placeholder',
 ] as const;
+/** Checks that need a vision model's look; on the CPU tier they are reported in `needsGpuTier`. */
+export const MODEL_COMPLIANCE_CHECK_IDS = ['single_product', 'no_props', 'not_placeholder'] as const;
 
 /** Deterministic listing-photo checks, measured on the CPU whichever tier answered. */
 export const listingComplianceSchema = z.object({
@@ -106,12 +161,41 @@ export const listingComplianceSchema = z.object({
 });
 export type ListingCompliance = z.infer<typeof listingComplianceSchema>;
 
+const keyValue = z.object({
+  key: z.string().describe('the label as printed, e.g. "Best before", "LOT", "Total"'),
+  value: z.string().describe('the value as printed'),
+});
+const table = z.object({
+  rows: z.array(z.array(z.string())).describe('rows of cells, header row first, as printed'),
+});
+const language = z
+  .string()
+  .describe('ISO 639-1 code of the main language of the text, e.g. en, de; "und" when there is no text');
+
 export const ocrModelOutputSchema = z.object({
   text: z.string().describe('all text in reading order, lines separated by newlines'),
   lines: z.array(z.object({ text: z.string() })),
+  language,
 });
+/** Document and label modes also ask for structure. */
+export const ocrStructuredModelOutputSchema = ocrModelOutputSchema.extend({
+  keyValues: z
+    .array(keyValue)
+    .describe('labelled values such as best-before date, lot, weight, price, total'),
+  tables: z.array(table).describe('tables and itemised lists with columns; empty when there are none'),
+});
+export type OcrStructuredModelOutput = z.infer<typeof ocrStructuredModelOutputSchema>;
 
 const ocrWord = z.object({ text: z.string(), confidence, box });
+
+export const ocrKeyValueSchema = keyValue.extend({
+  /** Index into `lines` of the line it was read from, on the CPU tier. */
+  line: z.number().int().nonnegative().optional(),
+  source: z
+    .enum(['text', 'model'])
+    .describe('text: parsed from the read lines; model: a vision model extracted it'),
+});
+export type OcrKeyValue = z.infer<typeof ocrKeyValueSchema>;
 
 export const ocrResultSchema = z.object({
   text: z.string(),
@@ -124,6 +208,10 @@ export const ocrResultSchema = z.object({
     }),
   ),
   confidence: confidence.nullable().describe('mean word confidence on the CPU tier; null for vision models'),
+  mode: ocrModeSchema,
+  language: z.object({ code: z.string(), confidence: confidence.nullable() }),
+  keyValues: z.array(ocrKeyValueSchema),
+  tables: z.array(table),
 });
 export type OcrResult = z.infer<typeof ocrResultSchema>;
 

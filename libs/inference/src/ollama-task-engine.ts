@@ -17,6 +17,8 @@ export interface OllamaTaskSpec<Output> {
   userPrompt?: (request: EngineRequest) => string;
   outputSchema: z.ZodType<Output>;
   format: Record<string, unknown>;
+  /** An output schema built per request (caller categories and attribute schemas, the OCR mode); the static one otherwise. */
+  outputFor?: (request: EngineRequest) => { schema: z.ZodType<Output>; format: Record<string, unknown> };
   /** Turns the model's validated output into the task result, with the hints the router needs. */
   interpret: (output: Output, request: EngineRequest) => Promise<Omit<EngineAnswer, 'usage'>>;
 }
@@ -55,26 +57,30 @@ export class OllamaTaskEngine<Output> implements TaskEngine {
 
   async run(request: EngineRequest): Promise<EngineAnswer> {
     const resized = await this.processor.resizeForModel(request.image, this.spec.input);
+    const expected = this.spec.outputFor?.(request) ?? {
+      schema: this.spec.outputSchema,
+      format: this.spec.format,
+    };
     const chat = {
       model: this.spec.model,
       system: this.spec.prompt.system,
       prompt: this.spec.userPrompt ? this.spec.userPrompt(request) : this.spec.prompt.user,
       imageBase64: resized.data.toString('base64'),
-      format: this.spec.format,
+      format: expected.format,
       signal: request.signal,
     };
     const first = await this.ollama.chat(chat);
     let output: Output;
     let usage = first;
     try {
-      output = parseModelOutput(this.spec.outputSchema, first.content, this.spec.model);
+      output = parseModelOutput(expected.schema, first.content, this.spec.model);
     } catch (error) {
       if (!(error instanceof ArgusError) || error.code !== 'INVALID_MODEL_OUTPUT') throw error;
       const second = await this.ollama.chat({
         ...chat,
         repair: { previousAnswer: first.content, problem: error.message },
       });
-      output = parseModelOutput(this.spec.outputSchema, second.content, this.spec.model);
+      output = parseModelOutput(expected.schema, second.content, this.spec.model);
       usage = second;
     }
     const interpreted = await this.spec.interpret(output, request);

@@ -5,6 +5,10 @@ const box = { x: 0, y: 0, width: 10, height: 10 };
 const result: OcrResult = {
   text: 'Invoice 2027-03\nPay to DE89 3704 0044 0532 0130 00\nQuestions: anna@example.co.uk or +44 20 7946 0958',
   confidence: 0.9,
+  mode: 'document',
+  language: { code: 'en', confidence: null },
+  keyValues: [],
+  tables: [],
   lines: [
     { text: 'Invoice 2027-03', confidence: 0.9, box, words: [] },
     {

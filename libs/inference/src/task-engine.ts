@@ -1,4 +1,12 @@
-import type { ModerationResult, OcrResult, TaggingResult, Task, TierName } from '@argus/contracts';
+import type {
+  ModerationResult,
+  OcrOptions,
+  OcrResult,
+  TaggingOptions,
+  TaggingResult,
+  Task,
+  TierName,
+} from '@argus/contracts';
 import type { PolicyContext } from './moderation-policy';
 
 export interface TaskResults {
@@ -14,6 +22,10 @@ export interface EngineRequest {
   signal: AbortSignal;
   /** Moderation only: the policy that turns categories into a decision and adds house rules to the prompt. */
   policy?: PolicyContext;
+  /** Tagging only: the caller's categories, attribute schemas and listing. */
+  tagging?: TaggingOptions;
+  /** OCR only: the reading mode. */
+  ocr?: OcrOptions;
 }
 
 export interface EngineUsage {

@@ -1,4 +1,13 @@
-import { ArgusError, type Escalation, type RoutingOptions, type Task, type TierName } from '@argus/contracts';
+import { createHash } from 'node:crypto';
+import {
+  ArgusError,
+  type Escalation,
+  type OcrOptions,
+  type RoutingOptions,
+  type TaggingOptions,
+  type Task,
+  type TierName,
+} from '@argus/contracts';
 import { cacheKey, isCachedAnswer, type CacheStore } from './result-cache';
 import { policyFingerprint, type PolicyContext } from './moderation-policy';
 import type { EngineAnswer, TaskEngine } from './task-engine';
@@ -22,6 +31,25 @@ export interface RouteRequest {
   deadlineAt: number;
   /** Moderation only; part of the cache key, since another policy gives another decision. */
   policy?: PolicyContext;
+  /** Tagging only; part of the cache key. */
+  tagging?: TaggingOptions;
+  /** OCR only; part of the cache key. */
+  ocr?: OcrOptions;
+}
+
+/** The request options that change an answer, as one short fingerprint for the cache key. */
+function optionsFingerprint(request: RouteRequest): string {
+  const parts: string[] = [];
+  if (request.policy) parts.push(policyFingerprint(request.policy));
+  if (request.tagging || request.ocr) {
+    parts.push(
+      createHash('sha256')
+        .update(JSON.stringify({ tagging: request.tagging, ocr: request.ocr }))
+        .digest('hex')
+        .slice(0, 16),
+    );
+  }
+  return parts.join('|');
 }
 
 export interface RoutedAnswer {
@@ -187,9 +215,7 @@ export class TierRouter {
       sha256: request.sha256,
       width: request.width,
       height: request.height,
-      engineFingerprint: request.policy
-        ? `${route.engine.fingerprint}|${policyFingerprint(request.policy)}`
-        : route.engine.fingerprint,
+      engineFingerprint: [route.engine.fingerprint, optionsFingerprint(request)].filter(Boolean).join('|'),
     });
     const cached = await this.lookup(key);
     if (cached) return { answer: cached, route, cached: true };
@@ -201,7 +227,13 @@ export class TierRouter {
       const answer = await route.guard.execute(
         (signal) => {
           slotAt ??= performance.now();
-          return route.engine.run({ image: request.image, signal, policy: request.policy });
+          return route.engine.run({
+            image: request.image,
+            signal,
+            policy: request.policy,
+            tagging: request.tagging,
+            ocr: request.ocr,
+          });
         },
         request.signal,
         request.deadlineAt,

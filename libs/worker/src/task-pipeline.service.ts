@@ -136,6 +136,8 @@ export class TaskPipeline {
         signal,
         deadlineAt,
         policy: this.policyFor(request),
+        ...(this.config.task === 'tagging' && request.tagging ? { tagging: request.tagging } : {}),
+        ...(this.config.task === 'ocr' ? { ocr: request.ocr ?? { mode: 'document' } } : {}),
       }),
     );
     const { answer, route } = routed;

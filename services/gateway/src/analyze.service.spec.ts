@@ -40,13 +40,25 @@ const ok = (task: Task): TaskReply =>
       ...okMeta,
       category: 'a/b',
       attributes: {},
+      attributeSources: {},
+      customAttributes: null,
       colours: [],
       quality,
       condition: 'new',
       defects: [],
+      photo: null,
       confidence: 0.8,
     },
-    ocr: { ...okMeta, text: '', lines: [], confidence: null },
+    ocr: {
+      ...okMeta,
+      text: '',
+      lines: [],
+      confidence: null,
+      mode: 'document',
+      language: { code: 'und', confidence: null },
+      keyValues: [],
+      tables: [],
+    },
   })[task] as TaskReply;
 
 const failed = (code: 'MODEL_UNAVAILABLE' | 'INVALID_MODEL_OUTPUT'): TaskReply => ({

@@ -69,6 +69,8 @@ export class AnalyzeService {
         ...(input.profile ? { profile: input.profile } : {}),
         ...(input.policy ? { policy: input.policy } : {}),
         ...(input.pii ? { pii: input.pii } : {}),
+        ...(input.tagging ? { tagging: input.tagging } : {}),
+        ...(input.ocr ? { ocr: input.ocr } : {}),
         image: {
           bucket: IMAGE_BUCKET,
           key: id,

@@ -5,8 +5,13 @@ import {
   ArgusError,
   analyzeFormFieldsSchema,
   analyzeJsonBodySchema,
+  type AttributeSchemas,
+  type Listing,
+  type OcrMode,
+  type OcrOptions,
   type RoutingOptions,
   type PiiMode,
+  type TaggingOptions,
   type Task,
 } from '@argus/contracts';
 import { InvalidRequestError } from './problem';
@@ -21,6 +26,10 @@ export interface AnalyzeInput {
   policy?: string;
   /** OCR: flag or redact personal data. */
   pii?: PiiMode;
+  /** Tagging: caller categories, attribute schemas and the listing to compare with. */
+  tagging?: TaggingOptions;
+  /** OCR: the reading mode. */
+  ocr?: OcrOptions;
 }
 
 const IMAGE_FIELD = 'image';
@@ -86,7 +95,18 @@ function decodeBase64(value: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-const QUERY_FIELDS = ['tasks', 'tier', 'fallback', 'profile', 'policy', 'pii'] as const;
+const QUERY_FIELDS = [
+  'tasks',
+  'tier',
+  'fallback',
+  'profile',
+  'policy',
+  'pii',
+  'ocrMode',
+  'categories',
+  'attributeSchemas',
+  'listing',
+] as const;
 
 /** A raw image body carries its options in the query string; anything else there is ignored, as URLs get tracking noise. */
 function pickQueryFields(query: unknown): Record<string, unknown> {
@@ -103,13 +123,24 @@ function options(fields: {
   profile?: string;
   policy?: string;
   pii?: PiiMode;
+  ocrMode?: OcrMode;
+  categories?: string[];
+  attributeSchemas?: AttributeSchemas;
+  listing?: Listing;
 }): Omit<AnalyzeInput, 'bytes'> {
+  const tagging: TaggingOptions = {
+    ...(fields.categories ? { categories: fields.categories } : {}),
+    ...(fields.attributeSchemas ? { attributeSchemas: fields.attributeSchemas } : {}),
+    ...(fields.listing ? { listing: fields.listing } : {}),
+  };
   return {
     tasks: fields.tasks,
     routing: { tier: fields.tier, fallback: fields.fallback },
     ...(fields.profile ? { profile: fields.profile } : {}),
     ...(fields.policy ? { policy: fields.policy } : {}),
     ...(fields.pii ? { pii: fields.pii } : {}),
+    ...(Object.keys(tagging).length > 0 ? { tagging } : {}),
+    ...(fields.ocrMode ? { ocr: { mode: fields.ocrMode } } : {}),
   };
 }
 

@@ -32,6 +32,10 @@ describe('TaskDispatcher', () => {
       needsGpuTier: [],
       text: 'hi',
       lines: [{ text: 'hi' }],
+      mode: 'document' as const,
+      language: { code: 'en', confidence: null },
+      keyValues: [],
+      tables: [],
       confidence: null,
     };
     const { dispatcher, calls } = dispatcherAnswering(() => Promise.resolve(reply));

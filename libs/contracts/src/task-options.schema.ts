@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+// Per-request options of the tagging and OCR tasks. They are shared by the HTTP body (where forms carry them as
+// text), the NATS task request and the engines, and every one of them changes the answer, so they are part of
+// the result cache key.
+
+export const OCR_MODES = ['document', 'label', 'scene'] as const;
+/**
+ * - `document`: pages, receipts and forms; blocks of text in reading order, key-values and tables extracted;
+ * - `label`: product labels and packaging; short lines, key-values (best before, lot, weight, price);
+ * - `scene`: text anywhere in a photo (signs, screens, printed on products); sparse, no structure.
+ */
+export const ocrModeSchema = z.enum(OCR_MODES);
+export type OcrMode = z.infer<typeof ocrModeSchema>;
+
+const LISTING_FIELDS = ['title', 'category', 'colour', 'brand', 'quantity'] as const;
+export type ListingField = (typeof LISTING_FIELDS)[number];
+
+/** What the seller says about the product; each field is compared with the photo. */
+export const listingSchema = z
+  .strictObject({
+    title: z.string().trim().min(1).max(300).optional(),
+    category: z.string().trim().min(1).max(200).optional().describe('a category path, e.g. apparel/shoes'),
+    colour: z.string().trim().min(1).max(60).optional(),
+    brand: z.string().trim().min(1).max(100).optional(),
+    quantity: z
+      .string()
+      .trim()
+      .min(1)
+      .max(60)
+      .optional()
+      .describe('pack size or amount, e.g. "500 ml", "2 pack"'),
+  })
+  .refine((listing) => LISTING_FIELDS.some((field) => listing[field] !== undefined), {
+    message: `listing needs at least one of ${LISTING_FIELDS.join(', ')}`,
+  });
+export type Listing = z.infer<typeof listingSchema>;
+
+/** The JSON Schema keywords a caller's attribute schema may use: what Ollama's structured output handles well. */
+export interface AttributeJsonSchema {
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object';
+  description?: string;
+  enum?: Array<string | number>;
+  minimum?: number;
+  maximum?: number;
+  maxLength?: number;
+  items?: AttributeJsonSchema;
+  maxItems?: number;
+  properties?: Record<string, AttributeJsonSchema>;
+  required?: string[];
+  additionalProperties?: false;
+}
+
+const attributeJsonSchemaNode: z.ZodType<AttributeJsonSchema> = z.lazy(() =>
+  z.strictObject({
+    type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']),
+    description: z.string().max(300).optional(),
+    enum: z
+      .array(z.union([z.string().max(100), z.number()]))
+      .min(1)
+      .max(200)
+      .optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    maxLength: z.number().int().positive().optional(),
+    items: attributeJsonSchemaNode.optional(),
+    maxItems: z.number().int().positive().optional(),
+    properties: z.record(z.string().min(1).max(64), attributeJsonSchemaNode).optional(),
+    required: z.array(z.string()).optional(),
+    additionalProperties: z.literal(false).optional(),
+  }),
+);
+
+/** Serialised size cap: the schema goes into every prompt for that category. */
+export const MAX_ATTRIBUTE_SCHEMA_BYTES = 8_192;
+
+/** A caller's attribute schema: an object with named properties, in the supported JSON Schema subset. */
+export const attributeSchemaSchema = attributeJsonSchemaNode.superRefine((schema, ctx) => {
+  if (schema.type !== 'object' || !schema.properties || Object.keys(schema.properties).length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'an attribute schema must be {"type":"object","properties":{...}}',
+    });
+  }
+  for (const name of schema.required ?? []) {
+    if (!schema.properties?.[name])
+      ctx.addIssue({ code: 'custom', message: `required names unknown property "${name}"` });
+  }
+  if (JSON.stringify(schema).length > MAX_ATTRIBUTE_SCHEMA_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `an attribute schema may be at most ${MAX_ATTRIBUTE_SCHEMA_BYTES} bytes`,
+    });
+  }
+});
+
+/**
+ * Attribute schemas keyed by category path. The one whose key is the longest prefix of the product's category
+ * applies: "apparel/shoes" covers "apparel/shoes/sneakers"; "*" covers any category.
+ */
+export const attributeSchemasSchema = z
+  .record(z.string().min(1).max(200), attributeSchemaSchema)
+  .refine((schemas) => Object.keys(schemas).length > 0 && Object.keys(schemas).length <= 50, {
+    message: 'attributeSchemas needs 1 to 50 entries',
+  });
+export type AttributeSchemas = z.infer<typeof attributeSchemasSchema>;
+
+/** The caller's own category list; the model must answer one of them. */
+export const categoryListSchema = z
+  .array(z.string().trim().min(1).max(200))
+  .min(1)
+  .max(1000)
+  .transform((list) => [...new Set(list)]);
+
+export const taggingOptionsSchema = z.object({
+  categories: categoryListSchema.optional(),
+  attributeSchemas: attributeSchemasSchema.optional(),
+  listing: listingSchema.optional(),
+});
+export type TaggingOptions = z.infer<typeof taggingOptionsSchema>;
+
+export const ocrOptionsSchema = z.object({ mode: ocrModeSchema.default('document') });
+export type OcrOptions = z.infer<typeof ocrOptionsSchema>;
+
+/** The schema that applies to a category: the longest key that is the category or a parent path of it, else "*". */
+export function attributeSchemaFor(
+  schemas: AttributeSchemas | undefined,
+  category: string | null | undefined,
+): { key: string; schema: AttributeJsonSchema } | undefined {
+  if (!schemas) return undefined;
+  const path = (category ?? '').toLowerCase();
+  let best: string | undefined;
+  for (const key of Object.keys(schemas)) {
+    const prefix = key.toLowerCase();
+    const covers = key === '*' || path === prefix || path.startsWith(`${prefix}/`);
+    if (covers && (best === undefined || best === '*' || key.length > best.length)) best = key;
+  }
+  const schema = best === undefined ? undefined : schemas[best];
+  return best === undefined || !schema ? undefined : { key: best, schema };
+}

@@ -1,0 +1,70 @@
+import { ArgusError } from '@argus/contracts';
+import type { EngineDependencies } from './engine-kit';
+import { round } from './engine-kit';
+
+/**
+ * Tesseract reads texture and gradients as strings of junk letters at low confidence; words under this are dropped
+ * from the CPU tier's answer (real print scores 0.8–0.97 here).
+ */
+export const MIN_OCR_WORD_CONFIDENCE = 0.6;
+
+/**
+ * Reading text is a side job for moderation (contact details) and tagging (text over the background, brand and
+ * size text), so it gets a budget: a busy photo makes tesseract take seconds, and a photo with that much texture
+ * rarely carries a phone number a person could read anyway.
+ */
+export const SIDE_OCR_BUDGET_MS = 3_000;
+
+export interface OcrLineLike {
+  text: string;
+  confidence: number;
+  box: { x: number; y: number; width: number; height: number };
+}
+
+/** Tesseract on the preprocessed image: confident words only, boxes in pixels of the stored image. */
+export async function cpuOcr(
+  image: Uint8Array,
+  deps: Pick<EngineDependencies, 'processor' | 'tesseract'>,
+  budgetMs?: number,
+) {
+  const prepared = await deps.processor.prepareForOcr(image);
+  const page = await deps.tesseract().recognize(prepared.data, budgetMs);
+  const unscale = (box: { x: number; y: number; width: number; height: number }) => ({
+    x: Math.round(box.x / prepared.scale),
+    y: Math.round(box.y / prepared.scale),
+    width: Math.round(box.width / prepared.scale),
+    height: Math.round(box.height / prepared.scale),
+  });
+  const lines = page.lines.flatMap((line) => {
+    const words = line.words.filter((word) => word.confidence >= MIN_OCR_WORD_CONFIDENCE);
+    if (words.length === 0) return [];
+    const text = words.length === line.words.length ? line.text : words.map((word) => word.text).join(' ');
+    return [
+      {
+        text,
+        confidence: round(line.confidence),
+        box: unscale(line.box),
+        words: words.map((word) => ({
+          text: word.text,
+          confidence: round(word.confidence),
+          box: unscale(word.box),
+        })),
+      },
+    ];
+  });
+  return { page, lines };
+}
+export type CpuOcrLine = Awaited<ReturnType<typeof cpuOcr>>['lines'][number];
+
+/** Lines of text, or undefined when tesseract ran out of its side-job budget. */
+export async function sideOcrLines(
+  image: Uint8Array,
+  deps: Pick<EngineDependencies, 'processor' | 'tesseract'>,
+): Promise<CpuOcrLine[] | undefined> {
+  try {
+    return (await cpuOcr(image, deps, SIDE_OCR_BUDGET_MS)).lines;
+  } catch (error) {
+    if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
+    throw error;
+  }
+}

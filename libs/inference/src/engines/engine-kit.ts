@@ -1,0 +1,64 @@
+import { ArgusError, type Task, type TierName } from '@argus/contracts';
+import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
+import type { NsfwClassifier, TesseractOcr } from '../cpu';
+import type { OllamaEngine } from '../ollama-engine';
+import type { EngineAnswer, EngineRequest, TaskEngine } from '../task-engine';
+
+/** What the engines of every task are built from; tests pass fakes. */
+export interface EngineDependencies {
+  processor: Pick<ImageProcessor, 'resizeForModel' | 'toRawRgb' | 'prepareForOcr' | 'measure'>;
+  nsfw: () => Pick<NsfwClassifier, 'classify'>;
+  tesseract: () => Pick<TesseractOcr, 'recognize'>;
+  ollama: (tier: TierName) => Pick<OllamaEngine, 'chat'>;
+}
+
+export interface EngineSpec {
+  task: Task;
+  tier: TierName;
+  kind: 'cpu' | 'ollama';
+  model: string;
+  input: ModelInputTarget;
+}
+
+/** An embedded engine: a function of the image, behind the same interface as a model. */
+export class CpuEngine implements TaskEngine {
+  readonly kind = 'cpu' as const;
+  readonly promptVersion = 'cpu-v1';
+  readonly fingerprint: string;
+
+  constructor(
+    private readonly spec: EngineSpec,
+    private readonly runner: (request: EngineRequest) => Promise<EngineAnswer>,
+  ) {
+    this.fingerprint = JSON.stringify([spec.model, this.promptVersion, spec.input]);
+  }
+
+  get task(): Task {
+    return this.spec.task;
+  }
+  get tier(): TierName {
+    return this.spec.tier;
+  }
+  get model(): string {
+    return this.spec.model;
+  }
+
+  async run(request: EngineRequest): Promise<EngineAnswer> {
+    if (request.signal.aborted)
+      throw new ArgusError('INFERENCE_TIMEOUT', 'the deadline passed before the CPU engine ran');
+    return this.runner(request);
+  }
+}
+
+/** The long side (or square side) the catalog gives a CPU engine's input. */
+export function inputSide(spec: EngineSpec): number {
+  return 'square' in spec.input ? spec.input.square : spec.input.longSide;
+}
+
+export function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+export function pct(value: number): string {
+  return `${Math.round(value * 100)}%`;
+}
