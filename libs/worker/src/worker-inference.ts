@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { ArgusError, type Task, type TierModelReport, type TierName } from '@argus/contracts';
+import { type Task, type TierModelReport, type TierName } from '@argus/contracts';
 import type { ImageProcessor } from '@argus/imaging';
 import {
-  cpuOcr,
+  sideOcrLines,
   createTaskEngine,
-  SIDE_OCR_BUDGET_MS,
   NsfwClassifier,
   OllamaEngine,
   TesseractOcr,
@@ -130,14 +129,9 @@ export class WorkerInference {
   ): Promise<
     Array<{ text: string; box: { x: number; y: number; width: number; height: number } }> | undefined
   > {
-    try {
-      const deps = { processor: this.processor, tesseract: () => this.cpu.tesseract() };
-      const { lines } = await cpuOcr(image, deps, SIDE_OCR_BUDGET_MS);
-      return lines.flatMap((line) => line.words);
-    } catch (error) {
-      if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
-      throw error;
-    }
+    const deps = { processor: this.processor, tesseract: () => this.cpu.tesseract() };
+    const lines = await sideOcrLines(image, deps);
+    return lines?.flatMap((line) => line.words);
   }
 
   private ollama(tier: TierName): OllamaEngine {

@@ -56,15 +56,27 @@ export async function cpuOcr(
 }
 export type CpuOcrLine = Awaited<ReturnType<typeof cpuOcr>>['lines'][number];
 
-/** Lines of text, or undefined when tesseract ran out of its side-job budget. */
-export async function sideOcrLines(
+/**
+ * One read per stored image: the tagging engine (brand and size text) and the compliance checks (text over the
+ * background) both need the words of the same buffer, and tesseract is the slowest thing on the CPU tier.
+ */
+const sideReads = new WeakMap<Uint8Array, Promise<CpuOcrLine[] | undefined>>();
+
+/** Lines of text, or undefined when tesseract ran out of its side-job budget. Memoised per image buffer. */
+export function sideOcrLines(
   image: Uint8Array,
   deps: Pick<EngineDependencies, 'processor' | 'tesseract'>,
 ): Promise<CpuOcrLine[] | undefined> {
-  try {
-    return (await cpuOcr(image, deps, SIDE_OCR_BUDGET_MS)).lines;
-  } catch (error) {
-    if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
-    throw error;
-  }
+  const known = sideReads.get(image);
+  if (known) return known;
+  const read = cpuOcr(image, deps, SIDE_OCR_BUDGET_MS).then(
+    ({ lines }) => lines,
+    (error: unknown) => {
+      if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
+      sideReads.delete(image);
+      throw error;
+    },
+  );
+  sideReads.set(image, read);
+  return read;
 }
