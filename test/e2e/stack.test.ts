@@ -147,6 +147,27 @@ describe('the stack started by npm start', () => {
     expect(body.results.tagging).toMatchObject({ engine: 'cpu', category: null });
   });
 
+  it('links latency samples to traces: OpenMetrics scrapes carry the trace id as exemplar, plain text none', async () => {
+    const response = await fetch(`${gatewayUrl}/v1/analyze`, {
+      method: 'POST',
+      body: multipartBody(await photoJpeg(1200, 900), { tier: 'small' }),
+    });
+    const { traceId } = (await response.json()) as AnalyzeResponse;
+    for (const url of [gatewayUrl, ...Object.values(workerUrls)]) {
+      const scrape = await fetch(`${url}/metrics`, {
+        headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' },
+      });
+      expect(scrape.headers.get('content-type')).toContain('application/openmetrics-text');
+      const body = await scrape.text();
+      expect(body).toMatch(
+        new RegExp(`argus_image_duration_seconds_bucket\\{[^}]*\\} \\d+ # \\{trace_id="${traceId}"\\}`),
+      );
+      expect(body.trimEnd().endsWith('# EOF')).toBe(true);
+      const plain = await (await fetch(`${url}/metrics`)).text();
+      expect(plain).not.toContain('trace_id');
+    }
+  });
+
   it('exposes the per-image histogram with service and task labels on every worker', async () => {
     for (const [task, url] of Object.entries(workerUrls)) {
       const metrics = await (await fetch(`${url}/metrics`)).text();

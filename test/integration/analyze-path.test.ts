@@ -291,8 +291,18 @@ describe('probes and metrics', () => {
         /argus_inference_phase_seconds_count\{tier="small",model="qwen2.5vl:3b",phase="eval"\} [1-9]/,
       );
       expect(text).toContain('argus_stage_duration_seconds_bucket');
+      expect(text).toMatch(/argus_nats_connected\{service="[a-z-]+"\} 1/);
+      expect(text).toMatch(
+        new RegExp(`argus_tier_up\\{task="${task}",tier="small",model="qwen2.5vl:3b"\\} 1`),
+      );
+      expect(text).toMatch(new RegExp(`argus_tier_breaker_open\\{task="${task}",tier="small"\\} 0`));
+      expect(text).toMatch(/argus_ollama_loaded_models\{tier="small"\} \d/);
     }
     const gatewayMetrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    expect(gatewayMetrics).toMatch(
+      /argus_nats_request_duration_seconds_count\{service="gateway",subject="argus\.v1\.ocr\.extract",outcome="ok"\} [1-9]/,
+    );
+    expect(gatewayMetrics).toContain('argus_nats_connected{service="gateway"} 1');
     expect(gatewayMetrics).toContain('argus_stage_duration_seconds_count{service="gateway",stage="store"}');
     expect(gatewayMetrics).toContain(
       'argus_gateway_request_duration_seconds_count{route="/v1/analyze",status="200"}',

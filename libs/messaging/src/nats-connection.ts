@@ -1,4 +1,4 @@
-import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { connect, Events, type ConnectionOptions, type NatsConnection } from 'nats';
 
 export type { NatsConnection };
 
@@ -30,4 +30,27 @@ export function natsClientOptions(options: NatsConnectOptions): ConnectionOption
 
 export function isConnected(connection: NatsConnection | undefined): boolean {
   return connection !== undefined && !connection.isClosed() && connection.info !== undefined;
+}
+
+/** Connection events for metrics; messaging itself stays free of prom-client. */
+export interface ConnectionObserver {
+  connectionChanged(up: boolean): void;
+  reconnected(): void;
+}
+
+/** Reports the connection's state now and on every disconnect, reconnect and close, until it closes. */
+export function watchConnection(connection: NatsConnection, observer: ConnectionObserver): void {
+  observer.connectionChanged(isConnected(connection));
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === Events.Disconnect) observer.connectionChanged(false);
+      if (status.type === Events.Reconnect) {
+        observer.connectionChanged(true);
+        observer.reconnected();
+      }
+    }
+  })();
+  void connection.closed().then(() => {
+    observer.connectionChanged(false);
+  });
 }

@@ -21,6 +21,11 @@ interface NestReplyPacket {
   isDisposed?: boolean;
 }
 
+/** Round trips for the request-latency metric; `outcome` is `ok` or the messaging failure. */
+export interface RequestObserver {
+  requestDone(subject: string, outcome: string, seconds: number): void;
+}
+
 export interface TaskRequestOptions {
   timeoutMs: number;
   requestId?: string;
@@ -32,9 +37,25 @@ export interface TaskRequestOptions {
  * W3C trace context plus the remaining time budget travel in message headers.
  */
 export class NatsTaskClient {
-  constructor(private readonly connection: NatsConnection) {}
+  constructor(
+    private readonly connection: NatsConnection,
+    private readonly observer?: RequestObserver,
+  ) {}
 
   async request(subject: string, payload: unknown, options: TaskRequestOptions): Promise<unknown> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await this.traced(subject, payload, options);
+    } catch (error) {
+      outcome = error instanceof MessagingError ? error.failure : 'error';
+      throw error;
+    } finally {
+      this.observer?.requestDone(subject, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async traced(subject: string, payload: unknown, options: TaskRequestOptions): Promise<unknown> {
     const timeoutMs = Math.max(1, Math.floor(options.timeoutMs));
     return inSpan(
       `${subject} publish`,

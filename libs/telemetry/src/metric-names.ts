@@ -14,6 +14,19 @@ export const METRIC = {
   cascadeEscalations: 'argus_cascade_escalations_total',
   cacheLookups: 'argus_cache_lookups_total',
   moderationDecisions: 'argus_moderation_decisions_total',
+  // Messaging, from the services' side.
+  natsConnected: 'argus_nats_connected',
+  natsReconnects: 'argus_nats_reconnects_total',
+  natsRequestDuration: 'argus_nats_request_duration_seconds',
+  jetstreamConsumerPending: 'argus_jetstream_consumer_pending',
+  jetstreamConsumerAckPending: 'argus_jetstream_consumer_ack_pending',
+  jetstreamConsumerRedelivered: 'argus_jetstream_consumer_redelivered',
+  deadLetters: 'argus_dead_letter_messages',
+  // Tiers and Ollama, polled by each worker.
+  tierUp: 'argus_tier_up',
+  tierBreakerOpen: 'argus_tier_breaker_open',
+  ollamaLoadedModels: 'argus_ollama_loaded_models',
+  ollamaModelVram: 'argus_ollama_model_vram_bytes',
 } as const;
 
 export const STAGES = [

@@ -1,5 +1,5 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ArgusMetrics } from './argus-metrics';
 
 @Controller()
@@ -8,8 +8,8 @@ export class MetricsController {
 
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
-  async scrape(@Res() reply: FastifyReply): Promise<void> {
-    const { contentType, body } = await this.metrics.exposition();
+  async scrape(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const { contentType, body } = await this.metrics.exposition(request.headers.accept);
     await reply.header('Content-Type', contentType).send(body);
   }
 }

@@ -10,7 +10,7 @@ import {
 } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
-import { connectNats, ResultStore, workerMicroserviceOptions } from '@argus/messaging';
+import { connectNats, ResultStore, watchConnection, workerMicroserviceOptions } from '@argus/messaging';
 import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
 import { ListingCompliancePostprocessor, PiiPostprocessor } from './task-postprocessor';
 import { WorkerMetricsObserver } from './worker-metrics.observer';
@@ -27,6 +27,7 @@ export async function createWorkerApp(
 ): Promise<NestFastifyApplication> {
   const connection = await connectNats({ servers: config.natsServers, name: `argus-${config.service}` });
   const metrics = new ArgusMetrics(config.service);
+  watchConnection(connection, metrics.natsObserver());
   const processor = new ImageProcessor();
   const cache = config.cacheTtlSeconds > 0 ? new ResultStore(connection, config.cacheTtlSeconds) : undefined;
   await cache?.check();

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
 import {
   ArgusError,
   TASK_REPLY_SCHEMAS,
@@ -60,12 +60,13 @@ export class TaskPipeline {
     const signal = AbortSignal.timeout(budget);
     const labels = { tier: NOT_APPLICABLE, model: NOT_APPLICABLE, outcome: 'ok' };
     this.metrics.inflight.inc({ service, tier: 'all' });
+    const parent = extractTraceContext(headers);
     try {
       return await inSpan(
         `${TASK_SUBJECTS[task]} process`,
         {
           kind: SpanKind.CONSUMER,
-          parent: extractTraceContext(headers),
+          parent,
           attributes: {
             'messaging.system': 'nats',
             'messaging.destination.name': TASK_SUBJECTS[task],
@@ -97,7 +98,13 @@ export class TaskPipeline {
       };
     } finally {
       this.metrics.inflight.dec({ service, tier: 'all' });
-      this.metrics.imageDuration.observe({ service, task, ...labels }, (performance.now() - started) / 1000);
+      // Under the caller's trace, so the sample's exemplar links to it.
+      context.with(parent, () => {
+        this.metrics.imageDuration.observe(
+          { service, task, ...labels },
+          (performance.now() - started) / 1000,
+        );
+      });
     }
   }
 
@@ -144,7 +151,9 @@ export class TaskPipeline {
     const postprocessor = this.postprocessor;
     const extra = postprocessor
       ? await this.metrics.timeStage('postprocess', () =>
-          inSpan('postprocess', {}, () => postprocessor.run(stored, request, answer.result)),
+          inSpan('postprocess', {}, () =>
+            postprocessor.run(stored, request, answer.result, answer.needsGpuTier),
+          ),
         )
       : {};
     trace.getActiveSpan()?.setAttributes({

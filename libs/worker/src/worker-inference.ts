@@ -16,6 +16,7 @@ import {
   type RouterObserver,
   type TierRoute,
 } from '@argus/inference';
+import type { TierStateObserver } from './worker-metrics.observer';
 
 /** Engines that need loading before they can answer; each worker warms only what its task uses. */
 class CpuEngines {
@@ -76,13 +77,14 @@ export class WorkerInference {
   readonly health: TierHealth;
   private readonly cpu: CpuEngines;
   private readonly ollamaByTier = new Map<TierName, OllamaEngine>();
+  private gaugeTimer?: NodeJS.Timeout;
 
   constructor(
     readonly task: Task,
     readonly catalog: ResolvedCatalog,
     private readonly processor: ImageProcessor,
     cache: CacheStore | undefined,
-    observer: RouterObserver,
+    private readonly observer: RouterObserver & TierStateObserver,
   ) {
     this.cpu = new CpuEngines(task);
     const choices = catalog.forTask(task);
@@ -148,6 +150,11 @@ export class WorkerInference {
     if (options.pullModels) await this.pullMissing();
     await this.health.refresh();
     this.health.start(options.healthIntervalMs);
+    await this.publishTierState();
+    this.gaugeTimer = setInterval(() => {
+      void this.publishTierState();
+    }, options.healthIntervalMs);
+    this.gaugeTimer.unref();
     for (const route of this.router.routes) {
       this.logger.log(
         `${this.task} on ${route.tier}: ${route.engine.model} — ${this.health.describe(route.tier)}`,
@@ -229,7 +236,30 @@ export class WorkerInference {
     }
   }
 
+  /** Tier availability, breaker state and, per Ollama tier, the loaded models and their VRAM, as gauges. */
+  private async publishTierState(): Promise<void> {
+    for (const route of this.router.routes) {
+      this.observer.tierState(
+        this.task,
+        route.tier,
+        route.engine.model,
+        this.health.isAvailable(route.tier),
+        route.guard.breakerState !== 'closed',
+      );
+    }
+    await Promise.all(
+      [...this.ollamaByTier].map(async ([tier, ollama]) => {
+        const models =
+          this.health.status(tier).status === 'unreachable'
+            ? undefined
+            : await ollama.loadedModels().catch(() => undefined);
+        this.observer.ollamaLoaded(tier, models);
+      }),
+    );
+  }
+
   async close(): Promise<void> {
+    if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     this.health.stop();
     await this.cpu.close();
   }

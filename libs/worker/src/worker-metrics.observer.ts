@@ -1,10 +1,37 @@
-import type { Escalation, Task } from '@argus/contracts';
+import type { Escalation, Task, TierName } from '@argus/contracts';
 import type { EngineAnswer, RouterObserver, TierRoute } from '@argus/inference';
 import type { ArgusMetrics } from '@argus/telemetry';
 
-/** Turns routing events into the catalog's metrics, so routing code never touches prom-client. */
-export class WorkerMetricsObserver implements RouterObserver {
+/** What the worker's periodic tier check reports, for the tier and Ollama gauges. */
+export interface TierStateObserver {
+  tierState(task: Task, tier: TierName, model: string, up: boolean, breakerOpen: boolean): void;
+  /** Models loaded in one tier's Ollama, from /api/ps; undefined when it could not be asked. */
+  ollamaLoaded(tier: TierName, models: Array<{ model: string; sizeVram: number }> | undefined): void;
+}
+
+/** Turns routing events and tier checks into the catalog's metrics, so routing code never touches prom-client. */
+export class WorkerMetricsObserver implements RouterObserver, TierStateObserver {
+  /** Models last seen loaded per tier, so a model that was unloaded stops reporting VRAM. */
+  private readonly loadedBefore = new Map<TierName, Set<string>>();
+
   constructor(private readonly metrics: ArgusMetrics) {}
+
+  tierState(task: Task, tier: TierName, model: string, up: boolean, breakerOpen: boolean): void {
+    this.metrics.tierUp.set({ task, tier, model }, up ? 1 : 0);
+    this.metrics.tierBreakerOpen.set({ task, tier }, breakerOpen ? 1 : 0);
+  }
+
+  ollamaLoaded(tier: TierName, models: Array<{ model: string; sizeVram: number }> | undefined): void {
+    const now = new Set((models ?? []).map((entry) => entry.model));
+    for (const gone of this.loadedBefore.get(tier) ?? []) {
+      if (!now.has(gone)) this.metrics.ollamaModelVram.remove({ tier, model: gone });
+    }
+    this.loadedBefore.set(tier, now);
+    this.metrics.ollamaLoadedModels.set({ tier }, now.size);
+    for (const entry of models ?? []) {
+      this.metrics.ollamaModelVram.set({ tier, model: entry.model }, entry.sizeVram);
+    }
+  }
 
   escalated(task: Task, escalation: Escalation): void {
     this.metrics.cascadeEscalations.inc({ task, from_tier: escalation.from, to_tier: escalation.to });

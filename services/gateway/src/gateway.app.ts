@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
 import { loadListingProfiles, loadModerationPolicies, type GatewayConfig } from '@argus/config';
-import { connectNats } from '@argus/messaging';
+import { connectNats, watchConnection } from '@argus/messaging';
 import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
 import { GatewayModule } from './gateway.module';
 
@@ -12,6 +12,7 @@ const ENVELOPE_BYTES = 64 * 1024;
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
   const connection = await connectNats({ servers: config.natsServers, name: 'argus-gateway' });
   const metrics = new ArgusMetrics('gateway');
+  watchConnection(connection, metrics.natsObserver());
   const base64Bytes = Math.ceil((config.limits.maxBytes * 4) / 3) + ENVELOPE_BYTES;
   const adapter = new FastifyAdapter({
     bodyLimit: base64Bytes,

@@ -37,7 +37,7 @@ export class GatewayModule {
         { provide: MODERATION_POLICIES, useValue: policies },
         { provide: NATS_CONNECTION, useValue: connection },
         { provide: ArgusMetrics, useValue: metrics },
-        { provide: NatsTaskClient, useValue: new NatsTaskClient(connection) },
+        { provide: NatsTaskClient, useValue: new NatsTaskClient(connection, metrics.natsObserver()) },
         { provide: ImageStore, useValue: new ImageStore(connection, config.imageTtlSeconds) },
         { provide: APP_FILTER, useClass: ProblemFilter },
         ImageProcessor,
