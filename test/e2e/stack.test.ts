@@ -166,6 +166,18 @@ describe('the stack started by npm start', () => {
       const plain = await (await fetch(`${url}/metrics`)).text();
       expect(plain).not.toContain('trace_id');
     }
+    // The same trace id on the JSON log lines of the gateway and of every worker that handled the image.
+    const logged = output
+      .split('\n')
+      .map((line) => /^\[([a-z-]+)\] (\{.*\})$/.exec(line))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => ({ service: match[1], line: JSON.parse(match[2] ?? '{}') as Record<string, unknown> }))
+      .filter(({ line }) => line.trace_id === traceId);
+    expect(new Set(logged.map(({ service }) => service))).toEqual(
+      new Set(['gateway', 'moderation', 'product-tagging', 'ocr']),
+    );
+    for (const { line } of logged)
+      expect(line).toMatchObject({ span_id: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown });
   });
 
   it('exposes the per-image histogram with service and task labels on every worker', async () => {

@@ -4,3 +4,4 @@ export * from './tracing';
 export * from './metrics.controller';
 export * from './probes.controller';
 export * from './log-levels';
+export * from './logging';

@@ -11,7 +11,7 @@ import {
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
 import { connectNats, ResultStore, watchConnection, workerMicroserviceOptions } from '@argus/messaging';
-import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
+import { ArgusMetrics, PinoNestLogger } from '@argus/telemetry';
 import { ListingCompliancePostprocessor, PiiPostprocessor } from './task-postprocessor';
 import { WorkerMetricsObserver } from './worker-metrics.observer';
 import { WorkerInference } from './worker-inference';
@@ -55,8 +55,9 @@ export async function createWorkerApp(
       config.task === 'moderation' ? loadModerationPolicies() : null,
     ),
     new FastifyAdapter(),
-    { logger: nestLogLevels(config.logLevel) },
+    { bufferLogs: true },
   );
+  app.useLogger(app.get(PinoNestLogger));
   app.connectMicroservice(
     workerMicroserviceOptions({
       servers: config.natsServers,

@@ -98,12 +98,11 @@ export class TaskPipeline {
       };
     } finally {
       this.metrics.inflight.dec({ service, tier: 'all' });
-      // Under the caller's trace, so the sample's exemplar links to it.
+      // Under the caller's trace, so the sample's exemplar and the log line link to it.
       context.with(parent, () => {
-        this.metrics.imageDuration.observe(
-          { service, task, ...labels },
-          (performance.now() - started) / 1000,
-        );
+        const seconds = (performance.now() - started) / 1000;
+        this.metrics.imageDuration.observe({ service, task, ...labels }, seconds);
+        this.logger.log({ task, ...labels, durationMs: Math.round(seconds * 1000) }, 'image processed');
       });
     }
   }

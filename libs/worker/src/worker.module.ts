@@ -2,7 +2,13 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import type { ModerationPolicies, WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { ImageStore, NATS_CONNECTION, NatsConnectionCloser, type NatsConnection } from '@argus/messaging';
-import { ArgusMetrics, MetricsController, ProbesController, READINESS_PROBE } from '@argus/telemetry';
+import {
+  ArgusMetrics,
+  loggingModule,
+  MetricsController,
+  ProbesController,
+  READINESS_PROBE,
+} from '@argus/telemetry';
 import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
 import { WorkerInference } from './worker-inference';
@@ -31,6 +37,7 @@ export class WorkerModule {
   ): DynamicModule {
     return {
       module: WorkerModule,
+      imports: [loggingModule(config.service, config.logLevel)],
       controllers: [createWorkerMessageController(config.task), ProbesController, MetricsController],
       providers: [
         { provide: WORKER_CONFIG, useValue: config },

@@ -3,7 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import multipart from '@fastify/multipart';
 import { loadListingProfiles, loadModerationPolicies, type GatewayConfig } from '@argus/config';
 import { connectNats, watchConnection } from '@argus/messaging';
-import { ArgusMetrics, nestLogLevels } from '@argus/telemetry';
+import { ArgusMetrics, PinoNestLogger } from '@argus/telemetry';
 import { GatewayModule } from './gateway.module';
 
 /** Room for the multipart envelope and JSON around the image itself. */
@@ -21,10 +21,9 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.register(config, connection, metrics, loadListingProfiles(), loadModerationPolicies()),
     adapter,
-    {
-      logger: nestLogLevels(config.logLevel),
-    },
+    { bufferLogs: true },
   );
+  app.useLogger(app.get(PinoNestLogger));
   const fastify = app.getHttpAdapter().getInstance();
 
   await app.register(multipart, {

@@ -9,7 +9,13 @@ import {
   NatsTaskClient,
   type NatsConnection,
 } from '@argus/messaging';
-import { ArgusMetrics, MetricsController, ProbesController, READINESS_PROBE } from '@argus/telemetry';
+import {
+  ArgusMetrics,
+  loggingModule,
+  MetricsController,
+  ProbesController,
+  READINESS_PROBE,
+} from '@argus/telemetry';
 import { AnalyzeController } from './analyze.controller';
 import { AnalyzeService } from './analyze.service';
 import { ModelsController } from './models.controller';
@@ -30,6 +36,7 @@ export class GatewayModule {
   ): DynamicModule {
     return {
       module: GatewayModule,
+      imports: [loggingModule('gateway', config.logLevel)],
       controllers: [AnalyzeController, ModelsController, ProbesController, MetricsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
