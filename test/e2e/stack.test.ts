@@ -171,7 +171,7 @@ describe('the stack started by npm start', () => {
       .split('\n')
       .map((line) => /^\[([a-z-]+)\] (\{.*\})$/.exec(line))
       .filter((match): match is RegExpExecArray => match !== null)
-      .map((match) => ({ service: match[1], line: JSON.parse(match[2] ?? '{}') as Record<string, unknown> }))
+      .map((match) => ({ service: match[1], line: JSON.parse(match[2]) as Record<string, unknown> }))
       .filter(({ line }) => line.trace_id === traceId);
     expect(new Set(logged.map(({ service }) => service))).toEqual(
       new Set(['gateway', 'moderation', 'product-tagging', 'ocr']),

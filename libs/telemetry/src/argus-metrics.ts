@@ -250,6 +250,8 @@ export class ArgusMetrics {
   /** Connection state and request round trips of this process' NATS connection (see @argus/messaging). */
   natsObserver() {
     const service = this.service;
+    // Present from the start, so rate() and increase() see the first reconnect.
+    this.natsReconnects.inc({ service }, 0);
     return {
       connectionChanged: (up: boolean) => {
         this.natsConnected.set({ service }, up ? 1 : 0);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   IMAGE_BUCKET,
+  TASKS,
   mostActionableCode,
   type AnalyzeResponse,
   type AnalyzeResults,
@@ -111,7 +112,8 @@ export class AnalyzeService {
       this.metrics.imageDuration.observe(
         {
           service: 'gateway',
-          task: input.tasks.join('+'),
+          // Canonical order, so the label has at most 7 values whatever order callers list tasks in.
+          task: TASKS.filter((task) => input.tasks.includes(task)).join('+'),
           tier: NOT_APPLICABLE,
           model: NOT_APPLICABLE,
           outcome,
