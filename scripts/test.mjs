@@ -12,11 +12,13 @@ import {
   ensureTestFonts,
   ROOT,
 } from './setup.mjs';
+import { ensurePrometheus } from './prometheus.mjs';
 
 checkNode();
 ensureDependencies();
 ensureNatsServer();
 ensureTestFonts();
+await ensurePrometheus();
 ensureBuild();
 
 const results = join(ROOT, '.jest-results.json');
