@@ -14,3 +14,6 @@ export * from './listing-compliance';
 export * from './moderation-policy';
 export * from './text-signals';
 export * from './pii';
+export * from './ocr-structure';
+export * from './product-text';
+export * from './listing-consistency';

@@ -183,7 +183,7 @@ describe('loadModelCatalog', () => {
     });
     const { message } = loadError(env);
     expect(message).toContain('tiers.medium.tasks.ocr.promptVersion: "tagging-v1" is not a ocr prompt');
-    expect(message).toContain('expected "ocr-v1"');
+    expect(message).toContain('expected "ocr-v2"');
     expect(message).toContain('tiers.cpu.tasks.moderation.promptVersion');
   });
 

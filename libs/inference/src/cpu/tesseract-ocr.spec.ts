@@ -1,7 +1,7 @@
 import { ImageProcessor } from '@argus/imaging';
 import sharp from 'sharp';
 import type { Page } from 'tesseract.js';
-import { TesseractOcr, toOcrPage, type OcrPage } from './tesseract-ocr';
+import { TesseractOcr, toOcrPage, type OcrPage, type PageSegmentation } from './tesseract-ocr';
 
 jest.setTimeout(60_000);
 
@@ -186,6 +186,81 @@ describe('TesseractOcr', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('TesseractOcr page segmentation', () => {
+  const ocr = new TesseractOcr();
+
+  afterAll(async () => {
+    await ocr.close();
+  });
+
+  const receipt = () =>
+    render(
+      1000,
+      400,
+      text(380, 70, 34, 'CORNER MARKET') +
+        [
+          ['Milk 1L', '1.29'],
+          ['Bread', '2.10'],
+          ['Apples 1kg', '3.45'],
+          ['TOTAL', '6.84'],
+        ]
+          .map(
+            ([item, price], i) =>
+              text(80, 150 + i * 56, 34, item) +
+              text(920, 150 + i * 56, 34, price, 'fill="#222" text-anchor="end"'),
+          )
+          .join(''),
+    );
+  const RECEIPT_ROWS = ['CORNER MARKET', 'Milk 1L 1.29', 'Bread 2.10', 'Apples 1kg 3.45', 'TOTAL 6.84'];
+
+  async function lines(image: Buffer, segmentation?: PageSegmentation) {
+    const prepared = await processor.prepareForOcr(image);
+    return lineTexts(await ocr.recognize(prepared.data, undefined, segmentation));
+  }
+
+  it('reads a receipt row by row by default (a single block), where automatic segmentation splits off the prices', async () => {
+    const image = await receipt();
+    expect(await lines(image)).toEqual(RECEIPT_ROWS);
+    expect(await lines(image, 'single_block')).toEqual(RECEIPT_ROWS);
+    const auto = await lines(image, 'auto');
+    expect(auto).toContain('Milk 1L');
+    expect(auto).toContain('1.29');
+  });
+
+  it('sets the mode per call: a call after a sparse read is back to the default', async () => {
+    const image = await receipt();
+    const sparse = await lines(image, 'sparse');
+    expect(sparse).toContain('1.29');
+    expect(await lines(image)).toEqual(RECEIPT_ROWS);
+  });
+
+  it('keeps a big title above smaller lines as a single column, which a single block drops', async () => {
+    const label = await render(
+      900,
+      300,
+      text(40, 100, 84, 'LEMONADE', 'font-weight="bold"') +
+        text(40, 170, 30, 'Sparkling, no added sugar') +
+        text(40, 230, 22, 'Once opened drink within 3 days.') +
+        text(40, 280, 30, '330 ml', 'font-weight="bold"'),
+    );
+    const body = ['Sparkling, no added sugar', 'Once opened drink within 3 days.', '330 ml'];
+    expect(await lines(label, 'single_column')).toEqual(['LEMONADE', ...body]);
+    expect(await lines(label, 'single_block')).toEqual(body);
+  });
+
+  it('finds words scattered around a product with sparse segmentation', async () => {
+    const photo = await render(
+      1400,
+      1000,
+      '<rect x="420" y="80" width="560" height="840" rx="40" fill="#b3121f"/>' +
+        text(90, 300, 110, 'HOT', 'font-weight="bold" fill="#1060c0"') +
+        text(1010, 760, 110, 'DEAL', 'font-weight="bold" fill="#1060c0"'),
+    );
+    const sparse = await lines(photo, 'sparse');
+    expect(sparse).toEqual(expect.arrayContaining(['HOT', 'DEAL']));
   });
 });
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createWorker, OEM, type Bbox, type Page, type Worker } from 'tesseract.js';
+import { createWorker, OEM, PSM, type Bbox, type Page, type Worker } from 'tesseract.js';
 import { ArgusError } from '@argus/contracts';
 
 /** Pixels of the image given to recognize(). */
@@ -44,6 +44,24 @@ export interface OcrPage {
 export function tesseractLangPath(): string {
   return path.join(path.dirname(require.resolve('@tesseract.js-data/eng/package.json')), '4.0.0_best_int');
 }
+
+/**
+ * How tesseract finds the text on the image before reading it (its page segmentation mode, PSM):
+ * - `single_block` (PSM 6): one uniform block of text, read line by line across the whole width; tesseract.js's
+ *   default, and what every call used before modes existed;
+ * - `auto` (PSM 3): blocks, columns and paragraphs found first, each read in turn;
+ * - `single_column` (PSM 4): one column of lines of varying size;
+ * - `sparse` (PSM 11): as much text as it can find, in no particular order; for words scattered over a photo.
+ */
+export const PAGE_SEGMENTATIONS = ['single_block', 'auto', 'single_column', 'sparse'] as const;
+export type PageSegmentation = (typeof PAGE_SEGMENTATIONS)[number];
+
+const PAGE_SEGMENTATION_MODES: Readonly<Record<PageSegmentation, PSM>> = {
+  single_block: PSM.SINGLE_BLOCK,
+  auto: PSM.AUTO,
+  single_column: PSM.SINGLE_COLUMN,
+  sparse: PSM.SPARSE_TEXT,
+};
 
 /**
  * Our input comes from ImageProcessor.prepareForOcr, whose PNGs carry no resolution; without one tesseract guesses
@@ -108,12 +126,19 @@ export class TesseractOcr {
    * @param budgetMs Tesseract's time grows with texture (seconds on a busy photo) and cannot be interrupted, so past
    *   the budget the worker thread is terminated (a later call starts a new one) and the call fails with
    *   INFERENCE_TIMEOUT.
+   * @param segmentation How to find the text on the image; set on the worker per call, so a call never inherits the
+   *   previous call's mode.
    */
-  async recognize(png: Buffer, budgetMs?: number): Promise<OcrPage> {
+  async recognize(
+    png: Buffer,
+    budgetMs?: number,
+    segmentation: PageSegmentation = 'single_block',
+  ): Promise<OcrPage> {
     return this.exclusive(async () => {
       const worker = await this.start();
       const work = worker
-        .recognize(png, {}, { text: true, blocks: true })
+        .setParameters({ tessedit_pageseg_mode: PAGE_SEGMENTATION_MODES[segmentation] })
+        .then(() => worker.recognize(png, {}, { text: true, blocks: true }))
         .then(({ data }) => toOcrPage(data));
       if (budgetMs === undefined) return work;
       let timer: NodeJS.Timeout | undefined;

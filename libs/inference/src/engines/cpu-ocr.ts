@@ -1,4 +1,5 @@
-import { ArgusError } from '@argus/contracts';
+import { ArgusError, type OcrMode } from '@argus/contracts';
+import type { PageSegmentation } from '../cpu/tesseract-ocr';
 import type { EngineDependencies } from './engine-kit';
 import { round } from './engine-kit';
 
@@ -21,22 +22,46 @@ export interface OcrLineLike {
   box: { x: number; y: number; width: number; height: number };
 }
 
-/** Tesseract on the preprocessed image: confident words only, boxes in pixels of the stored image. */
+/**
+ * Sparse segmentation finds "words" in texture too: confident lone dots and bars. In scene mode a word needs a
+ * letter, a digit, a currency sign or a percent sign.
+ */
+const MEANINGFUL_WORD = /[\p{L}\p{N}\p{Sc}%]/u;
+
+/** How tesseract looks for text in each OCR mode (measured on rendered labels, receipts and photos: docs/ocr.md). */
+export const OCR_PAGE_SEGMENTATION: Readonly<Record<OcrMode, PageSegmentation>> = {
+  // Line by line across the page (tesseract.js's default, unchanged): a receipt's item and price stay on one line.
+  // Automatic segmentation (PSM 3) reads columns apart, which pages need and receipts do not survive.
+  document: 'single_block',
+  // One column of lines of any size: a key and its right-aligned value stay on one line, and a big title is kept
+  // (a single block drops it).
+  label: 'single_column',
+  // Words anywhere, in no particular order: finds text on the background beside a product that `auto` misses.
+  scene: 'sparse',
+};
+
+/**
+ * Tesseract on the preprocessed image: confident words only, boxes in pixels of the stored image. The side jobs
+ * (contact details, text overlay, brand text) read in the default `document` mode.
+ */
 export async function cpuOcr(
   image: Uint8Array,
   deps: Pick<EngineDependencies, 'processor' | 'tesseract'>,
   budgetMs?: number,
+  mode: OcrMode = 'document',
 ) {
   const prepared = await deps.processor.prepareForOcr(image);
-  const page = await deps.tesseract().recognize(prepared.data, budgetMs);
+  const page = await deps.tesseract().recognize(prepared.data, budgetMs, OCR_PAGE_SEGMENTATION[mode]);
   const unscale = (box: { x: number; y: number; width: number; height: number }) => ({
     x: Math.round(box.x / prepared.scale),
     y: Math.round(box.y / prepared.scale),
     width: Math.round(box.width / prepared.scale),
     height: Math.round(box.height / prepared.scale),
   });
+  const keep = (word: { text: string; confidence: number }) =>
+    word.confidence >= MIN_OCR_WORD_CONFIDENCE && (mode !== 'scene' || MEANINGFUL_WORD.test(word.text));
   const lines = page.lines.flatMap((line) => {
-    const words = line.words.filter((word) => word.confidence >= MIN_OCR_WORD_CONFIDENCE);
+    const words = line.words.filter(keep);
     if (words.length === 0) return [];
     const text = words.length === line.words.length ? line.text : words.map((word) => word.text).join(' ');
     return [

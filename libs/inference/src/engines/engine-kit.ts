@@ -20,6 +20,12 @@ export interface EngineSpec {
   input: ModelInputTarget;
 }
 
+/**
+ * Part of every CPU answer's cache key. The CPU tier has no prompt to version, so bump this when what a CPU engine
+ * answers changes (new fields, better reading), or cached answers of the old code keep being served until they expire.
+ */
+export const CPU_ANSWER_REVISION = 2;
+
 /** An embedded engine: a function of the image, behind the same interface as a model. */
 export class CpuEngine implements TaskEngine {
   readonly kind = 'cpu' as const;
@@ -30,7 +36,7 @@ export class CpuEngine implements TaskEngine {
     private readonly spec: EngineSpec,
     private readonly runner: (request: EngineRequest) => Promise<EngineAnswer>,
   ) {
-    this.fingerprint = JSON.stringify([spec.model, this.promptVersion, spec.input]);
+    this.fingerprint = JSON.stringify([spec.model, this.promptVersion, CPU_ANSWER_REVISION, spec.input]);
   }
 
   get task(): Task {

@@ -1,0 +1,295 @@
+import { createHash } from 'node:crypto';
+import { OCR_MODES, type OcrMode, type OcrResult } from '@argus/contracts';
+import type { OcrLine, OcrPage, PageSegmentation } from '../cpu/tesseract-ocr';
+import type { VisionChatRequest } from '../ollama-engine';
+import { PROMPTS } from '../prompts';
+import type { EngineDependencies, EngineSpec } from './engine-kit';
+import { cpuOcrEngine, normaliseLanguageCode, OCR_MODE_INSTRUCTIONS, ollamaOcrEngine } from './ocr-engines';
+
+jest.setTimeout(30_000);
+
+const box = { x: 100, y: 40, width: 200, height: 60 };
+
+function line(text: string, confidence = 0.95): OcrLine {
+  return { text, confidence, box, words: text.split(' ').map((word) => ({ text: word, confidence, box })) };
+}
+
+function page(...lines: OcrLine[]): OcrPage {
+  return {
+    text: lines.map((l) => l.text).join('\n'),
+    confidence: 0.93,
+    lines,
+    words: lines.flatMap((l) => l.words),
+  };
+}
+
+const LABEL = page(
+  line('ORGANIC OAT MILK'),
+  line('Best before: 12/2027'),
+  line('LOT A1234'),
+  line('Net wt 500 g'),
+);
+
+interface Fakes {
+  deps: EngineDependencies;
+  segmentations: Array<PageSegmentation | undefined>;
+  chats: VisionChatRequest[];
+}
+
+function fakes(read: OcrPage, answers: string[] = []): Fakes {
+  const segmentations: Array<PageSegmentation | undefined> = [];
+  const chats: VisionChatRequest[] = [];
+  const deps: EngineDependencies = {
+    processor: {
+      resizeForModel: () =>
+        Promise.resolve({ data: Buffer.from('jpeg'), format: 'jpeg', width: 800, height: 600 } as never),
+      toRawRgb: () => Promise.reject(new Error('unused')),
+      prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 1600, height: 1200 }),
+      measure: () => Promise.reject(new Error('unused')),
+    },
+    nsfw: () => ({ classify: () => Promise.reject(new Error('unused')) }),
+    tesseract: () => ({
+      recognize: (_png, _budget, segmentation) => {
+        segmentations.push(segmentation);
+        return Promise.resolve(read);
+      },
+    }),
+    ollama: () => ({
+      chat: (request) => {
+        chats.push(request);
+        return Promise.resolve({
+          content: answers.shift() ?? '{}',
+          model: 'qwen2.5vl:7b',
+          usage: { inputTokens: 100, outputTokens: 50 },
+          seconds: { total: 1, load: 0, prompt: 0.5, eval: 0.5 },
+        });
+      },
+    }),
+  };
+  return { deps, segmentations, chats };
+}
+
+const cpuSpec: EngineSpec = {
+  task: 'ocr',
+  tier: 'cpu',
+  kind: 'cpu',
+  model: 'tesseract-eng-lstm',
+  input: { longSide: 2400 },
+};
+const gpuSpec: EngineSpec = {
+  task: 'ocr',
+  tier: 'small',
+  kind: 'ollama',
+  model: 'qwen2.5vl:7b',
+  input: { longSide: 1428 },
+};
+
+const run = (engine: ReturnType<typeof cpuOcrEngine>, mode?: OcrMode) =>
+  engine.run({
+    image: Buffer.from('img'),
+    signal: new AbortController().signal,
+    ...(mode ? { ocr: { mode } } : {}),
+  });
+
+describe('the CPU OCR engine', () => {
+  it.each([
+    ['document', 'single_block'],
+    ['label', 'single_column'],
+    ['scene', 'sparse'],
+  ] as const)('reads %s mode with %s page segmentation', async (mode, segmentation) => {
+    const { deps, segmentations } = fakes(LABEL);
+    const answer = await run(cpuOcrEngine(cpuSpec, deps), mode);
+    expect(segmentations).toEqual([segmentation]);
+    expect((answer.result as OcrResult).mode).toBe(mode);
+  });
+
+  it('defaults to document mode', async () => {
+    const { deps, segmentations } = fakes(LABEL);
+    const answer = await run(cpuOcrEngine(cpuSpec, deps));
+    expect(segmentations).toEqual(['single_block']);
+    expect((answer.result as OcrResult).mode).toBe('document');
+  });
+
+  it('parses key-values from the read lines in label mode, with line indexes, and detects the language', async () => {
+    const { deps } = fakes(LABEL);
+    const answer = await run(cpuOcrEngine(cpuSpec, deps), 'label');
+    expect(answer.result).toMatchObject({
+      text: 'ORGANIC OAT MILK\nBest before: 12/2027\nLOT A1234\nNet wt 500 g',
+      keyValues: [
+        { key: 'Best before', value: '12/2027', line: 1, source: 'text' },
+        { key: 'LOT', value: 'A1234', line: 2, source: 'text' },
+        { key: 'Net wt', value: '500 g', line: 3, source: 'text' },
+      ],
+      tables: [],
+      confidence: 0.93,
+    });
+    expect((answer.result as OcrResult).language).toMatchObject({ code: 'en' });
+    expect(answer.needsGpuTier).toEqual([]);
+  });
+
+  it('asks for a GPU tier for tables in document mode only', async () => {
+    for (const mode of OCR_MODES) {
+      const { deps } = fakes(LABEL);
+      const answer = await run(cpuOcrEngine(cpuSpec, deps), mode);
+      expect(answer.needsGpuTier).toEqual(mode === 'document' ? ['tables'] : []);
+      expect((answer.result as OcrResult).tables).toEqual([]);
+    }
+  });
+
+  it('reads key-values in document mode too (invoices, receipts)', async () => {
+    const { deps } = fakes(
+      page(line('BOOK SHOP'), line('Invoice 2027-118'), line('Atlas 24.00'), line('TOTAL 32.40')),
+    );
+    const answer = await run(cpuOcrEngine(cpuSpec, deps), 'document');
+    expect((answer.result as OcrResult).keyValues).toEqual([
+      { key: 'Invoice', value: '2027-118', line: 1, source: 'text' },
+      { key: 'TOTAL', value: '32.40', line: 3, source: 'text' },
+    ]);
+  });
+
+  it('gives no key-values in scene mode, and drops confident marks that are not words', async () => {
+    const noisy = page(
+      line('.'),
+      line('OPEN 24/7'),
+      { ...line('|'), words: [{ text: '|', confidence: 0.9, box }] },
+      line('Price: €4.99'),
+    );
+    const { deps } = fakes(noisy);
+    const answer = await run(cpuOcrEngine(cpuSpec, deps), 'scene');
+    expect(answer.result).toMatchObject({ text: 'OPEN 24/7\nPrice: €4.99', keyValues: [], tables: [] });
+
+    const document = await run(cpuOcrEngine(cpuSpec, fakes(noisy).deps), 'document');
+    expect((document.result as OcrResult).text).toBe('.\nOPEN 24/7\n|\nPrice: €4.99');
+  });
+
+  it('answers und for a label too short to tell its language', async () => {
+    const { deps } = fakes(page(line('LOT 4471')));
+    const answer = await run(cpuOcrEngine(cpuSpec, deps), 'label');
+    expect((answer.result as OcrResult).language).toEqual({ code: 'und', confidence: null });
+  });
+
+  it('answers an empty page with no text, und and no structure', async () => {
+    const { deps } = fakes(page());
+    const answer = await run(cpuOcrEngine(cpuSpec, deps), 'label');
+    expect(answer.result).toEqual({
+      text: '',
+      lines: [],
+      confidence: 0,
+      mode: 'label',
+      language: { code: 'und', confidence: null },
+      keyValues: [],
+      tables: [],
+    });
+  });
+});
+
+const STRUCTURED_ANSWER = JSON.stringify({
+  text: 'CORNER MARKET\nMilk 1L 1.29\nTOTAL 1.29',
+  lines: [{ text: 'CORNER MARKET' }, { text: 'Milk 1L 1.29' }, { text: 'TOTAL 1.29' }],
+  language: 'en',
+  keyValues: [{ key: 'TOTAL', value: '1.29' }],
+  tables: [
+    {
+      rows: [
+        ['Item', 'Price'],
+        ['Milk 1L', '1.29'],
+      ],
+    },
+  ],
+});
+const PLAIN_ANSWER = JSON.stringify({ text: 'EXIT', lines: [{ text: 'EXIT' }], language: 'EN-us' });
+
+const properties = (format: Record<string, unknown>) => Object.keys(format.properties as object).sort();
+
+describe('the Ollama OCR engine', () => {
+  it.each(['document', 'label'] as const)(
+    'asks for key-values and tables in %s mode and returns them from the model',
+    async (mode) => {
+      const { deps, chats } = fakes(page(), [STRUCTURED_ANSWER]);
+      const answer = await run(ollamaOcrEngine(gpuSpec, deps), mode);
+      expect(properties(chats[0].format)).toEqual(['keyValues', 'language', 'lines', 'tables', 'text']);
+      expect(chats[0].prompt).toContain(OCR_MODE_INSTRUCTIONS[mode]);
+      expect(chats[0].prompt.startsWith(PROMPTS.ocr.user)).toBe(true);
+      expect(answer.result).toEqual({
+        text: 'CORNER MARKET\nMilk 1L 1.29\nTOTAL 1.29',
+        lines: [{ text: 'CORNER MARKET' }, { text: 'Milk 1L 1.29' }, { text: 'TOTAL 1.29' }],
+        confidence: null,
+        mode,
+        language: { code: 'en', confidence: null },
+        keyValues: [{ key: 'TOTAL', value: '1.29', source: 'model' }],
+        tables: [
+          {
+            rows: [
+              ['Item', 'Price'],
+              ['Milk 1L', '1.29'],
+            ],
+          },
+        ],
+      });
+      expect(answer).toMatchObject({ confidence: null, needsGpuTier: [], wantsReview: false });
+    },
+  );
+
+  it('asks only for the text in scene mode', async () => {
+    const { deps, chats } = fakes(page(), [PLAIN_ANSWER]);
+    const answer = await run(ollamaOcrEngine(gpuSpec, deps), 'scene');
+    expect(properties(chats[0].format)).toEqual(['language', 'lines', 'text']);
+    expect(chats[0].prompt).toContain(OCR_MODE_INSTRUCTIONS.scene);
+    expect(chats[0].prompt).toContain('Transcribe');
+    expect(answer.result).toMatchObject({
+      mode: 'scene',
+      text: 'EXIT',
+      language: { code: 'en', confidence: null },
+      keyValues: [],
+      tables: [],
+    });
+  });
+
+  it('defaults to document mode', async () => {
+    const { deps, chats } = fakes(page(), [STRUCTURED_ANSWER]);
+    const answer = await run(ollamaOcrEngine(gpuSpec, deps));
+    expect(chats[0].prompt).toContain(OCR_MODE_INSTRUCTIONS.document);
+    expect((answer.result as OcrResult).mode).toBe('document');
+  });
+
+  it('repairs a document answer without tables once, against the structured schema', async () => {
+    const { deps, chats } = fakes(page(), [PLAIN_ANSWER, STRUCTURED_ANSWER]);
+    const answer = await run(ollamaOcrEngine(gpuSpec, deps), 'document');
+    expect(chats).toHaveLength(2);
+    expect(chats[1].repair?.problem).toMatch(/keyValues|tables/);
+    expect((answer.result as OcrResult).tables).toHaveLength(1);
+  });
+
+  it('puts the prompt version into the engine fingerprint', () => {
+    const engine = ollamaOcrEngine(gpuSpec, fakes(page()).deps);
+    expect(engine.promptVersion).toBe(PROMPTS.ocr.version);
+  });
+});
+
+describe('normaliseLanguageCode', () => {
+  it.each([
+    ['en', 'text', 'en'],
+    ['EN', 'text', 'en'],
+    ['en-US', 'text', 'en'],
+    ['pt_BR', 'text', 'pt'],
+    ['und', 'text', 'und'],
+    ['English', 'text', 'und'],
+    ['', 'text', 'und'],
+    ['de', '   ', 'und'],
+  ])('%j with text %j → %j', (answer, text, code) => {
+    expect(normaliseLanguageCode(answer, text)).toBe(code);
+  });
+});
+
+describe('the OCR prompt', () => {
+  // The mode instructions live beside the engine but belong to PROMPTS.ocr's version: results cached under one version
+  // must not come from another text. Changing any of them means bumping the version and this fingerprint together.
+  it('changes only together with its version', () => {
+    const text = JSON.stringify([PROMPTS.ocr, OCR_MODE_INSTRUCTIONS]);
+    const fingerprint = createHash('sha256').update(text).digest('hex').slice(0, 12);
+    expect({ version: PROMPTS.ocr.version, fingerprint }).toEqual({
+      version: 'ocr-v2',
+      fingerprint: 'd3a74099c36a',
+    });
+  });
+});
