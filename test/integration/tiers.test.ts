@@ -45,6 +45,7 @@ function answerFor(chat: RecordedChat, confidence: number, found: Found = []) {
         attributes: { material: 'leather' },
         condition: 'used',
         defects: [],
+        photo: { productCount: 1, props: false, placeholder: false },
         confidence,
       }),
     };

@@ -3,3 +3,4 @@ export * from './service-config';
 export * from './listing-profiles';
 export * from './yaml-config';
 export * from './moderation-policies';
+export * from './product-categories';

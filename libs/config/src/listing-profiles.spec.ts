@@ -15,6 +15,13 @@ describe('loadListingProfiles', () => {
     expect(profiles.defaultName).toBe('marketplace-main');
     expect(profiles.names).toEqual(['marketplace-main', 'marketplace-secondary']);
     expect(profiles.get('marketplace-main')?.checks.fill_ratio).toEqual({ min: 0.85 });
+    expect(profiles.get('marketplace-main')?.checks).toMatchObject({
+      single_product: { maxProducts: 1 },
+      no_props: {},
+      not_placeholder: {},
+    });
+    expect(profiles.get('marketplace-secondary')?.checks).toMatchObject({ not_placeholder: {} });
+    expect(profiles.get('marketplace-secondary')?.checks.no_props).toBeUndefined();
   });
 
   it('loads a replacement file and names the bad field of a broken one', () => {

@@ -24,4 +24,5 @@ export {
   type SharpnessVerdict,
 } from './image-measurements';
 export { COLOUR_PALETTE, nearestColourName } from './colour-names';
+export { COLOUR_FAMILIES, colourFamiliesOf, colourWordsToPalette, sameColourFamily } from './colour-words';
 export * from './listing-measurements';

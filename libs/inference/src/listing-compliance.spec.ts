@@ -1,6 +1,7 @@
 import { loadListingProfiles } from '@argus/config';
+import type { PhotoAssessment } from '@argus/contracts';
 import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
-import { evaluateCompliance, overlayWords } from './listing-compliance';
+import { evaluateCompliance, modelCheckIds, overlayWords } from './listing-compliance';
 
 const profiles = loadListingProfiles({});
 const main = profiles.get('marketplace-main')!;
@@ -102,5 +103,63 @@ describe('text over the background', () => {
     expect(check('text_overlay', result)).toMatchObject({ passed: false, value: 2, threshold: 0 });
     expect(check('text_overlay', result).message).toContain('"SALE -50%"');
     expect(result.passed).toBe(false);
+  });
+});
+
+describe('vision-model checks', () => {
+  const photo = (overrides: Partial<PhotoAssessment> = {}): PhotoAssessment => ({
+    productCount: 1,
+    props: false,
+    placeholder: false,
+    ...overrides,
+  });
+
+  it('are left out without a model look, and named by modelCheckIds', () => {
+    const result = evaluateCompliance('marketplace-main', main, measured(), listing(), [], null);
+    expect(result.checks.map((c) => c.id)).not.toContain('single_product');
+    expect(modelCheckIds(main)).toEqual(['single_product', 'no_props', 'not_placeholder']);
+    expect(modelCheckIds(secondary)).toEqual(['not_placeholder']);
+  });
+
+  it('pass one real product without props, after the measured checks', () => {
+    const result = evaluateCompliance('marketplace-main', main, measured(), listing(), [], photo());
+    expect(result.passed).toBe(true);
+    expect(result.checks.map((c) => c.id).slice(-3)).toEqual([
+      'single_product',
+      'no_props',
+      'not_placeholder',
+    ]);
+    expect(check('single_product', result)).toMatchObject({ value: 1, threshold: 1, passed: true });
+  });
+
+  it.each([
+    ['single_product', photo({ productCount: 2 }), 2],
+    ['no_props', photo({ props: true }), true],
+    ['not_placeholder', photo({ placeholder: true }), true],
+  ])('%s fails with the value the model gave', (id, assessment, value) => {
+    const result = evaluateCompliance('marketplace-main', main, measured(), listing(), [], assessment);
+    expect(check(id, result)).toMatchObject({ passed: false, value });
+    expect(check(id, result).message.length).toBeGreaterThan(10);
+    expect(result.passed).toBe(false);
+  });
+
+  it('runs only what the profile turns on: the secondary profile allows props and several products', () => {
+    const result = evaluateCompliance(
+      'marketplace-secondary',
+      secondary,
+      measured(),
+      listing({ fillRatio: 0.5 }),
+      [],
+      photo({ productCount: 3, props: true }),
+    );
+    expect(result.passed).toBe(true);
+    expect(result.checks.map((c) => c.id)).toEqual([
+      'fill_ratio',
+      'min_resolution',
+      'sharpness',
+      'exposure',
+      'border',
+      'not_placeholder',
+    ]);
   });
 });

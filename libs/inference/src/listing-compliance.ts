@@ -1,4 +1,4 @@
-import type { ListingCompliance } from '@argus/contracts';
+import { MODEL_COMPLIANCE_CHECK_IDS, type ListingCompliance, type PhotoAssessment } from '@argus/contracts';
 import type { ListingProfile } from '@argus/config';
 import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
 
@@ -47,6 +47,11 @@ export function evaluateCompliance(
   listing: ListingMeasurements,
   /** Words on the background, or 'unreadable' when the image was too busy to read within the OCR budget. */
   overlay: readonly string[] | 'unreadable' = [],
+  /**
+   * A vision model's look at the photo (GPU tiers); without one the profile's model checks are left out, and
+   * {@link modelCheckIds} names them for needsGpuTier.
+   */
+  photo: PhotoAssessment | null = null,
 ): ListingCompliance {
   const { checks } = profile;
   const results: Check[] = [];
@@ -152,7 +157,62 @@ export function evaluateCompliance(
           : `text over the background: "${overlay.slice(0, 6).join(' ')}"; remove promotional text and watermarks`,
     });
   }
+  if (photo) results.push(...modelChecks(profile, photo));
   return { profile: profileName, passed: results.every((check) => check.passed), checks: results };
+}
+
+export type ModelComplianceCheckId = (typeof MODEL_COMPLIANCE_CHECK_IDS)[number];
+
+/** The vision-model checks a profile turns on: what a CPU-tier answer leaves out. */
+export function modelCheckIds(profile: ListingProfile): ModelComplianceCheckId[] {
+  return MODEL_COMPLIANCE_CHECK_IDS.filter((id) => profile.checks[id] !== undefined);
+}
+
+/** Checks judged from the vision model's photo assessment: one product, no props, a real photo. */
+function modelChecks(profile: ListingProfile, photo: PhotoAssessment): Check[] {
+  const { checks } = profile;
+  const results: Check[] = [];
+  if (checks.single_product) {
+    const { maxProducts } = checks.single_product;
+    const count = photo.productCount;
+    results.push({
+      id: 'single_product',
+      passed: count <= maxProducts,
+      value: count,
+      threshold: maxProducts,
+      message:
+        count <= maxProducts
+          ? count === 0
+            ? 'the vision model saw no product for sale'
+            : count === 1
+              ? 'one product'
+              : `${count} products, at most ${maxProducts} allowed`
+          : `the photo shows ${count} products; show ${maxProducts === 1 ? 'one product' : `at most ${maxProducts}`} per image`,
+    });
+  }
+  if (checks.no_props) {
+    results.push({
+      id: 'no_props',
+      passed: !photo.props,
+      value: photo.props,
+      threshold: false,
+      message: photo.props
+        ? 'the photo shows props or accessories that are not part of the product; remove them'
+        : 'no props',
+    });
+  }
+  if (checks.not_placeholder) {
+    results.push({
+      id: 'not_placeholder',
+      passed: !photo.placeholder,
+      value: photo.placeholder,
+      threshold: false,
+      message: photo.placeholder
+        ? 'the image is a placeholder, drawing or stock artwork, not a photo of the item'
+        : 'a photo of the item',
+    });
+  }
+  return results;
 }
 
 function round(value: number, digits = 3): number {

@@ -1,7 +1,13 @@
 import { ArgusError, type TaskRequest } from '@argus/contracts';
 import type { ListingProfiles, NamedEntries } from '@argus/config';
 import type { ImageProcessor } from '@argus/imaging';
-import { applyPiiMode, evaluateCompliance, overlayWords, type TaskResult } from '@argus/inference';
+import {
+  applyPiiMode,
+  evaluateCompliance,
+  modelCheckIds,
+  overlayWords,
+  type TaskResult,
+} from '@argus/inference';
 
 /** The requested entry, or the file's default; an unknown name is the caller's error. */
 export function resolveNamed<Entry>(
@@ -19,8 +25,16 @@ export function resolveNamed<Entry>(
 
 /** Deterministic work added to a task's answer after routing, whichever tier answered; never cached. */
 export interface TaskPostprocessor {
-  /** Returns fields that are added to (or replace fields of) the routed answer. */
-  run(image: Uint8Array, request: TaskRequest, result: TaskResult): Promise<Record<string, unknown>>;
+  /**
+   * Returns fields that are added to (or replace fields of) the routed answer. `needsGpuTier` is the answering
+   * engine's list: a postprocessor that returns its own `needsGpuTier` replaces the reply's, so it merges.
+   */
+  run(
+    image: Uint8Array,
+    request: TaskRequest,
+    result: TaskResult,
+    needsGpuTier?: readonly string[],
+  ): Promise<Record<string, unknown>>;
 }
 
 /** OCR: personal data in the text, flagged or redacted as the request asks. */
@@ -32,7 +46,11 @@ export class PiiPostprocessor implements TaskPostprocessor {
   }
 }
 
-/** Product tagging: listing-photo compliance against the request's profile, measured on the CPU. */
+/**
+ * Product tagging: listing-photo compliance against the request's profile, measured on the CPU, plus the profile's
+ * vision-model checks (one product, no props, not a placeholder) from the model's look at the photo when a GPU tier
+ * answered. On the CPU tier those are left out and named in needsGpuTier as `compliance.<id>`.
+ */
 export class ListingCompliancePostprocessor implements TaskPostprocessor {
   constructor(
     private readonly processor: Pick<ImageProcessor, 'measure' | 'measureListing'>,
@@ -48,7 +66,9 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
   async run(
     image: Uint8Array,
     request: TaskRequest,
-  ): Promise<{ compliance: ReturnType<typeof evaluateCompliance> }> {
+    result: TaskResult,
+    needsGpuTier: readonly string[] = [],
+  ): Promise<{ compliance: ReturnType<typeof evaluateCompliance>; needsGpuTier?: string[] }> {
     const { name, entry: profile } = resolveNamed(this.profiles, request.profile, 'listing profile');
     // Words are read first so that text over the background is measured as background, not as product.
     const words = profile.checks.text_overlay ? await this.readWords(image) : [];
@@ -57,14 +77,17 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
       this.processor.measure(image),
       this.processor.measureListing(image, { ignore: readable.map((word) => word.box) }),
     ]);
-    return {
-      compliance: evaluateCompliance(
-        name,
-        profile,
-        measured,
-        listing,
-        words ? overlayWords(words, listing.productBox) : 'unreadable',
-      ),
-    };
+    const photo = 'photo' in result ? result.photo : null;
+    const compliance = evaluateCompliance(
+      name,
+      profile,
+      measured,
+      listing,
+      words ? overlayWords(words, listing.productBox) : 'unreadable',
+      photo,
+    );
+    const unjudged = photo ? [] : modelCheckIds(profile).map((id) => `compliance.${id}`);
+    if (unjudged.length === 0) return { compliance };
+    return { compliance, needsGpuTier: [...new Set([...needsGpuTier, ...unjudged])] };
   }
 }

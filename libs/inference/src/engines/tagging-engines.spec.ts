@@ -1,0 +1,482 @@
+import type { AttributeSchemas, TaggingOptions, TaggingResult } from '@argus/contracts';
+import type { ImageMeasurements } from '@argus/imaging';
+import type { OcrPage } from '../cpu';
+import type { VisionChatRequest, VisionChatResult } from '../ollama-engine';
+import type { EngineDependencies, EngineSpec } from './engine-kit';
+import {
+  cpuTaggingEngine,
+  ollamaTaggingEngine,
+  planTagging,
+  productCategoryPaths,
+  taggingOutput,
+  taggingPrompt,
+  toStoredPixels,
+} from './tagging-engines';
+
+const TAXONOMY = ['apparel/shoes', 'apparel/shoes/sneakers', 'grocery/beverages', 'grocery/beverages/water'];
+
+const measurements: ImageMeasurements = {
+  width: 2016,
+  height: 1512,
+  dominantColours: [
+    { name: 'navy', hex: '#1c2a4d', share: 0.7 },
+    { name: 'white', hex: '#ffffff', share: 0.3 },
+  ],
+  exposure: { meanLuminance: 0.4, shadowsClipped: 0, highlightsClipped: 0, verdict: 'ok' },
+  sharpness: { laplacianVariance: 300, verdict: 'ok' },
+};
+
+/** Tesseract's page for a label reading "ACME" (tall) over "500 ml"; boxes are halved back by the OCR scale of 2. */
+function labelPage(): OcrPage {
+  const word = (text: string, y: number, height: number) => ({
+    text,
+    confidence: 0.93,
+    box: { x: 100, y, width: text.length * height, height },
+  });
+  const acme = word('ACME', 100, 180);
+  const size = [word('500', 400, 60), word('ml', 400, 60)];
+  return {
+    text: 'ACME\n500 ml',
+    confidence: 0.93,
+    words: [acme, ...size],
+    lines: [
+      { text: 'ACME', confidence: 0.93, box: acme.box, words: [acme] },
+      { text: '500 ml', confidence: 0.93, box: { x: 100, y: 400, width: 400, height: 60 }, words: size },
+    ],
+  };
+}
+
+const emptyPage: OcrPage = { text: '', confidence: 0, words: [], lines: [] };
+
+interface Fakes {
+  deps: EngineDependencies;
+  chats: VisionChatRequest[];
+}
+
+/** An Ollama that answers each chat with the next scripted content (the last one repeats). */
+function fakes(answers: Array<string | object>, page: OcrPage = labelPage()): Fakes {
+  const chats: VisionChatRequest[] = [];
+  const deps: EngineDependencies = {
+    processor: {
+      // The model input is half the stored image, as the catalog's 1008 px long side makes of a 2016 px photo.
+      resizeForModel: () =>
+        Promise.resolve({ data: Buffer.from('jpeg'), mime: 'image/jpeg', width: 1008, height: 756 }),
+      toRawRgb: () => Promise.reject(new Error('unused')),
+      prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 4032, height: 3024 }),
+      measure: () => Promise.resolve(measurements),
+    },
+    nsfw: () => ({ classify: () => Promise.reject(new Error('unused')) }),
+    tesseract: () => ({ recognize: () => Promise.resolve(page) }),
+    ollama: () => ({
+      chat: (request: VisionChatRequest): Promise<VisionChatResult> => {
+        chats.push(request);
+        const answer = answers[Math.min(chats.length - 1, answers.length - 1)];
+        return Promise.resolve({
+          content: typeof answer === 'string' ? answer : JSON.stringify(answer),
+          model: 'qwen2.5vl:7b',
+          usage: { inputTokens: 1000, outputTokens: 100 },
+          seconds: { total: 1, load: 0, prompt: 0.5, eval: 0.5 },
+        });
+      },
+    }),
+  };
+  return { deps, chats };
+}
+
+const spec: EngineSpec = {
+  task: 'tagging',
+  tier: 'medium',
+  kind: 'ollama',
+  model: 'qwen2.5vl:7b',
+  input: { longSide: 1008 },
+};
+
+const modelAnswer = (overrides: Record<string, unknown> = {}) => ({
+  category: 'grocery/beverages/water',
+  attributes: { material: 'plastic', pattern: 'solid', brand: 'Acme Corp', colour: 'blue' },
+  condition: 'new',
+  defects: [],
+  photo: { productCount: 1, props: false, placeholder: false },
+  confidence: 0.9,
+  ...overrides,
+});
+
+async function tag(answers: Array<string | object>, tagging?: TaggingOptions, page?: OcrPage) {
+  const { deps, chats } = fakes(answers, page);
+  const engine = ollamaTaggingEngine(spec, deps, TAXONOMY);
+  const answer = await engine.run({
+    image: Buffer.from('img'),
+    signal: new AbortController().signal,
+    ...(tagging ? { tagging } : {}),
+  });
+  return { answer, result: answer.result as TaggingResult, chats };
+}
+
+const sleeveSchema: AttributeSchemas[string] = {
+  type: 'object',
+  properties: {
+    sleeve: { type: 'string', enum: ['short', 'long'] },
+    pockets: { type: 'integer', minimum: 0 },
+  },
+  required: ['sleeve'],
+};
+const shoeSchema: AttributeSchemas[string] = {
+  type: 'object',
+  properties: { closure: { type: 'string', enum: ['laces', 'velcro', 'slip-on'] } },
+  required: ['closure'],
+};
+
+describe('planTagging', () => {
+  it("asks the taxonomy's paths, or the caller's list instead", () => {
+    expect(planTagging(undefined, TAXONOMY)).toMatchObject({ categories: TAXONOMY, followUp: false });
+    expect(planTagging({ categories: ['wine/red', 'wine/white'] }, TAXONOMY)).toMatchObject({
+      categories: ['wine/red', 'wine/white'],
+      callerCategories: true,
+    });
+  });
+
+  it('asks the attribute schema up front when it does not depend on the answer', () => {
+    expect(planTagging({ attributeSchemas: { '*': sleeveSchema } }, TAXONOMY).upfront?.key).toBe('*');
+    const byListing = planTagging(
+      {
+        attributeSchemas: { apparel: sleeveSchema, 'apparel/shoes': shoeSchema },
+        listing: { category: 'apparel/shoes/sneakers' },
+      },
+      TAXONOMY,
+    );
+    expect(byListing).toMatchObject({ upfront: { key: 'apparel/shoes' }, followUp: false });
+    const coversAll = planTagging(
+      {
+        categories: ['apparel/shoes/boots', 'apparel/shoes/sneakers'],
+        attributeSchemas: { 'apparel/shoes': shoeSchema },
+      },
+      TAXONOMY,
+    );
+    expect(coversAll.upfront?.key).toBe('apparel/shoes');
+  });
+
+  it('plans a second call when the schema depends on the category, and none when no schema can apply', () => {
+    expect(planTagging({ attributeSchemas: { 'apparel/shoes': shoeSchema } }, TAXONOMY)).toMatchObject({
+      followUp: true,
+    });
+    expect(planTagging({ attributeSchemas: { toys: shoeSchema } }, TAXONOMY)).toMatchObject({
+      followUp: false,
+    });
+    expect(planTagging({ attributeSchemas: { toys: shoeSchema } }, TAXONOMY).upfront).toBeUndefined();
+  });
+});
+
+describe('the output schema and prompt', () => {
+  it('constrains category to the enum and adds the parts the request asks for', () => {
+    const plan = planTagging(
+      { attributeSchemas: { '*': sleeveSchema }, listing: { title: 'ACME water', colour: 'blue' } },
+      TAXONOMY,
+    );
+    const { format, schema } = taggingOutput(plan);
+    const properties = format.properties as Record<string, Record<string, unknown>>;
+    expect(properties.category.enum).toEqual(TAXONOMY);
+    expect(properties.customAttributes).toMatchObject({ type: 'object', required: ['sleeve'] });
+    expect(properties.listing).toMatchObject({ required: ['titleMatches', 'note'] });
+    expect(format.required).toEqual(
+      expect.arrayContaining(['category', 'photo', 'customAttributes', 'listing']),
+    );
+    expect(
+      schema.safeParse({
+        ...modelAnswer(),
+        category: 'toys',
+        customAttributes: { sleeve: 'long' },
+        listing: { titleMatches: true, note: '' },
+      }).success,
+    ).toBe(false);
+  });
+
+  it('keeps the shipped taxonomy format small', () => {
+    const format = taggingOutput(planTagging(undefined, productCategoryPaths())).format;
+    expect(JSON.stringify(format).length).toBeLessThan(8_000);
+  });
+
+  it('quotes the categories and the listing in the prompt, but not a huge caller list', () => {
+    const plan = planTagging(
+      { listing: { title: 'Blue "runner" sneakers', category: 'apparel/shoes' } },
+      TAXONOMY,
+    );
+    const prompt = taggingPrompt('BASE', plan);
+    expect(prompt).toContain('apparel/shoes/sneakers\ngrocery/beverages');
+    expect(prompt).toContain('title "Blue \\"runner\\" sneakers" and category "apparel/shoes"');
+    expect(prompt).toContain('listing.titleMatches');
+    const huge = Array.from({ length: 1000 }, (_, i) => `catalogue/department-${i}/aisle-${i}`);
+    expect(taggingPrompt('BASE', planTagging({ categories: huge }, TAXONOMY))).toContain(
+      'one of the 1000 paths the schema allows',
+    );
+  });
+});
+
+describe('toStoredPixels', () => {
+  it('scales a box from the model input back to the stored image', () => {
+    expect(
+      toStoredPixels(
+        { x: 100, y: 50, width: 200, height: 100 },
+        { width: 1008, height: 756 },
+        { width: 2016, height: 1512 },
+      ),
+    ).toEqual({
+      x: 200,
+      y: 100,
+      width: 400,
+      height: 200,
+    });
+  });
+
+  it('takes the padding of a square input off, and clamps to the image', () => {
+    // 1600×800 into 896² is scaled by 0.56 to 896×448 with 224 px of white above and below.
+    expect(
+      toStoredPixels(
+        { x: 0, y: 224, width: 448, height: 224 },
+        { width: 896, height: 896 },
+        { width: 1600, height: 800 },
+      ),
+    ).toEqual({
+      x: 0,
+      y: 0,
+      width: 800,
+      height: 400,
+    });
+    expect(
+      toStoredPixels(
+        { x: 800, y: 600, width: 400, height: 400 },
+        { width: 1008, height: 756 },
+        { width: 2016, height: 1512 },
+      ),
+    ).toEqual({
+      x: 1600,
+      y: 1200,
+      width: 416,
+      height: 312,
+    });
+    expect(
+      toStoredPixels(
+        { x: 1100, y: 10, width: 50, height: 50 },
+        { width: 1008, height: 756 },
+        { width: 2016, height: 1512 },
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('ollama tagging engine', () => {
+  it('takes colour from measurements, brand and size from OCR, material and pattern from the model', async () => {
+    const { result, chats } = await tag([modelAnswer()]);
+    expect(chats).toHaveLength(1);
+    expect(result.attributes).toEqual({
+      material: 'plastic',
+      pattern: 'solid',
+      brand: 'ACME',
+      size: '500 ml',
+      colour: 'navy',
+    });
+    expect(result.attributeSources).toEqual({
+      material: 'model',
+      pattern: 'model',
+      brand: 'ocr',
+      size: 'ocr',
+      colour: 'measured',
+    });
+    expect(result).toMatchObject({ category: 'grocery/beverages/water', customAttributes: null });
+    expect((chats[0].format.properties as Record<string, { enum?: string[] }>).category.enum).toEqual(
+      TAXONOMY,
+    );
+    expect(chats[0].prompt).toContain('Allowed categories');
+  });
+
+  it("uses the model's brand only when OCR read none, and drops values the model could not tell", async () => {
+    const { result } = await tag(
+      [modelAnswer({ attributes: { Brand: 'Acme Corp', Material: 'unknown', Pattern: 'striped' } })],
+      undefined,
+      emptyPage,
+    );
+    expect(result.attributes).toEqual({ brand: 'Acme Corp', pattern: 'striped', colour: 'navy' });
+    expect(result.attributeSources).toMatchObject({ brand: 'model', pattern: 'model' });
+  });
+
+  it('repairs a category outside the enum once, then gives up with INVALID_MODEL_OUTPUT', async () => {
+    const repaired = await tag([modelAnswer({ category: 'wine/red' }), modelAnswer()]);
+    expect(repaired.chats).toHaveLength(2);
+    expect(repaired.result.category).toBe('grocery/beverages/water');
+    await expect(tag([modelAnswer({ category: 'wine/red' })])).rejects.toMatchObject({
+      code: 'INVALID_MODEL_OUTPUT',
+    });
+  });
+
+  it('scales defect boxes to the stored image and drops boxes outside it', async () => {
+    const { result } = await tag([
+      modelAnswer({
+        condition: 'damaged',
+        defects: [
+          {
+            type: 'dent',
+            severity: 'major',
+            confidence: 0.8,
+            box: { x: 500, y: 300, width: 100, height: 60 },
+          },
+          {
+            type: 'scratch',
+            severity: 'minor',
+            confidence: 0.6,
+            box: { x: 2000, y: 2000, width: 5, height: 5 },
+          },
+          { type: 'stain', severity: 'minor', confidence: 0.5 },
+        ],
+      }),
+    ]);
+    expect(result.defects).toEqual([
+      { type: 'dent', severity: 'major', confidence: 0.8, box: { x: 1000, y: 600, width: 200, height: 120 } },
+      { type: 'scratch', severity: 'minor', confidence: 0.6 },
+      { type: 'stain', severity: 'minor', confidence: 0.5 },
+    ]);
+  });
+
+  it('asks a known attribute schema in the one call and validates the values', async () => {
+    const tagging = { attributeSchemas: { '*': sleeveSchema } };
+    const { result, chats } = await tag(
+      [modelAnswer({ customAttributes: { sleeve: 'long', pockets: 2 } })],
+      tagging,
+    );
+    expect(chats).toHaveLength(1);
+    expect(chats[0].prompt).toContain('"sleeve"');
+    expect(result.customAttributes).toEqual({ schema: '*', values: { sleeve: 'long', pockets: 2 } });
+    await expect(
+      tag([modelAnswer({ customAttributes: { sleeve: 'sleeveless' } })], tagging),
+    ).rejects.toMatchObject({
+      code: 'INVALID_MODEL_OUTPUT',
+    });
+  });
+
+  it('asks a second, small call when the schema depends on the category the model named', async () => {
+    const tagging = { attributeSchemas: { 'apparel/shoes': shoeSchema, grocery: sleeveSchema } };
+    const { answer, result, chats } = await tag(
+      [modelAnswer({ category: 'apparel/shoes/sneakers' }), { customAttributes: { closure: 'laces' } }],
+      tagging,
+    );
+    expect(chats).toHaveLength(2);
+    expect(chats[0].format.properties).not.toHaveProperty('customAttributes');
+    expect(Object.keys(chats[1].format.properties as object)).toEqual(['customAttributes']);
+    expect(chats[1].prompt).toContain('"apparel/shoes/sneakers"');
+    expect(result.customAttributes).toEqual({ schema: 'apparel/shoes', values: { closure: 'laces' } });
+    expect(result.category).toBe('apparel/shoes/sneakers');
+    expect(answer.usage).toMatchObject({ inputTokens: 2000, outputTokens: 200 });
+  });
+
+  it('answers the second call with one repair, then INVALID_MODEL_OUTPUT', async () => {
+    const tagging = { attributeSchemas: { 'apparel/shoes': shoeSchema } };
+    await expect(
+      tag(
+        [modelAnswer({ category: 'apparel/shoes/sneakers' }), { customAttributes: { closure: 'zip' } }],
+        tagging,
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_MODEL_OUTPUT' });
+    const none = await tag([modelAnswer()], tagging);
+    expect(none.chats).toHaveLength(1);
+    expect(none.result.customAttributes).toBeNull();
+  });
+
+  it('judges the whole listing with the model, OCR and measurements', async () => {
+    const { result, answer, chats } = await tag(
+      [
+        modelAnswer({
+          listing: { titleMatches: false, categoryMatches: false, note: 'a bottle of water, not juice' },
+        }),
+      ],
+      {
+        listing: {
+          title: 'ACME orange juice',
+          category: 'grocery/beverages',
+          colour: 'navy',
+          brand: 'Acme',
+          quantity: '0.5 L',
+        },
+      },
+    );
+    expect((chats[0].format.properties as Record<string, unknown>).listing).toBeDefined();
+    expect(chats[0].prompt).toContain('"ACME orange juice"');
+    expect(result.consistency?.checks.map((c) => [c.field, c.matches, c.judgedBy])).toEqual([
+      ['title', false, 'model'],
+      ['category', true, 'model'],
+      ['colour', true, 'measured'],
+      ['brand', true, 'ocr'],
+      ['quantity', true, 'ocr'],
+    ]);
+    expect(result.consistency?.passed).toBe(false);
+    expect(answer.needsGpuTier).toEqual([]);
+  });
+});
+
+describe('cpu tagging engine', () => {
+  const cpuSpec: EngineSpec = {
+    task: 'tagging',
+    tier: 'cpu',
+    kind: 'cpu',
+    model: 'sharp',
+    input: { longSide: 1024 },
+  };
+
+  async function cpu(tagging?: TaggingOptions, page?: OcrPage) {
+    const engine = cpuTaggingEngine(cpuSpec, fakes([], page).deps);
+    return engine.run({
+      image: Buffer.from('img'),
+      signal: new AbortController().signal,
+      ...(tagging ? { tagging } : {}),
+    });
+  }
+
+  it('reads brand and size from the text and says what needs a vision model', async () => {
+    const answer = await cpu();
+    expect((answer.result as TaggingResult).attributes).toEqual({
+      colour: 'navy',
+      brand: 'ACME',
+      size: '500 ml',
+    });
+    expect((answer.result as TaggingResult).attributeSources).toEqual({
+      colour: 'measured',
+      brand: 'ocr',
+      size: 'ocr',
+    });
+    expect(answer.needsGpuTier).toEqual([
+      'category',
+      'condition',
+      'defects',
+      'attributes.material',
+      'attributes.pattern',
+    ]);
+  });
+
+  it('leaves custom attributes and the model-judged listing fields to a GPU tier', async () => {
+    const answer = await cpu({
+      attributeSchemas: { '*': sleeveSchema },
+      listing: { title: 'ACME water', category: 'grocery', colour: 'red', brand: 'ACME', quantity: '500 ml' },
+    });
+    const result = answer.result as TaggingResult;
+    expect(result.customAttributes).toBeNull();
+    expect(result.consistency?.checks.map((c) => [c.field, c.matches, c.judgedBy])).toEqual([
+      ['title', null, 'none'],
+      ['category', null, 'none'],
+      ['colour', false, 'measured'],
+      ['brand', true, 'ocr'],
+      ['quantity', true, 'ocr'],
+    ]);
+    expect(result.consistency?.passed).toBe(false);
+    expect(answer.needsGpuTier).toEqual(
+      expect.arrayContaining(['customAttributes', 'listing.title', 'listing.category']),
+    );
+  });
+
+  it('asks a GPU tier for brand and size when the text could not be read', async () => {
+    const { deps } = fakes([]);
+    deps.tesseract = () => ({ recognize: () => Promise.reject(new Error('tesseract crashed')) });
+    const answer = await cpuTaggingEngine(cpuSpec, deps).run({
+      image: Buffer.from('img'),
+      signal: new AbortController().signal,
+    });
+    expect(answer.needsGpuTier).toEqual(expect.arrayContaining(['attributes.brand', 'attributes.size']));
+    expect((answer.result as TaggingResult).attributes).toEqual({ colour: 'navy' });
+  });
+});

@@ -1,0 +1,101 @@
+import type { TaggingResult, TaskRequest } from '@argus/contracts';
+import { loadListingProfiles } from '@argus/config';
+import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
+import { ListingCompliancePostprocessor } from './task-postprocessor';
+
+const measured: ImageMeasurements = {
+  width: 1600,
+  height: 1600,
+  dominantColours: [{ name: 'navy', hex: '#1c2a4d', share: 0.8 }],
+  exposure: { meanLuminance: 0.7, shadowsClipped: 0, highlightsClipped: 0.1, verdict: 'ok' },
+  sharpness: { laplacianVariance: 400, verdict: 'ok' },
+};
+
+const listing: ListingMeasurements = {
+  width: 1600,
+  height: 1600,
+  backgroundWhiteShare: 0.99,
+  productBox: { x: 80, y: 80, width: 1440, height: 1440 },
+  fillRatio: 0.9,
+  border: { detected: false, widthPx: 0, hex: null },
+};
+
+const request = (profile?: string): TaskRequest => ({
+  requestId: 'r1',
+  image: { bucket: 'b', key: 'k', sha256: 'a'.repeat(64), width: 1600, height: 1600, mime: 'image/jpeg' },
+  routing: { tier: 'auto', fallback: false },
+  ...(profile ? { profile } : {}),
+});
+
+const tagging = (photo: TaggingResult['photo']): TaggingResult => ({
+  category: photo ? 'grocery/beverages/water' : null,
+  attributes: {},
+  attributeSources: {},
+  customAttributes: null,
+  colours: measured.dominantColours,
+  quality: {
+    width: 1600,
+    height: 1600,
+    exposure: measured.exposure,
+    sharpness: measured.sharpness,
+  },
+  condition: null,
+  defects: [],
+  photo,
+  confidence: null,
+});
+
+function postprocessor() {
+  return new ListingCompliancePostprocessor(
+    { measure: () => Promise.resolve(measured), measureListing: () => Promise.resolve(listing) },
+    loadListingProfiles({}),
+    () => Promise.resolve([]),
+  );
+}
+
+describe('ListingCompliancePostprocessor', () => {
+  it('adds the vision-model checks when a GPU tier looked at the photo, and leaves needsGpuTier alone', async () => {
+    const extra = await postprocessor().run(
+      Buffer.from('img'),
+      request(),
+      tagging({ productCount: 2, props: true, placeholder: false }),
+      [],
+    );
+    expect(extra.needsGpuTier).toBeUndefined();
+    expect(extra.compliance.passed).toBe(false);
+    expect(extra.compliance.checks.filter((check) => !check.passed).map((check) => check.id)).toEqual([
+      'single_product',
+      'no_props',
+    ]);
+    expect(extra.compliance.checks.find((check) => check.id === 'single_product')).toMatchObject({
+      value: 2,
+      threshold: 1,
+    });
+  });
+
+  it("on the CPU tier leaves them out and adds them to the engine's needsGpuTier", async () => {
+    const extra = await postprocessor().run(Buffer.from('img'), request(), tagging(null), [
+      'category',
+      'defects',
+    ]);
+    expect(extra.compliance.checks.map((check) => check.id)).not.toContain('single_product');
+    expect(extra.compliance.passed).toBe(true);
+    expect(extra.needsGpuTier).toEqual([
+      'category',
+      'defects',
+      'compliance.single_product',
+      'compliance.no_props',
+      'compliance.not_placeholder',
+    ]);
+  });
+
+  it("names only the profile's model checks", async () => {
+    const extra = await postprocessor().run(
+      Buffer.from('img'),
+      request('marketplace-secondary'),
+      tagging(null),
+      ['category'],
+    );
+    expect(extra.needsGpuTier).toEqual(['category', 'compliance.not_placeholder']);
+  });
+});
