@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { ArgusError, type Task, type TierName } from '@argus/contracts';
 import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
+import { inSpan } from '@argus/telemetry';
 import { parseModelOutput } from './model-output';
 import type { OllamaEngine } from './ollama-engine';
 import type { TaskPrompt } from './prompts';
@@ -56,7 +57,11 @@ export class OllamaTaskEngine<Output> implements TaskEngine {
   }
 
   async run(request: EngineRequest): Promise<EngineAnswer> {
-    const resized = await this.processor.resizeForModel(request.image, this.spec.input);
+    const resized = await inSpan(
+      'resize for model',
+      { attributes: { 'argus.model_input': JSON.stringify(this.spec.input) } },
+      () => this.processor.resizeForModel(request.image, this.spec.input),
+    );
     const expected = this.spec.outputFor?.(request) ?? {
       schema: this.spec.outputSchema,
       format: this.spec.format,
