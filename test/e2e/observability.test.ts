@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { multipartBody, photoJpeg, truncatedJpeg, uniquePhotoJpeg } from '../support/fixtures';
 import { freePort } from '../support/nats-harness';
+import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
 import {
   findBinary,
   labelValuesAsQuery,
@@ -26,7 +27,6 @@ import {
   loadRules,
   panelQueries,
   PROMETHEUS_MISSING,
-  ROOT,
   ruleFiles,
   selectorMetric,
   substituteVariables,
@@ -62,9 +62,8 @@ interface QueryResult {
 }
 
 let ollama: OllamaStandIn;
-let stack: ChildProcess | undefined;
+let stack: SpawnedStack | undefined;
 let prometheus: ChildProcess | undefined;
-let stackOutput = '';
 let prometheusOutput = '';
 let workDir: string;
 let prometheusUrl: string;
@@ -76,28 +75,6 @@ const ports: Record<(typeof SERVICES)[number], number> = {
 };
 const statuses: Record<string, number[]> = {};
 const startedAt = Date.now();
-
-function waitForStackOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new Error(`stack did not print ${String(pattern)} in ${timeoutMs} ms:\n${stackOutput.slice(-4000)}`),
-      );
-    }, timeoutMs);
-    const check = () => {
-      if (pattern.test(stackOutput)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    stack?.stdout?.on('data', check);
-    stack?.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`stack exited early (${String(code)}):\n${stackOutput.slice(-4000)}`));
-    });
-    check();
-  });
-}
 
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -150,16 +127,23 @@ beforeAll(async () => {
   if (!prometheusBinary) throw new Error(PROMETHEUS_MISSING);
   workDir = mkdtempSync(join(tmpdir(), 'argus-e2e-observability-'));
   ollama = await OllamaStandIn.start({ models: [{ name: SMALL_MODEL, sizeVram: 3_400_000_000 }] });
-  const [natsPort, gatewayPort, moderationPort, taggingPort, ocrPort, deadTierPort, prometheusPort] =
-    await Promise.all(Array.from({ length: 7 }, () => freePort()));
+  const [deadTierPort, prometheusPort] = await Promise.all([freePort(), freePort()]);
+  stack = await startSpawnedStack({
+    OLLAMA_HOST: ollama.url,
+    ARGUS_TIERS: 'small,medium',
+    // Nothing listens there: the medium tier is down, so tier=medium answers MODEL_UNAVAILABLE.
+    ARGUS_TIER_MEDIUM_URL: `http://127.0.0.1:${deadTierPort}`,
+    ARGUS_TIER_CHECK_INTERVAL_MS: '2000',
+    LOG_LEVEL: 'warn',
+  });
+  const port = (url: string) => Number(new URL(url).port);
   Object.assign(ports, {
-    gateway: gatewayPort,
-    moderation: moderationPort,
-    'product-tagging': taggingPort,
-    ocr: ocrPort,
+    gateway: port(stack.gatewayUrl),
+    moderation: port(stack.workerUrls.moderation),
+    'product-tagging': port(stack.workerUrls.tagging),
+    ocr: port(stack.workerUrls.ocr),
   });
 
-  // Prometheus first: it scrapes the services as soon as they listen.
   const jobs = SERVICES.map(
     (service) => `  - job_name: argus-${service}
     static_configs:
@@ -188,34 +172,9 @@ beforeAll(async () => {
   prometheus.stdout?.on('data', (chunk: Buffer) => (prometheusOutput += chunk.toString()));
   prometheus.stderr?.on('data', (chunk: Buffer) => (prometheusOutput += chunk.toString()));
 
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(gatewayPort),
-    ARGUS_NATS_PORT: String(natsPort),
-    ARGUS_NATS_STORE_DIR: join(workDir, 'nats'),
-    ARGUS_MODERATION_PORT: String(moderationPort),
-    ARGUS_TAGGING_PORT: String(taggingPort),
-    ARGUS_OCR_PORT: String(ocrPort),
-    OLLAMA_HOST: ollama.url,
-    ARGUS_TIERS: 'small,medium',
-    // Nothing listens there: the medium tier is down, so tier=medium answers MODEL_UNAVAILABLE.
-    ARGUS_TIER_MEDIUM_URL: `http://127.0.0.1:${deadTierPort}`,
-    ARGUS_TIER_CHECK_INTERVAL_MS: '2000',
-    LOG_LEVEL: 'warn',
-  };
-  delete env.NATS_URL;
-  stack = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stack.stdout?.on('data', (chunk: Buffer) => (stackOutput += chunk.toString()));
-  stack.stderr?.on('data', (chunk: Buffer) => (stackOutput += chunk.toString()));
-
   await until(`prometheus ready (${prometheusOutput.slice(-2000)})`, 30_000, async () =>
     (await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined,
   );
-  await waitForStackOutput(/Argus is up/, 150_000);
 
   const photo = await photoJpeg(800, 600);
   await Promise.all([
@@ -243,7 +202,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await stop(stack, 30_000);
+  await stack?.stop();
   await stop(prometheus, 10_000);
   await ollama.stop();
   rmSync(workDir, { recursive: true, force: true });

@@ -1,108 +1,42 @@
 // The whole stack as `npm start` runs it: scripts/start.mjs spawns nats-server and the four services as separate
 // processes (OpenTelemetry preloaded), and this test drives it over HTTP against the Ollama stand-in.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
 import { labelPng, multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
-import { freePort } from '../support/nats-harness';
 import { OllamaStandIn } from '../support/ollama-stand-in';
+import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
 
 jest.setTimeout(180_000);
 
-const ROOT = join(__dirname, '..', '..');
 /** The small tier's input sizes in config/model-catalog.yaml. */
 const INPUT_SIZE = { moderation: 1008, tagging: 1008, ocr: 1428 } as const;
 const SMALL_MODEL = 'qwen2.5vl:3b';
 
 let ollama: OllamaStandIn;
+let spawned: SpawnedStack;
 let stack: ChildProcess;
-let output = '';
 let gatewayUrl: string;
-const workerUrls: Record<string, string> = {};
-let storeDir: string;
-
-function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new Error(
-          `stack did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${output.slice(-4000)}`,
-        ),
-      );
-    }, timeoutMs);
-    const check = () => {
-      if (pattern.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    stack.stdout?.on('data', check);
-    stack.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`stack exited early with code ${String(code)}; output:\n${output.slice(-4000)}`));
-    });
-    check();
-  });
-}
+let workerUrls: SpawnedStack['workerUrls'];
+const output = () => spawned.output();
 
 beforeAll(async () => {
   ollama = await OllamaStandIn.start({ models: [{ name: SMALL_MODEL }] });
-  storeDir = mkdtempSync(join(tmpdir(), 'argus-e2e-nats-'));
-  const [gatewayPort, natsPort, moderationPort, taggingPort, ocrPort] = await Promise.all(
-    Array.from({ length: 5 }, () => freePort()),
-  );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(gatewayPort),
-    ARGUS_NATS_PORT: String(natsPort),
-    ARGUS_NATS_STORE_DIR: storeDir,
-    ARGUS_MODERATION_PORT: String(moderationPort),
-    ARGUS_TAGGING_PORT: String(taggingPort),
-    ARGUS_OCR_PORT: String(ocrPort),
-    OLLAMA_HOST: ollama.url,
-    ARGUS_TIERS: 'small',
-  };
-  // The stack must start its own nats-server, as it does for a user with no NATS_URL.
-  delete env.NATS_URL;
-  stack = spawn(process.execPath, [join(ROOT, 'scripts', 'start.mjs')], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stack.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  stack.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitForOutput(/Argus is up/, 150_000);
-  gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-  workerUrls.moderation = `http://127.0.0.1:${moderationPort}`;
-  workerUrls.tagging = `http://127.0.0.1:${taggingPort}`;
-  workerUrls.ocr = `http://127.0.0.1:${ocrPort}`;
+  spawned = await startSpawnedStack({ OLLAMA_HOST: ollama.url, ARGUS_TIERS: 'small' });
+  stack = spawned.process;
+  gatewayUrl = spawned.gatewayUrl;
+  workerUrls = spawned.workerUrls;
 });
 
 afterAll(async () => {
-  if (stack.exitCode === null) {
-    const exited = new Promise<number | null>((resolve) => stack.once('exit', resolve));
-    stack.kill('SIGTERM');
-    const code = await Promise.race([
-      exited,
-      new Promise<'timeout'>((resolve) =>
-        setTimeout(() => {
-          resolve('timeout');
-        }, 30_000),
-      ),
-    ]);
-    if (code === 'timeout') stack.kill('SIGKILL');
-  }
+  await spawned.stop();
   await ollama.stop();
-  rmSync(storeDir, { recursive: true, force: true });
 });
 
 describe('the stack started by npm start', () => {
   it('prints the gateway URL, worker metrics URLs and an example curl', () => {
-    expect(output).toContain(`gateway          ${gatewayUrl}   (ready)`);
-    for (const url of Object.values(workerUrls)) expect(output).toContain(`${url}/metrics`);
-    expect(output).toContain(`curl -F image=@photo.jpg ${gatewayUrl}/v1/analyze`);
+    expect(output()).toContain(`gateway          ${gatewayUrl}   (ready)`);
+    for (const url of Object.values(workerUrls)) expect(output()).toContain(`${url}/metrics`);
+    expect(output()).toContain(`curl -F image=@photo.jpg ${gatewayUrl}/v1/analyze`);
   });
 
   it('analyses a real image through all three services, with one trace id from the gateway to every Ollama call', async () => {
@@ -167,7 +101,7 @@ describe('the stack started by npm start', () => {
       expect(plain).not.toContain('trace_id');
     }
     // The same trace id on the JSON log lines of the gateway and of every worker that handled the image.
-    const logged = output
+    const logged = output()
       .split('\n')
       .map((line) => /^\[([a-z-]+)\] (\{.*\})$/.exec(line))
       .filter((match): match is RegExpExecArray => match !== null)
@@ -213,7 +147,7 @@ describe('the stack started by npm start', () => {
     const exited = new Promise<number | null>((resolve) => stack.once('exit', resolve));
     stack.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output).toContain('[argus] stopped.');
+    expect(output()).toContain('[argus] stopped.');
     await expect(fetch(`${gatewayUrl}/healthz`)).rejects.toThrow();
   });
 });
