@@ -16,6 +16,8 @@ const ownedBy = {
   tinyld: 'libs/inference',
   'tinyld/heavy': 'libs/inference',
   yaml: 'libs/config',
+  undici: 'libs/url-intake',
+  'ipaddr.js': 'libs/url-intake',
   nats: 'libs/messaging',
   '@nestjs/microservices': 'libs/messaging or libs/worker',
 };
@@ -73,6 +75,7 @@ export default tseslint.config(
   },
   { files: ['libs/imaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['sharp']) } },
   { files: ['libs/config/**/*.ts'], rules: { 'no-restricted-imports': restrict(['yaml']) } },
+  { files: ['libs/url-intake/**/*.ts'], rules: { 'no-restricted-imports': restrict(['undici', 'ipaddr.js']) } },
   {
     files: ['libs/inference/**/*.ts'],
     rules: {

@@ -1,7 +1,8 @@
 // One config, three tiers: unit specs beside the code, integration (real NATS + Ollama stand-in),
 // e2e (the stack started the way `npm start` starts it).
 const moduleNameMapper = {
-  '^@argus/(contracts|config|messaging|inference|imaging|telemetry|worker)$': '<rootDir>/libs/$1/src',
+  '^@argus/(contracts|config|messaging|inference|imaging|telemetry|worker|url-intake)$':
+    '<rootDir>/libs/$1/src',
 };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
@@ -17,6 +18,7 @@ module.exports = {
         '<rootDir>/services/**/*.spec.ts',
         '<rootDir>/libs/**/*.spec.ts',
         '<rootDir>/test/support/**/*.spec.ts',
+        '<rootDir>/eval/**/*.spec.ts',
       ],
     },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
