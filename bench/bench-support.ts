@@ -32,7 +32,12 @@ export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
-export async function startBenchStack(env: NodeJS.ProcessEnv): Promise<StackHandle> {
+/** The stack as `npm start` starts it, on free ports with a throwaway JetStream store; its output is dropped unless
+ * `options.output` takes it (the eval keeps the last lines to explain a failed start). */
+export async function startBenchStack(
+  env: NodeJS.ProcessEnv,
+  options: { output?: (line: string) => void } = {},
+): Promise<StackHandle> {
   const ports = await Promise.all(Array.from({ length: 5 }, () => freePort()));
   const { startStack } = (await import(join(ROOT, 'scripts', 'stack.mjs'))) as {
     startStack(options: { env: NodeJS.ProcessEnv; output: (line: string) => void }): Promise<StackHandle>;
@@ -51,7 +56,7 @@ export async function startBenchStack(env: NodeJS.ProcessEnv): Promise<StackHand
       NATS_URL: '',
       ...env,
     },
-    output: () => undefined,
+    output: options.output ?? (() => undefined),
   });
   return {
     ...stack,

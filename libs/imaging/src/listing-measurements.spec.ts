@@ -232,4 +232,70 @@ describe('ImageProcessor.measureListing with ignored regions', () => {
     });
     expect(ignored.fillRatio).toBeCloseTo(0.5, 1);
   });
+
+  it('keeps a word read on the edge of the product in the product, though its box was painted over', async () => {
+    // A bottle-like product from y 100 to 900; tesseract's box for a "word" on its cap covers the top 300 px.
+    const processor = new ImageProcessor();
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><rect width="100%" height="100%" fill="#fff"/>' +
+      '<rect x="400" y="100" width="200" height="150" fill="#101010"/><rect x="300" y="250" width="400" height="650" fill="#203050"/></svg>';
+    const image = await sharp(Buffer.from(svg)).png().toBuffer();
+    const measured = await processor.measureListing(image, {
+      ignore: [{ x: 280, y: 90, width: 440, height: 310 }],
+    });
+    expect(measured.productBox!.y).toBeLessThanOrEqual(100);
+    expect(measured.productBox!.y + measured.productBox!.height).toBeGreaterThanOrEqual(898);
+    expect(measured.fillRatio).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('counts ignored text as neither product nor background on an off-white backdrop', async () => {
+    const processor = new ImageProcessor();
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000"><rect width="100%" height="100%" fill="#e6e1d6"/>' +
+      '<rect x="250" y="250" width="500" height="500" fill="#203050"/><rect x="820" y="30" width="160" height="50" fill="#d01010"/></svg>';
+    const image = await sharp(Buffer.from(svg)).png().toBuffer();
+    const measured = await processor.measureListing(image, {
+      ignore: [{ x: 820, y: 30, width: 160, height: 50 }],
+    });
+    // Painted white, the text's box would otherwise differ from the off-white backdrop and read as product.
+    expectBoxNear(measured, { x: 250, y: 250, width: 500, height: 500 }, 6);
+    expect(measured.backgroundWhiteShare).toBe(0);
+  });
+});
+
+describe('analyseListing with ignored regions', () => {
+  /** 100×100 white, a dark product at x 30–70, y 20–80. */
+  function pixels(): { data: Uint8Array; width: number; height: number } {
+    const data = new Uint8Array(100 * 100 * 3).fill(255);
+    for (let y = 20; y < 80; y++) data.fill(30, (y * 100 + 30) * 3, (y * 100 + 70) * 3);
+    return { data, width: 100, height: 100 };
+  }
+
+  it('leaves text on the backdrop, clear of the product, out of the product box', () => {
+    const image = pixels();
+    const measured = analyseListing(
+      image,
+      { width: 100, height: 100 },
+      {
+        ignore: [{ x: 78, y: 40, width: 15, height: 8 }],
+      },
+    );
+    expect(measured.productBox).toEqual({ x: 30, y: 20, width: 40, height: 60 });
+  });
+
+  it('grows the product box over a painted region the product runs into', () => {
+    const image = pixels();
+    // The caller painted the product's top white under a word box that reaches above the product.
+    for (let y = 15; y < 35; y++) image.data.fill(255, (y * 100 + 25) * 3, (y * 100 + 75) * 3);
+    const plain = analyseListing(image, { width: 100, height: 100 });
+    expect(plain.productBox!.y).toBe(35);
+    const measured = analyseListing(
+      image,
+      { width: 100, height: 100 },
+      {
+        ignore: [{ x: 26, y: 16, width: 48, height: 18 }],
+      },
+    );
+    expect(measured.productBox).toEqual({ x: 25, y: 15, width: 50, height: 65 });
+  });
 });

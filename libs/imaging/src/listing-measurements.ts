@@ -45,8 +45,11 @@ export interface ListingMeasurements {
 
 export interface ListingOptions {
   /**
-   * Regions (pixels of the input) to treat as background, e.g. the boxes of words read in the image, so promotional
-   * text over the background neither widens the product's box nor lowers the white share.
+   * Regions (pixels of the input), e.g. the boxes of words read in the image, whose pixels are neither product nor
+   * background: promotional text over the background then neither widens the product's box nor lowers the white
+   * share. The caller may also have painted them white (ImageProcessor.measureListing does), so what lay under them
+   * is unknown; a region that the product's pixels run right up to (a word read on the product's cap or edge, whose
+   * box covers part of it) is taken as part of the product's box, since a product does not stop at a word.
    */
   ignore?: ReadonlyArray<{ x: number; y: number; width: number; height: number }>;
   /** Per-channel distance from 255 (or from a uniform backdrop colour) that still counts as background; default 20. */
@@ -100,6 +103,14 @@ export const BORDER_INNER_MIN_SHARE = 0.9;
  * ring and JPEG ringing reaches about one more, and neither should count as product.
  */
 export const BORDER_BLEED_PX = 2;
+/**
+ * An ignored region belongs to the product when at least this share of the pixels just outside it, within
+ * {@link ATTACH_MARGIN_PX} of the product's box, are product: the product runs into the region there. Text on the
+ * background, with backdrop all round it, never does; text that touches the product is taken as printed on it.
+ */
+export const ATTACH_MIN_SHARE = 0.5;
+/** Analysed pixels around the product's box within which an ignored region counts as touching it. */
+export const ATTACH_MARGIN_PX = 2;
 /** Width (analysed pixels) of the edge strip, inside any border, used to decide what the backdrop is. */
 export const BACKDROP_EDGE_PX = 2;
 /** When at least this share of the edge strip is near-white, the backdrop is white. */
@@ -171,8 +182,11 @@ export function analyseListing(
     ? Math.min(found.rings + BORDER_BLEED_PX, Math.floor((Math.min(width, height) - 1) / 2))
     : 0;
   const region: Region = { x0: inset, y0: inset, x1: width - inset, y1: height - inset };
-  const backdrop = findBackdrop(pixels, region, tolerance);
-  const box = productBounds(pixels, region, backdrop, tolerance);
+  const ignored = ignoredRegions(options.ignore ?? [], width, height, 1 / scaleX, 1 / scaleY);
+  const mask = ignoreMask(ignored, width, height);
+  const backdrop = findBackdrop(pixels, region, tolerance, mask);
+  const bounds = productBounds(pixels, region, backdrop, tolerance, mask);
+  const box = bounds && attachIgnored(pixels, region, backdrop, tolerance, bounds, ignored, mask);
 
   const frameWidth = Math.max(1, source.width - 2 * borderPx);
   const frameHeight = Math.max(1, source.height - 2 * borderPx);
@@ -190,7 +204,7 @@ export function analyseListing(
   return {
     width: source.width,
     height: source.height,
-    backgroundWhiteShare: round(whiteShareOutside(pixels, region, box, tolerance), 3),
+    backgroundWhiteShare: round(whiteShareOutside(pixels, region, box, tolerance, mask), 3),
     productBox,
     fillRatio: round(fillRatio, 3),
     border,
@@ -281,11 +295,12 @@ function forEachRingPixel(
 }
 
 /** White when the edges are mostly white; else their median colour when they are mostly that colour; else white. */
-function findBackdrop(pixels: ListingPixels, region: Region, tolerance: number): Rgb {
+function findBackdrop(pixels: ListingPixels, region: Region, tolerance: number, mask: Mask): Rgb {
   const edge: number[] = [];
   for (let y = region.y0; y < region.y1; y++) {
     const nearEdgeRow = y - region.y0 < BACKDROP_EDGE_PX || region.y1 - 1 - y < BACKDROP_EDGE_PX;
     for (let x = region.x0; x < region.x1; x++) {
+      if (mask?.[y * pixels.width + x]) continue;
       if (nearEdgeRow || x - region.x0 < BACKDROP_EDGE_PX || region.x1 - 1 - x < BACKDROP_EDGE_PX) {
         edge.push((y * pixels.width + x) * 3);
       }
@@ -305,6 +320,7 @@ function productBounds(
   region: Region,
   backdrop: Rgb,
   tolerance: number,
+  mask: Mask,
 ): Region | null {
   const regionWidth = region.x1 - region.x0;
   const regionHeight = region.y1 - region.y0;
@@ -312,7 +328,9 @@ function productBounds(
   const columns = new Uint32Array(regionWidth);
   for (let y = region.y0; y < region.y1; y++) {
     for (let x = region.x0; x < region.x1; x++) {
-      if (!withinAt(pixels.data, (y * pixels.width + x) * 3, backdrop, tolerance)) {
+      const index = y * pixels.width + x;
+      if (mask?.[index]) continue;
+      if (!withinAt(pixels.data, index * 3, backdrop, tolerance)) {
         rows[y - region.y0]++;
         columns[x - region.x0]++;
       }
@@ -328,17 +346,117 @@ function productBounds(
   return { x0: region.x0 + x0, y0: region.y0 + y0, x1: region.x0 + x1, y1: region.y0 + y1 };
 }
 
+/** 1 for pixels of the analysed copy inside an ignored region; null when nothing is ignored. */
+type Mask = Uint8Array | null;
+
+/**
+ * Ignored boxes in analysed pixels, exclusive ends, grown by one pixel each way as ImageProcessor.measureListing
+ * grows them when it paints them, for the resampling blur at their edges.
+ */
+function ignoredRegions(
+  boxes: NonNullable<ListingOptions['ignore']>,
+  width: number,
+  height: number,
+  scaleX: number,
+  scaleY: number,
+): Region[] {
+  return boxes
+    .map((box) => ({
+      x0: clamp(Math.floor(box.x * scaleX) - 1, 0, width),
+      y0: clamp(Math.floor(box.y * scaleY) - 1, 0, height),
+      x1: clamp(Math.ceil((box.x + box.width) * scaleX) + 1, 0, width),
+      y1: clamp(Math.ceil((box.y + box.height) * scaleY) + 1, 0, height),
+    }))
+    .filter((r) => r.x1 > r.x0 && r.y1 > r.y0);
+}
+
+function ignoreMask(regions: readonly Region[], width: number, height: number): Mask {
+  if (regions.length === 0) return null;
+  const mask = new Uint8Array(width * height);
+  for (const r of regions) {
+    for (let y = r.y0; y < r.y1; y++) mask.fill(1, y * width + r.x0, y * width + r.x1);
+  }
+  return mask;
+}
+
+/**
+ * Grows the product's box over every ignored region the product runs into (see {@link ATTACH_MIN_SHARE}), until no
+ * more do: what lay under such a region is unknown, and was most likely more of the product.
+ */
+function attachIgnored(
+  pixels: ListingPixels,
+  region: Region,
+  backdrop: Rgb,
+  tolerance: number,
+  box: Region,
+  ignored: readonly Region[],
+  mask: Mask,
+): Region {
+  let current = box;
+  const pending = [...ignored];
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      if (!productRunsInto(pixels, region, backdrop, tolerance, current, pending[i], mask)) continue;
+      const r = pending[i];
+      current = {
+        x0: Math.max(region.x0, Math.min(current.x0, r.x0)),
+        y0: Math.max(region.y0, Math.min(current.y0, r.y0)),
+        x1: Math.min(region.x1, Math.max(current.x1, r.x1)),
+        y1: Math.min(region.y1, Math.max(current.y1, r.y1)),
+      };
+      pending.splice(i, 1);
+      changed = true;
+    }
+  }
+  return current;
+}
+
+/** Whether the pixels just outside `r`, near the product's box, are mostly product. */
+function productRunsInto(
+  pixels: ListingPixels,
+  region: Region,
+  backdrop: Rgb,
+  tolerance: number,
+  box: Region,
+  r: Region,
+  mask: Mask,
+): boolean {
+  let near = 0;
+  let product = 0;
+  const visit = (x: number, y: number) => {
+    if (x < region.x0 || x >= region.x1 || y < region.y0 || y >= region.y1) return;
+    if (x < box.x0 - ATTACH_MARGIN_PX || x >= box.x1 + ATTACH_MARGIN_PX) return;
+    if (y < box.y0 - ATTACH_MARGIN_PX || y >= box.y1 + ATTACH_MARGIN_PX) return;
+    const index = y * pixels.width + x;
+    if (mask?.[index]) return;
+    near++;
+    if (!withinAt(pixels.data, index * 3, backdrop, tolerance)) product++;
+  };
+  for (let x = r.x0 - 1; x <= r.x1; x++) {
+    visit(x, r.y0 - 1);
+    visit(x, r.y1);
+  }
+  for (let y = r.y0; y < r.y1; y++) {
+    visit(r.x0 - 1, y);
+    visit(r.x1, y);
+  }
+  return near > 0 && product / near >= ATTACH_MIN_SHARE;
+}
+
 function whiteShareOutside(
   pixels: ListingPixels,
   region: Region,
   box: Region | null,
   tolerance: number,
+  mask: Mask,
 ): number {
   let background = 0;
   let white = 0;
   for (let y = region.y0; y < region.y1; y++) {
     for (let x = region.x0; x < region.x1; x++) {
       if (box && x >= box.x0 && x < box.x1 && y >= box.y0 && y < box.y1) continue;
+      if (mask?.[y * pixels.width + x]) continue;
       background++;
       if (withinAt(pixels.data, (y * pixels.width + x) * 3, WHITE, tolerance)) white++;
     }

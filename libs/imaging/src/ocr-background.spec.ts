@@ -36,6 +36,40 @@ describe('estimatePaper', () => {
     expect(Math.min(...estimate.paper)).toBe(255 - 40);
   });
 
+  it('does not take a large dark product beside white paper for light ink', () => {
+    // A white backdrop (250) with dark "overlay" dots, and a dark product (60) covering three quarters of the two
+    // middle 64 px polarity cells, with white lettering dots on it: the backdrop left in those cells is not ink.
+    const width = 256;
+    const height = 128;
+    const grey = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const onProduct = x >= 80 && x < 176;
+        const dot = x % 16 < 3 && y % 16 < 3;
+        grey[y * width + x] = onProduct ? (dot ? 250 : 60) : dot ? 20 : 250;
+      }
+    }
+    expect(estimatePaper(grey, width, height).inverted).toBe(false);
+  });
+
+  it('negates only when light ink clearly dominates', () => {
+    // Mostly light lettering on dark paper, with a little dark ink: still a light-on-dark label.
+    const { grey, width, height } = litPage(
+      () => 250,
+      () => 40,
+    );
+    for (let x = 0; x < 3; x++) grey[64 * width + 100 + x] = 0;
+    expect(estimatePaper(grey, width, height).inverted).toBe(true);
+    // As much dark ink as light: a mixed picture keeps the common dark-on-light reading.
+    const mixed = new Uint8Array(width * height).fill(128);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (x % 16 < 3 && y % 16 < 3) mixed[y * width + x] = (x + y) % 32 < 16 ? 250 : 5;
+      }
+    }
+    expect(estimatePaper(mixed, width, height).inverted).toBe(false);
+  });
+
   it('floors the paper so no tile is divided by less than 1/8 of the brightest', () => {
     const { grey, width, height } = litPage(
       () => 0,

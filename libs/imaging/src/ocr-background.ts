@@ -17,6 +17,14 @@ const POLARITY_CELL_TILES = 8;
 /** Grey levels away from a cell's median for a pixel to count as ink rather than paper texture or shading. */
 const INK_CONTRAST = 48;
 /**
+ * Light ink must outnumber dark ink by this factor before the image is negated. A light-on-dark tag or label has
+ * almost no ink darker than its background (light:dark votes run into the thousands on rendered tags); a product
+ * photo with white lettering on a dark product and dark lettering on the white backdrop is mixed (ratios up to about
+ * 6 on the eval's synthetic photos), and there the backdrop's dark text, where overlay words and contact details
+ * go, is what must stay readable.
+ */
+const LIGHT_INK_DOMINANCE = 8;
+/**
  * The largest gain the division may apply: the paper estimate is floored at 1/8 of the brightest paper. That is
  * enough for a page whose far side is in deep shadow, and stops a large dark area without text (a photo, a dark band)
  * from being blown up into noise.
@@ -60,29 +68,49 @@ export function estimatePaper(grey: Uint8Array, width: number, height: number): 
  * Decides whether the text is light on dark (a price tag, a dark label) by counting, in coarse cells, pixels far
  * below and far above the cell's median: the median is the background, so whichever side has more pixels is ink.
  * Cells are coarse because inside big bold lettering a single small tile can be mostly ink.
+ *
+ * Ink is thin strokes on paper, so a tile where the far side is the majority is not counted: it lies inside a large
+ * area of another level (a dark product on a white backdrop, the white backdrop beside a product that fills most of
+ * a cell), and counting such areas made a product photo vote "light ink" by the size of its backdrop rather than by
+ * its text. Only the tiles along such an area's edge still count, on both sides alike.
  */
 function lightInkDominates(histograms: Uint32Array, columns: number, rows: number): boolean {
   const cellColumns = Math.ceil(columns / POLARITY_CELL_TILES);
   const cellRows = Math.ceil(rows / POLARITY_CELL_TILES);
+  const cellOf = (row: number, column: number) =>
+    Math.floor(row / POLARITY_CELL_TILES) * cellColumns + Math.floor(column / POLARITY_CELL_TILES);
   const cells = new Uint32Array(cellColumns * cellRows * 256);
   for (let row = 0; row < rows; row++) {
     for (let column = 0; column < columns; column++) {
-      const cell =
-        Math.floor(row / POLARITY_CELL_TILES) * cellColumns + Math.floor(column / POLARITY_CELL_TILES);
+      const cell = cellOf(row, column);
       const from = (row * columns + column) * 256;
       for (let v = 0; v < 256; v++) cells[cell * 256 + v] += histograms[from + v];
     }
   }
+  const medians = new Int32Array(cellColumns * cellRows);
+  for (let cell = 0; cell < medians.length; cell++) medians[cell] = percentile(cells, cell, 0.5);
+
   let dark = 0;
   let light = 0;
-  for (let cell = 0; cell < cellColumns * cellRows; cell++) {
-    const median = percentile(cells, cell, 0.5);
-    for (let v = 0; v < 256; v++) {
-      if (v < median - INK_CONTRAST) dark += cells[cell * 256 + v];
-      else if (v > median + INK_CONTRAST) light += cells[cell * 256 + v];
+  for (let row = 0; row < rows; row++) {
+    for (let column = 0; column < columns; column++) {
+      const median = medians[cellOf(row, column)];
+      const from = (row * columns + column) * 256;
+      let tileDark = 0;
+      let tileLight = 0;
+      let total = 0;
+      for (let v = 0; v < 256; v++) {
+        const n = histograms[from + v];
+        total += n;
+        if (v < median - INK_CONTRAST) tileDark += n;
+        else if (v > median + INK_CONTRAST) tileLight += n;
+      }
+      if (tileDark * 2 > total || tileLight * 2 > total) continue;
+      dark += tileDark;
+      light += tileLight;
     }
   }
-  return light > dark;
+  return light > LIGHT_INK_DOMINANCE * dark;
 }
 
 /** The grey level below which `fraction` of histogram `index`'s pixels fall. */
