@@ -78,3 +78,12 @@ describe('structured logs', () => {
     expect(level({}, { statusCode: 503 })).toBe('error');
   });
 });
+
+describe('structured logs of errors', () => {
+  it('keeps an error message and stack, while still turning bytes next to it into a length', () => {
+    const { logger, lines } = capture();
+    logger.error({ err: new Error('tesseract died'), frame: Buffer.alloc(4) }, 'failed');
+    expect(lines[0]).toMatchObject({ frame: '[4 bytes]', err: { message: 'tesseract died', type: 'Error' } });
+    expect(JSON.stringify(lines[0])).toContain('at ');
+  });
+});

@@ -31,10 +31,17 @@ function traceFields(): Record<string, string> {
 function withoutBytes(object: Record<string, unknown>): Record<string, unknown> {
   const scrub = (value: unknown, depth: number): unknown => {
     if (value instanceof Uint8Array) return `[${value.byteLength} bytes]`;
-    if (depth === 0 || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    // Only plain objects are walked: errors, requests and responses keep their own serializers.
+    if (depth === 0 || !isPlainObject(value)) return value;
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, scrub(inner, depth - 1)]));
   };
   return scrub(object, 2) as Record<string, unknown>;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
 }
 
 /** pino's options for every Argus process: JSON, ISO time, level names, trace ids, no bodies, no bytes. */
@@ -59,14 +66,6 @@ export function httpLoggingOptions(service: string, level: ArgusLogLevel): PinoH
     autoLogging: { ignore: (request) => QUIET_PATHS.has((request.url ?? '').split('?')[0] ?? '') },
     customLogLevel: (_request, response, error) =>
       error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
-    serializers: {
-      req: (request: { id?: unknown; method?: string; url?: string }) => ({
-        id: request.id,
-        method: request.method,
-        url: request.url,
-      }),
-      res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
-    },
   };
 }
 
