@@ -75,7 +75,10 @@ export default tseslint.config(
   },
   { files: ['libs/imaging/**/*.ts'], rules: { 'no-restricted-imports': restrict(['sharp']) } },
   { files: ['libs/config/**/*.ts'], rules: { 'no-restricted-imports': restrict(['yaml']) } },
-  { files: ['libs/url-intake/**/*.ts'], rules: { 'no-restricted-imports': restrict(['undici', 'ipaddr.js']) } },
+  {
+    files: ['libs/url-intake/**/*.ts'],
+    rules: { 'no-restricted-imports': restrict(['undici', 'ipaddr.js']) },
+  },
   {
     files: ['libs/inference/**/*.ts'],
     rules: {

@@ -68,7 +68,11 @@ function startReceiver(port: number): Promise<Server> {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
-  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => { resolve(server); }));
+  return new Promise((resolve) =>
+    server.listen(port, '127.0.0.1', () => {
+      resolve(server);
+    }),
+  );
 }
 
 beforeAll(async () => {

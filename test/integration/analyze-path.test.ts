@@ -1,6 +1,8 @@
 // The sync path on the small (Ollama) tier with real NATS (JetStream object store included), the Ollama stand-in,
 // and the gateway plus three workers running in this process exactly as their main() builds them. The cache is off
 // here so every request reaches the model; tiers.test.ts covers the cascade, the CPU tier and the cache.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
 import { multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
@@ -257,6 +259,96 @@ describe('POST /v1/analyze', () => {
       ollama.setModels([{ name: SMALL_MODEL }]);
       await untilReady();
     }
+  });
+});
+
+describe('images by URL (imageUrl)', () => {
+  let images: Server;
+  let imagesUrl: string;
+  let openGateway: string;
+
+  beforeAll(async () => {
+    images = createServer((request, response) => {
+      if (request.url === '/photo.jpg') response.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
+      else if (request.url === '/moved') response.writeHead(302, { location: '/photo.jpg' }).end();
+      else if (request.url === '/page.html')
+        response.writeHead(200, { 'content-type': 'image/jpeg' }).end('<html>');
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
+    imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
+    // The opt-in for on-premise image stores; the default gateway refuses private addresses.
+    openGateway = (await stack.startGateway({ ARGUS_URL_ALLOW_PRIVATE: 'true' })).url;
+  });
+
+  afterAll(async () => {
+    images.closeAllConnections();
+    await new Promise((resolve) => images.close(resolve));
+  });
+
+  async function postJson(body: Record<string, unknown>, url: string) {
+    const response = await fetch(`${url}/v1/analyze`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { response, body: (await response.json()) as AnalyzeResponse & Problem };
+  }
+
+  it('refuses a private address by default with URL_NOT_ALLOWED, before fetching anything', async () => {
+    const { response, body } = await postJson(
+      { imageUrl: `${imagesUrl}/photo.jpg`, tasks: ['ocr'] },
+      gatewayUrl,
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(body).toMatchObject({
+      code: 'URL_NOT_ALLOWED',
+      detail: expect.stringContaining('loopback') as unknown,
+    });
+    for (const metadata of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fd00:ec2::254]/',
+      'file:///etc/passwd',
+    ]) {
+      expect((await postJson({ imageUrl: metadata }, gatewayUrl)).body.code).toBe('URL_NOT_ALLOWED');
+    }
+  });
+
+  it('fetches, follows a redirect and analyses the image when private addresses are allowed', async () => {
+    const { response, body } = await postJson(
+      { imageUrl: `${imagesUrl}/moved`, tasks: ['ocr'], tier: 'small' },
+      openGateway,
+    );
+    expect(response.status).toBe(200);
+    expect(body.results.ocr).toMatchObject({ status: 'ok', tier: 'small' });
+    expect(body.image).toMatchObject({ width: 2048, height: 1365 });
+    const form = new FormData();
+    form.append('imageUrl', `${imagesUrl}/photo.jpg`);
+    form.append('tasks', 'ocr');
+    form.append('tier', 'small');
+    expect((await post(form, openGateway)).response.status).toBe(200);
+  });
+
+  it('answers a missing image and bytes that are not an image with stable codes', async () => {
+    const missing = await postJson({ imageUrl: `${imagesUrl}/gone.jpg` }, openGateway);
+    expect(missing.response.status).toBe(502);
+    expect(missing.body).toMatchObject({
+      code: 'URL_FETCH_FAILED',
+      detail: expect.stringContaining('HTTP 404') as unknown,
+    });
+    const html = await postJson({ imageUrl: `${imagesUrl}/page.html` }, openGateway);
+    expect(html.response.status).toBe(415);
+    expect(html.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('wants exactly one of imageBase64 and imageUrl', async () => {
+    const both = await postJson({ imageBase64: 'eA==', imageUrl: `${imagesUrl}/photo.jpg` }, openGateway);
+    expect(both.response.status).toBe(400);
+    expect(both.body.errors).toEqual([
+      { field: 'imageBase64', message: 'send exactly one of imageBase64 and imageUrl' },
+    ]);
+    expect((await postJson({ tasks: ['ocr'] }, openGateway)).response.status).toBe(400);
   });
 });
 

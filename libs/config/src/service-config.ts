@@ -26,6 +26,21 @@ const gatewayEnv = commonEnv.extend({
   ARGUS_MAX_LONG_SIDE: positiveInt(2048),
   ARGUS_REQUEST_TIMEOUT_MS: positiveInt(120_000),
   ARGUS_READY_TIMEOUT_MS: positiveInt(2_000),
+  ARGUS_URL_ALLOW_PRIVATE: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  ARGUS_URL_ALLOW_CIDRS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((cidr) => cidr.trim())
+        .filter(Boolean),
+    ),
+  ARGUS_URL_TIMEOUT_MS: positiveInt(15_000),
+  ARGUS_URL_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
 });
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -46,6 +61,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     requestTimeoutMs: parsed.ARGUS_REQUEST_TIMEOUT_MS,
     readyTimeoutMs: parsed.ARGUS_READY_TIMEOUT_MS,
+    /** Fetching images by URL: only public addresses unless the operator opens private ones. */
+    urlFetch: {
+      allowPrivate: parsed.ARGUS_URL_ALLOW_PRIVATE,
+      allowCidrs: parsed.ARGUS_URL_ALLOW_CIDRS,
+      timeoutMs: parsed.ARGUS_URL_TIMEOUT_MS,
+      maxRedirects: parsed.ARGUS_URL_MAX_REDIRECTS,
+    },
   } as const;
 }
 

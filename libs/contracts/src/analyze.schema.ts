@@ -92,15 +92,34 @@ const routingFields = {
   listing: structuredField(listingSchema).optional(),
 };
 
-export const analyzeJsonBodySchema = z.strictObject({
-  imageBase64: z.string().min(1, 'imageBase64 is empty'),
-  tasks: tasksFieldSchema,
-  ...routingFields,
-});
+/** An http(s) URL the gateway fetches the image from, with the SSRF checks of @argus/url-intake. */
+const imageUrlSchema = z
+  .string()
+  .trim()
+  .min(1, 'imageUrl is empty')
+  .max(4096, 'imageUrl is longer than 4096');
+
+export const analyzeJsonBodySchema = z
+  .strictObject({
+    imageBase64: z.string().min(1, 'imageBase64 is empty').optional(),
+    imageUrl: imageUrlSchema.optional(),
+    tasks: tasksFieldSchema,
+    ...routingFields,
+  })
+  .superRefine((body, ctx) => {
+    if ((body.imageBase64 === undefined) === (body.imageUrl === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['imageBase64'],
+        message: 'send exactly one of imageBase64 and imageUrl',
+      });
+    }
+  });
 export type AnalyzeJsonBody = z.input<typeof analyzeJsonBodySchema>;
 
-/** Text fields of the multipart form (the file travels in field `image`). */
+/** Text fields of the multipart form (the file travels in field `image`, or its address in `imageUrl`). */
 export const analyzeFormFieldsSchema = z.strictObject({
+  imageUrl: imageUrlSchema.optional(),
   tasks: tasksFieldSchema,
   ...routingFields,
 });

@@ -30,6 +30,7 @@ export const METRIC = {
 } as const;
 
 export const STAGES = [
+  'download',
   'decode',
   'normalise',
   'store',

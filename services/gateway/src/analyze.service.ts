@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  ArgusError,
   IMAGE_BUCKET,
   TASKS,
   mostActionableCode,
@@ -12,6 +13,7 @@ import {
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { ImageStore } from '@argus/messaging';
+import { SafeFetcher } from '@argus/url-intake';
 import { activeTraceId, ArgusMetrics, inSpan, NOT_APPLICABLE } from '@argus/telemetry';
 import type { AnalyzeInput } from './image-intake';
 import { AnalyzeFailedError, InvalidRequestError } from './problem';
@@ -20,6 +22,7 @@ import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway
 
 export type ImageNormaliser = Pick<ImageProcessor, 'normalise'>;
 export type ImageWriter = Pick<ImageStore, 'put'>;
+export type ImageDownloader = Pick<SafeFetcher, 'fetch'>;
 
 /**
  * The gateway's use case: normalise once, store once, fan the tasks out in parallel under one deadline, merge.
@@ -35,7 +38,22 @@ export class AnalyzeService {
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
     @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
     @Inject(MODERATION_POLICIES) private readonly policies: Pick<ModerationPolicies, 'names'>,
+    @Inject(SafeFetcher) private readonly downloader: ImageDownloader | null = null,
   ) {}
+
+  /** The uploaded bytes, or the image fetched from `imageUrl` within what is left of the request's deadline. */
+  private async imageBytes(input: AnalyzeInput, deadline: number): Promise<Buffer> {
+    if (input.bytes) return input.bytes;
+    const { downloader } = this;
+    const url = input.imageUrl ?? '';
+    if (!downloader) throw new ArgusError('INVALID_REQUEST', 'this gateway does not fetch images by URL');
+    const fetched = await this.metrics.timeStage('download', () =>
+      inSpan('download image', { attributes: { 'url.full': url.slice(0, 512) } }, () =>
+        downloader.fetch(url, AbortSignal.timeout(Math.max(1, deadline - Date.now()))),
+      ),
+    );
+    return fetched.bytes;
+  }
 
   async analyze(input: AnalyzeInput): Promise<AnalyzeResponse> {
     if (input.profile !== undefined && !this.profiles.names.includes(input.profile)) {
@@ -53,8 +71,9 @@ export class AnalyzeService {
     const id = randomUUID();
     let outcome = 'ok';
     try {
+      const bytes = await this.imageBytes(input, deadline);
       const image = await inSpan('normalise image', {}, () =>
-        this.processor.normalise(input.bytes, this.config.limits),
+        this.processor.normalise(bytes, this.config.limits),
       );
       this.metrics.recordStage('decode', image.timings.decodeMs / 1000);
       this.metrics.recordStage('normalise', image.timings.normaliseMs / 1000);

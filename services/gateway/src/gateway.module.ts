@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
@@ -16,6 +16,7 @@ import {
   ProbesController,
   READINESS_PROBE,
 } from '@argus/telemetry';
+import { SafeFetcher } from '@argus/url-intake';
 import { AnalyzeController } from './analyze.controller';
 import { AnalyzeService } from './analyze.service';
 import { ModelsController } from './models.controller';
@@ -24,6 +25,15 @@ import { ProblemFilter } from './problem.filter';
 import { ReadinessService } from './readiness.service';
 import { TaskDispatcher } from './task-dispatcher.service';
 import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
+
+/** Closes the URL fetcher's connection pool when the gateway shuts down. */
+class SafeFetcherCloser implements OnApplicationShutdown {
+  constructor(@Inject(SafeFetcher) private readonly fetcher: SafeFetcher) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.fetcher.close();
+  }
+}
 
 @Module({})
 export class GatewayModule {
@@ -47,6 +57,11 @@ export class GatewayModule {
         { provide: NatsTaskClient, useValue: new NatsTaskClient(connection, metrics.natsObserver()) },
         { provide: ImageStore, useValue: new ImageStore(connection, config.imageTtlSeconds) },
         { provide: APP_FILTER, useClass: ProblemFilter },
+        {
+          provide: SafeFetcher,
+          useValue: new SafeFetcher({ ...config.urlFetch, maxBytes: config.limits.maxBytes }),
+        },
+        SafeFetcherCloser,
         ImageProcessor,
         TaskDispatcher,
         AnalyzeService,

@@ -17,7 +17,9 @@ import {
 import { InvalidRequestError } from './problem';
 
 export interface AnalyzeInput {
-  bytes: Buffer;
+  /** The image, or `imageUrl` to fetch it from; exactly one is set. */
+  bytes?: Buffer;
+  imageUrl?: string;
   tasks: Task[];
   routing: RoutingOptions;
   /** Listing-compliance profile for tagging. */
@@ -63,9 +65,19 @@ async function readMultipart(request: FastifyRequest): Promise<AnalyzeInput> {
       fields[part.fieldname] = typeof part.value === 'string' ? part.value : String(part.value);
     }
   }
-  if (!bytes)
-    throw new InvalidRequestError([{ field: IMAGE_FIELD, message: 'a file in field "image" is required' }]);
-  return { bytes, ...options(parseFields(analyzeFormFieldsSchema, fields)) };
+  const parsed = parseFields(analyzeFormFieldsSchema, fields);
+  if (bytes && parsed.imageUrl) {
+    throw new InvalidRequestError([
+      { field: 'imageUrl', message: 'send a file in "image" or an imageUrl, not both' },
+    ]);
+  }
+  if (parsed.imageUrl) return { imageUrl: parsed.imageUrl, ...options(parsed) };
+  if (!bytes) {
+    throw new InvalidRequestError([
+      { field: IMAGE_FIELD, message: 'a file in field "image" (or an imageUrl field) is required' },
+    ]);
+  }
+  return { bytes, ...options(parsed) };
 }
 
 async function readFilePart(part: MultipartFile, already: Buffer | undefined): Promise<Buffer> {
@@ -84,7 +96,8 @@ async function readFilePart(part: MultipartFile, already: Buffer | undefined): P
 
 function readJson(body: unknown): AnalyzeInput {
   const parsed = parseFields(analyzeJsonBodySchema, body);
-  return { bytes: decodeBase64(parsed.imageBase64), ...options(parsed) };
+  if (parsed.imageUrl !== undefined) return { imageUrl: parsed.imageUrl, ...options(parsed) };
+  return { bytes: decodeBase64(parsed.imageBase64 ?? ''), ...options(parsed) };
 }
 
 function decodeBase64(value: string): Buffer {
@@ -127,7 +140,7 @@ function options(fields: {
   categories?: string[];
   attributeSchemas?: AttributeSchemas;
   listing?: Listing;
-}): Omit<AnalyzeInput, 'bytes'> {
+}): Omit<AnalyzeInput, 'bytes' | 'imageUrl'> {
   const tagging: TaggingOptions = {
     ...(fields.categories ? { categories: fields.categories } : {}),
     ...(fields.attributeSchemas ? { attributeSchemas: fields.attributeSchemas } : {}),
