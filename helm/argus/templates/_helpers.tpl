@@ -1,0 +1,314 @@
+{{/*
+Names, labels and the values several templates derive from. Values are read as full paths (.Values.a.b), through
+variables bound from such paths, or through dict keys passed to a helper; test/support/helm-chart-assets.ts follows
+exactly these three forms to check that every value is defined and used.
+*/}}
+
+{{- define "argus.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* <release>-argus, or just <release> when it already contains the chart name. */}}
+{{- define "argus.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "argus.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels of every object. */}}
+{{- define "argus.labels" -}}
+helm.sh/chart: {{ include "argus.chart" . }}
+app.kubernetes.io/name: {{ include "argus.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: argus
+{{- if .Values.commonLabels }}
+{{ toYaml .Values.commonLabels }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "root" $ "component" "gateway"). */}}
+{{- define "argus.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "argus.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* Labels of one component's objects: (dict "root" $ "component" "gateway"). */}}
+{{- define "argus.componentLabels" -}}
+{{ include "argus.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "argus.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "argus.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Argus image: registry/repository:tag, or @digest when one is given. */}}
+{{- define "argus.image" -}}
+{{- $repository := .Values.image.repository -}}
+{{- if .Values.image.registry -}}
+{{- $repository = printf "%s/%s" .Values.image.registry .Values.image.repository -}}
+{{- end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "argus.ollamaImage" -}}
+{{- if .Values.ollama.image.registry -}}
+{{- printf "%s/%s:%s" .Values.ollama.image.registry .Values.ollama.image.repository .Values.ollama.image.tag -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.ollama.image.repository .Values.ollama.image.tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The worker key in values → the service name (Deployment, metrics `service` label) and the task it serves. Workers
+are fixed: values.schema.json allows no other key under `workers`.
+*/}}
+{{- define "argus.workerService" -}}
+{{- get (dict "moderation" "moderation" "productTagging" "product-tagging" "ocr" "ocr") . -}}
+{{- end -}}
+
+{{- define "argus.workerTask" -}}
+{{- get (dict "moderation" "moderation" "productTagging" "tagging" "ocr" "ocr") . -}}
+{{- end -}}
+
+{{/* The NATS Service the subchart creates: the same rule as its nats.fullname helper. */}}
+{{- define "argus.natsHost" -}}
+{{- if .Values.nats.fullnameOverride -}}
+{{- .Values.nats.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains "nats" .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-nats" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "argus.natsUrl" -}}
+{{- if .Values.nats.enabled -}}
+{{- printf "nats://%s.%s.svc:4222" (include "argus.natsHost" .) .Release.Namespace -}}
+{{- else -}}
+{{- required "externalNats.url is required when nats.enabled is false" .Values.externalNats.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* KEDA's nats-jetstream trigger reads /jsz from the servers' monitoring port through the headless Service. */}}
+{{- define "argus.natsMonitoringEndpoint" -}}
+{{- if .Values.jobs.natsMonitoringEndpoint -}}
+{{- .Values.jobs.natsMonitoringEndpoint -}}
+{{- else -}}
+{{- printf "%s-headless.%s.svc.cluster.local:8222" (include "argus.natsHost" .) .Release.Namespace -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The enabled GPU tiers as ARGUS_TIERS wants them, cheapest first; "cpu" alone when there is none. */}}
+{{- define "argus.enabledTiers" -}}
+{{- $enabled := list -}}
+{{- range $name := list "small" "medium" "large" -}}
+{{- $tier := index $.Values.ollama.tiers $name -}}
+{{- if $tier.enabled -}}
+{{- $enabled = append $enabled $name -}}
+{{- end -}}
+{{- end -}}
+{{- if $enabled -}}
+{{- join "," $enabled -}}
+{{- else -}}
+cpu
+{{- end -}}
+{{- end -}}
+
+{{/*
+The model catalog the workers load: config.modelCatalog or the shipped file, with each enabled GPU tier's runner
+settings taken from ollama.tiers so that the catalog's concurrency and VRAM estimate match the Ollama the chart runs.
+*/}}
+{{- define "argus.modelCatalog" -}}
+{{- $catalog := dict -}}
+{{- if .Values.config.modelCatalog -}}
+{{- $catalog = fromYaml .Values.config.modelCatalog -}}
+{{- else -}}
+{{- $catalog = fromYaml (.Files.Get "files/config/model-catalog.yaml") -}}
+{{- end -}}
+{{- if not (hasKey $catalog "tiers") -}}
+{{- fail "the model catalog has no tiers (config.modelCatalog, or files/config/model-catalog.yaml missing: run scripts/sync-chart-assets.mjs)" -}}
+{{- end -}}
+{{- range $name, $tier := .Values.ollama.tiers -}}
+{{- if $tier.enabled -}}
+{{- $spec := index $catalog.tiers $name -}}
+{{- if not $spec -}}
+{{- fail (printf "the model catalog has no %s tier" $name) -}}
+{{- end -}}
+{{- $_ := set $spec "parallel" (int $tier.numParallel) -}}
+{{- $_ = set $spec "replicas" (int $tier.replicas) -}}
+{{- $_ = set $spec "contextLength" (int $tier.contextLength) -}}
+{{- $_ = set $spec "keepAlive" (toString $tier.keepAlive) -}}
+{{- $_ = set $spec "vramBudgetGiB" $tier.vramBudgetGiB -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $catalog -}}
+{{- end -}}
+
+{{/* The models one tier's init container pulls: the catalog's models of the tier plus extraModels, once each. */}}
+{{- define "argus.tierModels" -}}
+{{- $catalog := fromYaml (include "argus.modelCatalog" .root) -}}
+{{- $spec := index $catalog.tiers .name -}}
+{{- $models := list -}}
+{{- range $task, $entry := $spec.tasks -}}
+{{- $models = append $models $entry.model -}}
+{{- end -}}
+{{- $tier := .tier -}}
+{{- range $model := $tier.extraModels -}}
+{{- $models = append $models $model -}}
+{{- end -}}
+{{- $models | uniq | sortAlpha | join " " -}}
+{{- end -}}
+
+{{/* The config files, exactly as the ConfigMap holds them (also hashed into the pods' checksum annotation). */}}
+{{- define "argus.configFiles" -}}
+model-catalog.yaml: |
+{{ include "argus.modelCatalog" . | indent 2 }}
+moderation-policies.yaml: |
+{{ default (.Files.Get "files/config/moderation-policies.yaml") .Values.config.moderationPolicies | indent 2 }}
+listing-profiles.yaml: |
+{{ default (.Files.Get "files/config/listing-profiles.yaml") .Values.config.listingProfiles | indent 2 }}
+product-categories.yaml: |
+{{ default (.Files.Get "files/config/product-categories.yaml") .Values.config.productCategories | indent 2 }}
+{{- end -}}
+
+{{/* Topology spread constraints of one component: (dict "root" $ "component" "gateway"). */}}
+{{- define "argus.topologySpread" -}}
+{{- $root := .root -}}
+{{- $component := .component -}}
+{{- if $root.Values.common.topologySpread.enabled }}
+topologySpreadConstraints:
+{{- range $key := $root.Values.common.topologySpread.topologyKeys }}
+  - maxSkew: {{ $root.Values.common.topologySpread.maxSkew }}
+    topologyKey: {{ $key }}
+    whenUnsatisfiable: {{ $root.Values.common.topologySpread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "argus.selectorLabels" (dict "root" $root "component" $component) | nindent 8 }}
+    matchLabelKeys:
+      - pod-template-hash
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Environment every service gets: (dict "root" $ "component" "gateway"). */}}
+{{- define "argus.commonEnv" -}}
+{{- $root := .root -}}
+- name: ARGUS_SERVICE
+  value: argus-{{ .component }}
+- name: OTEL_SERVICE_NAME
+  value: argus-{{ .component }}
+- name: HOST
+  value: 0.0.0.0
+{{- if and $root.Values.secrets.nats.existingSecret $root.Values.secrets.nats.urlKey }}
+- name: NATS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.secrets.nats.existingSecret }}
+      key: {{ $root.Values.secrets.nats.urlKey }}
+{{- else }}
+- name: NATS_URL
+  value: {{ include "argus.natsUrl" $root | quote }}
+{{- end }}
+{{- if and $root.Values.secrets.nats.existingSecret $root.Values.secrets.nats.credsKey }}
+- name: NATS_CREDS
+  value: /etc/argus/nats/{{ $root.Values.secrets.nats.credsKey }}
+{{- end }}
+- name: LOG_LEVEL
+  value: {{ $root.Values.common.logLevel | quote }}
+- name: ARGUS_IMAGE_TTL_SECONDS
+  value: {{ int64 $root.Values.common.imageTtlSeconds | quote }}
+- name: ARGUS_MODEL_CATALOG
+  value: /etc/argus/config/model-catalog.yaml
+- name: ARGUS_MODERATION_POLICIES
+  value: /etc/argus/config/moderation-policies.yaml
+- name: ARGUS_LISTING_PROFILES
+  value: /etc/argus/config/listing-profiles.yaml
+- name: ARGUS_PRODUCT_CATEGORIES
+  value: /etc/argus/config/product-categories.yaml
+{{- if $root.Values.telemetry.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $root.Values.telemetry.otlpEndpoint | quote }}
+{{- end }}
+{{- if $root.Values.telemetry.tracesSampler }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $root.Values.telemetry.tracesSampler | quote }}
+{{- end }}
+{{- if $root.Values.telemetry.tracesSamplerArg }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $root.Values.telemetry.tracesSamplerArg | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Environment of a worker: the tiers it may use, each tier's URL and concurrency, from ollama.tiers. */}}
+{{- define "argus.workerEnv" -}}
+{{- $root := .root -}}
+- name: HTTP_PORT
+  value: {{ int .port | quote }}
+- name: ARGUS_CACHE_TTL_SECONDS
+  value: {{ int64 $root.Values.workerConfig.cacheTtlSeconds | quote }}
+- name: ARGUS_PULL_MODELS
+  value: {{ $root.Values.workerConfig.pullModels | quote }}
+- name: ARGUS_TIER_CHECK_INTERVAL_MS
+  value: {{ int64 $root.Values.workerConfig.tierCheckIntervalMs | quote }}
+- name: ARGUS_TIERS
+  value: {{ include "argus.enabledTiers" $root | quote }}
+{{- range $name, $tier := $root.Values.ollama.tiers }}
+{{- if $tier.enabled }}
+- name: ARGUS_TIER_{{ upper $name }}_URL
+  value: {{ printf "http://%s-ollama-%s:%d" (include "argus.fullname" $root) $name (int $root.Values.ollama.port) | quote }}
+- name: ARGUS_TIER_{{ upper $name }}_CONCURRENCY
+  value: {{ mul (int $tier.numParallel) (int $tier.replicas) | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Environment of the gateway. */}}
+{{- define "argus.gatewayEnv" -}}
+- name: PORT
+  value: {{ int .Values.gateway.port | quote }}
+- name: ARGUS_MAX_IMAGE_BYTES
+  value: {{ int64 .Values.gateway.maxImageBytes | quote }}
+- name: ARGUS_MAX_IMAGE_PIXELS
+  value: {{ int64 .Values.gateway.maxImagePixels | quote }}
+- name: ARGUS_MAX_LONG_SIDE
+  value: {{ int64 .Values.gateway.maxLongSide | quote }}
+- name: ARGUS_REQUEST_TIMEOUT_MS
+  value: {{ int64 .Values.gateway.requestTimeoutMs | quote }}
+- name: ARGUS_READY_TIMEOUT_MS
+  value: {{ int64 .Values.gateway.readyTimeoutMs | quote }}
+{{- if .Values.secrets.apiKeys.existingSecret }}
+- name: ARGUS_API_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.apiKeys.existingSecret }}
+      key: {{ .Values.secrets.apiKeys.key }}
+{{- end }}
+{{- end -}}
+
+{{/* The checksum that rolls the pods when a config file changes. */}}
+{{- define "argus.configChecksum" -}}
+{{- include "argus.configFiles" . | sha256sum -}}
+{{- end -}}
