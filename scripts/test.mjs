@@ -12,6 +12,7 @@ import {
   ensureTestFonts,
   ROOT,
 } from './setup.mjs';
+import { ensureHelm } from './helm.mjs';
 import { ensurePrometheus } from './prometheus.mjs';
 
 checkNode();
@@ -19,6 +20,7 @@ ensureDependencies();
 ensureNatsServer();
 ensureTestFonts();
 await ensurePrometheus();
+const helm = ensureHelm();
 ensureBuild();
 
 const results = join(ROOT, '.jest-results.json');
@@ -30,7 +32,11 @@ const run = spawnSync(
   {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, ARGUS_TEST_NATS: process.env.ARGUS_TEST_NATS ?? '' },
+    env: {
+      ...process.env,
+      ARGUS_TEST_NATS: process.env.ARGUS_TEST_NATS ?? '',
+      ...(helm ? { HELM_BIN: helm } : {}),
+    },
   },
 );
 
