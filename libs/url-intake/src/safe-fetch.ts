@@ -168,6 +168,33 @@ export class SafeFetcher {
     }
   }
 
+  /**
+   * POSTs a body to a caller's URL under the same address checks, without following redirects (a webhook that
+   * moved must be reconfigured, not chased). Answers the HTTP status; the response body is discarded.
+   */
+  async post(
+    raw: string,
+    body: string,
+    headers: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const deadline = AbortSignal.timeout(this.options.timeoutMs);
+    const url = this.checkUrl(raw);
+    try {
+      const response = await request(url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+        headers: { 'user-agent': 'argus-webhook/1', ...headers },
+        body,
+      });
+      await response.body.dump();
+      return response.statusCode;
+    } catch (error) {
+      throw fetchFailure(error, url, deadline, this.options.timeoutMs);
+    }
+  }
+
   private async send(url: URL, signal: AbortSignal, deadline: AbortSignal) {
     try {
       return await request(url, {
