@@ -4,22 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { CPU_COMPLIANCE_CHECK_IDS, TASKS } from '@argus/contracts';
 
 export const DATASET_FILE = 'dataset.jsonl';
 
-const TASK_IDS = ['moderation', 'tagging', 'ocr'] as const;
+const TASK_IDS = TASKS;
 export type EvalTask = (typeof TASK_IDS)[number];
 
-/** The same ids as COMPLIANCE_CHECK_IDS in libs/contracts; repeated here so a typo in a dataset is caught early. */
-export const CHECK_IDS = [
-  'background_white',
-  'fill_ratio',
-  'min_resolution',
-  'sharpness',
-  'exposure',
-  'border',
-  'text_overlay',
-] as const;
+/** The checks the synthetic dataset labels: those measured on every tier. */
+export const CHECK_IDS = CPU_COMPLIANCE_CHECK_IDS;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 const expectedSchema = z.strictObject({

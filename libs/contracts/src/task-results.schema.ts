@@ -130,7 +130,8 @@ export const taggingResultSchema = z.object({
 });
 export type TaggingResult = z.infer<typeof taggingResultSchema>;
 
-export const COMPLIANCE_CHECK_IDS = [
+/** Checks measured on the CPU whichever tier answered. */
+export const CPU_COMPLIANCE_CHECK_IDS = [
   'background_white',
   'fill_ratio',
   'min_resolution',
@@ -138,12 +139,10 @@ export const COMPLIANCE_CHECK_IDS = [
   'exposure',
   'border',
   'text_overlay',
-  'single_product',
-  'no_props',
-  'not_placeholder',
 ] as const;
 /** Checks that need a vision model's look; on the CPU tier they are reported in `needsGpuTier`. */
 export const MODEL_COMPLIANCE_CHECK_IDS = ['single_product', 'no_props', 'not_placeholder'] as const;
+export const COMPLIANCE_CHECK_IDS = [...CPU_COMPLIANCE_CHECK_IDS, ...MODEL_COMPLIANCE_CHECK_IDS] as const;
 
 /** Deterministic listing-photo checks, measured on the CPU whichever tier answered. */
 export const listingComplianceSchema = z.object({
