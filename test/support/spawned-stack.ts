@@ -3,6 +3,7 @@
 // eval harness share this, so none of them starts anything a user would not.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './nats-harness';
@@ -12,6 +13,8 @@ const ROOT = join(__dirname, '..', '..');
 export interface SpawnedStack {
   gatewayUrl: string;
   workerUrls: { moderation: string; tagging: string; ocr: string };
+  /** Every replica's probes-and-metrics URL (ARGUS_REPLICAS of them per worker); index 0 is `workerUrls`. */
+  replicaUrls: { moderation: string[]; tagging: string[]; ocr: string[] };
   /** Everything the stack printed so far, each line prefixed `[service] `. */
   output(): string;
   /** Resolves once the output matches, or rejects with the tail of the output. */
@@ -21,11 +24,47 @@ export interface SpawnedStack {
   stop(): Promise<void>;
 }
 
+/** Replica n of a worker listens on its port + 10 × (n − 1): REPLICA_PORT_STEP in scripts/stack.mjs. */
+const REPLICA_PORT_STEP = 10;
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
+  });
+}
+
+/** A free port whose replica ports (port + step × n) are free too and clash with none already chosen. */
+async function freePortWithReplicas(replicas: number, chosen: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const base = await freePort();
+    const ports = Array.from({ length: replicas }, (_, index) => base + REPLICA_PORT_STEP * index);
+    if (ports.some((port) => port > 65_535 || chosen.has(port))) continue;
+    if (!(await Promise.all(ports.map(portIsFree))).every(Boolean)) continue;
+    for (const port of ports) chosen.add(port);
+    return base;
+  }
+  throw new Error(`no free port with room for ${replicas} replicas`);
+}
+
 export async function startSpawnedStack(env: NodeJS.ProcessEnv = {}): Promise<SpawnedStack> {
   const storeDir = mkdtempSync(join(tmpdir(), 'argus-e2e-nats-'));
-  const [gateway, nats, moderation, tagging, ocr] = await Promise.all(
-    Array.from({ length: 5 }, () => freePort()),
-  );
+  const [gateway, nats, ...workerPorts] = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+  let [moderation, tagging, ocr] = workerPorts;
+  const replicas = Number(env.ARGUS_REPLICAS ?? 1);
+  if (Number.isInteger(replicas) && replicas > 1) {
+    const chosen = new Set([gateway, nats]);
+    moderation = await freePortWithReplicas(replicas, chosen);
+    tagging = await freePortWithReplicas(replicas, chosen);
+    ocr = await freePortWithReplicas(replicas, chosen);
+  }
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(gateway),
@@ -96,9 +135,18 @@ export async function startSpawnedStack(env: NodeJS.ProcessEnv = {}): Promise<Sp
     throw error;
   }
   const url = (port: number) => `http://127.0.0.1:${port}`;
+  const replicaUrls = (port: number) =>
+    Array.from({ length: Number.isInteger(replicas) && replicas > 1 ? replicas : 1 }, (_, index) =>
+      url(port + REPLICA_PORT_STEP * index),
+    );
   return {
     gatewayUrl: url(gateway),
     workerUrls: { moderation: url(moderation), tagging: url(tagging), ocr: url(ocr) },
+    replicaUrls: {
+      moderation: replicaUrls(moderation),
+      tagging: replicaUrls(tagging),
+      ocr: replicaUrls(ocr),
+    },
     output: () => output,
     waitForOutput,
     process: child,
