@@ -17,7 +17,22 @@ const commonEnv = z.object({
   LOG_LEVEL: logLevel,
   HOST: z.string().default('127.0.0.1'),
   ARGUS_IMAGE_TTL_SECONDS: positiveInt(3600),
+  // Async jobs: whoever starts first creates the JetStream layout with these settings (libs/messaging JobQueue).
+  ARGUS_JOB_TTL_SECONDS: positiveInt(7 * 86_400),
+  ARGUS_JOB_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
+  ARGUS_JOB_ACK_WAIT_MS: positiveInt(300_000),
+  ARGUS_JOB_DUPLICATE_WINDOW_SECONDS: positiveInt(7200),
 });
+
+/** The JetStream layout settings every process that touches jobs agrees on. */
+function jobLayout(parsed: z.infer<typeof commonEnv>) {
+  return {
+    ttlSeconds: parsed.ARGUS_JOB_TTL_SECONDS,
+    maxDeliver: parsed.ARGUS_JOB_MAX_DELIVER,
+    ackWaitMs: parsed.ARGUS_JOB_ACK_WAIT_MS,
+    duplicateWindowSeconds: parsed.ARGUS_JOB_DUPLICATE_WINDOW_SECONDS,
+  };
+}
 
 const gatewayEnv = commonEnv.extend({
   PORT: port(8080),
@@ -41,6 +56,7 @@ const gatewayEnv = commonEnv.extend({
     ),
   ARGUS_URL_TIMEOUT_MS: positiveInt(15_000),
   ARGUS_URL_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
+  ARGUS_JOB_INTAKE_CONCURRENCY: positiveInt(8),
 });
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -68,6 +84,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       timeoutMs: parsed.ARGUS_URL_TIMEOUT_MS,
       maxRedirects: parsed.ARGUS_URL_MAX_REDIRECTS,
     },
+    jobs: { ...jobLayout(parsed), intakeConcurrency: parsed.ARGUS_JOB_INTAKE_CONCURRENCY },
   } as const;
 }
 
@@ -91,6 +108,18 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     ARGUS_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(86_400),
     ARGUS_PULL_MODELS: booleanFlag,
     ARGUS_TIER_CHECK_INTERVAL_MS: positiveInt(15_000),
+    /** Job items processed at once by this worker; 0 means the sum of the task's tier concurrencies. */
+    ARGUS_JOB_CONCURRENCY: z.coerce.number().int().min(0).default(0),
+    /** Time budget of one job item; defaults to the ack wait less 30 s so an answer is acked before redelivery. */
+    ARGUS_JOB_BUDGET_MS: z.coerce.number().int().min(0).default(0),
+    ARGUS_JOB_RETRY_BASE_MS: positiveInt(2_000),
+    ARGUS_JOB_RETRY_MAX_MS: positiveInt(60_000),
+    ARGUS_JOB_METRICS_INTERVAL_MS: positiveInt(5_000),
+    /** Off: the worker answers only the sync path (request/reply) and does not pull job messages. */
+    ARGUS_JOBS_ENABLED: z
+      .enum(['true', 'false', '1', '0', ''])
+      .default('true')
+      .transform((value) => value !== 'false' && value !== '0'),
   });
   const parsed = parseEnv(workerEnv, env);
   return {
@@ -105,5 +134,17 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     cacheTtlSeconds: parsed.ARGUS_CACHE_TTL_SECONDS,
     pullModels: parsed.ARGUS_PULL_MODELS,
     tierCheckIntervalMs: parsed.ARGUS_TIER_CHECK_INTERVAL_MS,
+    jobs: {
+      ...jobLayout(parsed),
+      enabled: parsed.ARGUS_JOBS_ENABLED,
+      concurrency: parsed.ARGUS_JOB_CONCURRENCY,
+      budgetMs:
+        parsed.ARGUS_JOB_BUDGET_MS > 0
+          ? parsed.ARGUS_JOB_BUDGET_MS
+          : Math.max(1_000, parsed.ARGUS_JOB_ACK_WAIT_MS - 30_000),
+      retryBaseMs: parsed.ARGUS_JOB_RETRY_BASE_MS,
+      retryMaxMs: parsed.ARGUS_JOB_RETRY_MAX_MS,
+      metricsIntervalMs: parsed.ARGUS_JOB_METRICS_INTERVAL_MS,
+    },
   } as const;
 }

@@ -34,7 +34,6 @@ export const tasksFieldSchema = z
   .optional()
   .transform((tasks) => tasks ?? [...TASKS]);
 
-/** JSON body of POST /v1/analyze. */
 /** `fallback` arrives as a boolean in JSON and as text in forms and query strings. */
 const fallbackFieldSchema = z
   .union([z.boolean(), z.enum(['true', 'false'])])
@@ -73,7 +72,11 @@ const categoriesFieldSchema = z.preprocess((value) => {
     .filter(Boolean);
 }, categoryListSchema);
 
-const routingFields = {
+/**
+ * Routing and per-task option fields shared by every body that asks for analysis (`/v1/analyze`, `/v1/jobs`), so
+ * the two endpoints can never disagree about what an option means or accepts.
+ */
+export const routingFields = {
   tier: tierChoiceSchema.optional().transform((tier) => tier ?? 'auto'),
   fallback: fallbackFieldSchema,
   /** A listing-compliance profile name; the gateway checks it against the loaded profiles. */
@@ -92,8 +95,11 @@ const routingFields = {
   listing: structuredField(listingSchema).optional(),
 };
 
+/** Every option field of an analysis: the tasks plus the routing and per-task options. */
+export const analysisOptionFields = { tasks: tasksFieldSchema, ...routingFields };
+
 /** An http(s) URL the gateway fetches the image from, with the SSRF checks of @argus/url-intake. */
-const imageUrlSchema = z
+export const imageUrlSchema = z
   .string()
   .trim()
   .min(1, 'imageUrl is empty')
@@ -103,8 +109,7 @@ export const analyzeJsonBodySchema = z
   .strictObject({
     imageBase64: z.string().min(1, 'imageBase64 is empty').optional(),
     imageUrl: imageUrlSchema.optional(),
-    tasks: tasksFieldSchema,
-    ...routingFields,
+    ...analysisOptionFields,
   })
   .superRefine((body, ctx) => {
     if ((body.imageBase64 === undefined) === (body.imageUrl === undefined)) {
@@ -120,8 +125,7 @@ export type AnalyzeJsonBody = z.input<typeof analyzeJsonBodySchema>;
 /** Text fields of the multipart form (the file travels in field `image`, or its address in `imageUrl`). */
 export const analyzeFormFieldsSchema = z.strictObject({
   imageUrl: imageUrlSchema.optional(),
-  tasks: tasksFieldSchema,
-  ...routingFields,
+  ...analysisOptionFields,
 });
 
 export const analyzeResultsSchema = z.object({

@@ -8,3 +8,4 @@ export * from './task-results.schema';
 export * from './task-messages.schema';
 export * from './analyze.schema';
 export * from './json-schema';
+export * from './jobs.schema';

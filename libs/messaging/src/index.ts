@@ -6,3 +6,5 @@ export * from './image-store';
 export * from './worker-transport';
 export * from './nats-connection.provider';
 export * from './result-store';
+export * from './job-queue';
+export * from './job-store';

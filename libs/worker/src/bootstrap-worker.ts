@@ -12,6 +12,7 @@ import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
 import { connectNats, ResultStore, watchConnection, workerMicroserviceOptions } from '@argus/messaging';
 import { ArgusMetrics, PinoNestLogger } from '@argus/telemetry';
+import { JobConsumer } from './job-consumer.service';
 import { ListingCompliancePostprocessor, PiiPostprocessor } from './task-postprocessor';
 import { WorkerMetricsObserver } from './worker-metrics.observer';
 import { WorkerInference } from './worker-inference';
@@ -69,6 +70,7 @@ export async function createWorkerApp(
   app.enableShutdownHooks();
   await inference.start({ pullModels: config.pullModels, healthIntervalMs: config.tierCheckIntervalMs });
   await app.startAllMicroservices();
+  if (config.jobs.enabled) await app.get(JobConsumer).start();
   await app.listen(config.httpPort, config.host);
   return app;
 }

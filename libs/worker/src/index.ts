@@ -6,3 +6,5 @@ export * from './worker-metrics.observer';
 export * from './worker.module';
 export * from './worker.tokens';
 export * from './task-postprocessor';
+export * from './job-consumer.service';
+export * from './job-retry';

@@ -124,7 +124,7 @@ export class TaskPipeline {
   ): Promise<TaskReply> {
     const request = parseRequest(payload);
     const stored = await this.metrics.timeStage('fetch', () =>
-      inSpan('fetch image', {}, () => this.images.get(request.image.key)),
+      inSpan('fetch image', {}, () => this.images.get(request.image.key, request.image.bucket)),
     );
     if (!stored) {
       throw new ArgusError(

@@ -1,7 +1,15 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { ModerationPolicies, WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
-import { ImageStore, NATS_CONNECTION, NatsConnectionCloser, type NatsConnection } from '@argus/messaging';
+import { JOB_IMAGE_BUCKET } from '@argus/contracts';
+import {
+  ImageStore,
+  JobQueue,
+  JobStore,
+  NATS_CONNECTION,
+  NatsConnectionCloser,
+  type NatsConnection,
+} from '@argus/messaging';
 import {
   ArgusMetrics,
   loggingModule,
@@ -9,6 +17,7 @@ import {
   ProbesController,
   READINESS_PROBE,
 } from '@argus/telemetry';
+import { JobConsumer } from './job-consumer.service';
 import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
 import { WorkerInference } from './worker-inference';
@@ -43,7 +52,15 @@ export class WorkerModule {
         { provide: WORKER_CONFIG, useValue: config },
         { provide: NATS_CONNECTION, useValue: connection },
         { provide: ArgusMetrics, useValue: metrics },
-        { provide: ImageStore, useValue: new ImageStore(connection, config.imageTtlSeconds) },
+        {
+          provide: ImageStore,
+          useValue: new ImageStore(connection, config.imageTtlSeconds).alsoServe(
+            new ImageStore(connection, config.jobs.ttlSeconds, JOB_IMAGE_BUCKET, 'Argus job images'),
+          ),
+        },
+        { provide: JobQueue, useValue: new JobQueue(connection, config.jobs) },
+        { provide: JobStore, useValue: new JobStore(connection, config.jobs.ttlSeconds) },
+        JobConsumer,
         { provide: ImageProcessor, useValue: processor },
         { provide: WorkerInference, useValue: inference },
         { provide: TASK_ROUTER, useValue: inference.router },

@@ -56,16 +56,7 @@ export class AnalyzeService {
   }
 
   async analyze(input: AnalyzeInput): Promise<AnalyzeResponse> {
-    if (input.profile !== undefined && !this.profiles.names.includes(input.profile)) {
-      throw new InvalidRequestError([
-        { field: 'profile', message: `unknown profile; use one of ${this.profiles.names.join(', ')}` },
-      ]);
-    }
-    if (input.policy !== undefined && !this.policies.names.includes(input.policy)) {
-      throw new InvalidRequestError([
-        { field: 'policy', message: `unknown policy; use one of ${this.policies.names.join(', ')}` },
-      ]);
-    }
+    assertKnownNames(input, this.profiles, this.policies);
     const started = performance.now();
     const deadline = Date.now() + this.config.requestTimeoutMs;
     const id = randomUUID();
@@ -140,6 +131,24 @@ export class AnalyzeService {
         (performance.now() - started) / 1000,
       );
     }
+  }
+}
+
+/** Profile and policy names must be ones the gateway loaded; a typo is a 400, not a silent default. */
+export function assertKnownNames(
+  input: { profile?: string; policy?: string },
+  profiles: Pick<ListingProfiles, 'names'>,
+  policies: Pick<ModerationPolicies, 'names'>,
+): void {
+  if (input.profile !== undefined && !profiles.names.includes(input.profile)) {
+    throw new InvalidRequestError([
+      { field: 'profile', message: `unknown profile; use one of ${profiles.names.join(', ')}` },
+    ]);
+  }
+  if (input.policy !== undefined && !policies.names.includes(input.policy)) {
+    throw new InvalidRequestError([
+      { field: 'policy', message: `unknown policy; use one of ${policies.names.join(', ')}` },
+    ]);
   }
 }
 

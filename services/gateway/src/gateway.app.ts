@@ -2,7 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
 import { loadListingProfiles, loadModerationPolicies, type GatewayConfig } from '@argus/config';
-import { connectNats, watchConnection } from '@argus/messaging';
+import { connectNats, JobQueue, JobStore, watchConnection } from '@argus/messaging';
 import { ArgusMetrics, PinoNestLogger } from '@argus/telemetry';
 import { GatewayModule } from './gateway.module';
 
@@ -47,6 +47,8 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     done();
   });
   app.enableShutdownHooks();
+  // The job streams, consumers and buckets exist before the first POST /v1/jobs can publish to them.
+  await Promise.all([app.get(JobQueue).ensure(), app.get(JobStore).check()]);
   await app.listen(config.port, config.host);
   return app;
 }

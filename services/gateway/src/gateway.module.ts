@@ -2,8 +2,11 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { APP_FILTER } from '@nestjs/core';
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
+import { JOB_IMAGE_BUCKET } from '@argus/contracts';
 import {
   ImageStore,
+  JobQueue,
+  JobStore,
   NATS_CONNECTION,
   NatsConnectionCloser,
   NatsTaskClient,
@@ -24,7 +27,9 @@ import { ModelsService } from './models.service';
 import { ProblemFilter } from './problem.filter';
 import { ReadinessService } from './readiness.service';
 import { TaskDispatcher } from './task-dispatcher.service';
-import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
+import { JobsController } from './jobs.controller';
+import { JobsService } from './jobs.service';
+import { GATEWAY_CONFIG, JOB_IMAGE_STORE, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
 /** Closes the URL fetcher's connection pool when the gateway shuts down. */
 class SafeFetcherCloser implements OnApplicationShutdown {
@@ -47,7 +52,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [loggingModule('gateway', config.logLevel)],
-      controllers: [AnalyzeController, ModelsController, ProbesController, MetricsController],
+      controllers: [AnalyzeController, JobsController, ModelsController, ProbesController, MetricsController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LISTING_PROFILES, useValue: profiles },
@@ -56,6 +61,13 @@ export class GatewayModule {
         { provide: ArgusMetrics, useValue: metrics },
         { provide: NatsTaskClient, useValue: new NatsTaskClient(connection, metrics.natsObserver()) },
         { provide: ImageStore, useValue: new ImageStore(connection, config.imageTtlSeconds) },
+        {
+          provide: JOB_IMAGE_STORE,
+          useValue: new ImageStore(connection, config.jobs.ttlSeconds, JOB_IMAGE_BUCKET, 'Argus job images'),
+        },
+        { provide: JobQueue, useValue: new JobQueue(connection, config.jobs) },
+        { provide: JobStore, useValue: new JobStore(connection, config.jobs.ttlSeconds) },
+        JobsService,
         { provide: APP_FILTER, useClass: ProblemFilter },
         {
           provide: SafeFetcher,

@@ -1,3 +1,4 @@
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 export const LISTING_PROFILES = Symbol('LISTING_PROFILES');
 export const MODERATION_POLICIES = Symbol('MODERATION_POLICIES');
+export const JOB_IMAGE_STORE = Symbol('JOB_IMAGE_STORE');

@@ -100,7 +100,7 @@ function readJson(body: unknown): AnalyzeInput {
   return { bytes: decodeBase64(parsed.imageBase64 ?? ''), ...options(parsed) };
 }
 
-function decodeBase64(value: string): Buffer {
+export function decodeBase64(value: string): Buffer {
   const compact = value.replace(DATA_URL_PREFIX, '').replace(/\s+/g, '');
   if (compact.length === 0 || compact.length % 4 === 1 || !BASE64.test(compact)) {
     throw new InvalidRequestError([{ field: 'imageBase64', message: 'is not valid base64' }]);
@@ -129,7 +129,7 @@ function pickQueryFields(query: unknown): Record<string, unknown> {
   );
 }
 
-function options(fields: {
+export function options(fields: {
   tasks: Task[];
   tier: RoutingOptions['tier'];
   fallback: boolean;
@@ -157,7 +157,7 @@ function options(fields: {
   };
 }
 
-function parseFields<Schema extends z.ZodType>(schema: Schema, value: unknown): z.infer<Schema> {
+export function parseFields<Schema extends z.ZodType>(schema: Schema, value: unknown): z.infer<Schema> {
   if (typeof value !== 'object' || value === null) {
     throw new InvalidRequestError([{ field: '(body)', message: 'expected a JSON object' }]);
   }

@@ -1,0 +1,137 @@
+import { JSONCodec, type KV, type NatsConnection } from 'nats';
+import {
+  JOB_BUCKET,
+  JOB_RESULT_BUCKET,
+  jobMetaSchema,
+  jobUnitResultSchema,
+  type JobMeta,
+  type JobUnitResult,
+} from '@argus/contracts';
+
+const codec = JSONCodec();
+/** Result reads in flight at once when a status request reads a whole job. */
+const LIST_BATCH = 200;
+
+/**
+ * Job state in JetStream KV: metadata in `argus-jobs` (one key per job) and one result per item × task in
+ * `argus-job-results`. Results are written with `create`, which the server refuses when the key exists, so however
+ * often a message is redelivered, the first answer stays the only answer.
+ */
+export class JobStore {
+  private metaKv?: Promise<KV>;
+  private resultKv?: Promise<KV>;
+
+  constructor(
+    private readonly connection: NatsConnection,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  private open(bucket: string, description: string): Promise<KV> {
+    return this.connection.jetstream().views.kv(bucket, {
+      ttl: this.ttlSeconds * 1000,
+      history: 1,
+      description,
+    });
+  }
+
+  private meta(): Promise<KV> {
+    this.metaKv ??= this.open(JOB_BUCKET, 'Argus job metadata').catch((error: unknown) => {
+      this.metaKv = undefined;
+      throw error;
+    });
+    return this.metaKv;
+  }
+
+  private results(): Promise<KV> {
+    this.resultKv ??= this.open(JOB_RESULT_BUCKET, 'Argus job results, one per item and task').catch(
+      (error: unknown) => {
+        this.resultKv = undefined;
+        throw error;
+      },
+    );
+    return this.resultKv;
+  }
+
+  /** Creates both buckets if needed. */
+  async check(): Promise<void> {
+    await Promise.all([this.meta(), this.results()]);
+  }
+
+  async putJob(meta: JobMeta): Promise<void> {
+    await (await this.meta()).put(meta.jobId, codec.encode(meta));
+  }
+
+  async getJob(jobId: string): Promise<JobMeta | undefined> {
+    if (!isKeyToken(jobId)) return undefined;
+    const entry = await (await this.meta()).get(jobId);
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+    return jobMetaSchema.parse(codec.decode(entry.value));
+  }
+
+  /** Marks the job cancelled (once; later calls keep the first time). Returns the updated meta, or undefined. */
+  async cancelJob(jobId: string, now = new Date()): Promise<JobMeta | undefined> {
+    const kv = await this.meta();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (!isKeyToken(jobId)) return undefined;
+      const entry = await kv.get(jobId);
+      if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+      const meta = jobMetaSchema.parse(codec.decode(entry.value));
+      if (meta.cancelledAt) return meta;
+      const cancelled = { ...meta, cancelledAt: now.toISOString() };
+      try {
+        await kv.update(jobId, codec.encode(cancelled), entry.revision);
+        return cancelled;
+      } catch {
+        // Someone else changed it meanwhile; read again.
+      }
+    }
+    throw new Error(`could not cancel job ${jobId}: it kept changing`);
+  }
+
+  /** Stores the unit's result unless one exists. True when this call wrote it. */
+  async createResult(key: string, result: JobUnitResult): Promise<boolean> {
+    const kv = await this.results();
+    try {
+      await kv.create(key, codec.encode(result));
+      return true;
+    } catch (error) {
+      if (await this.hasResult(key)) return false;
+      throw error;
+    }
+  }
+
+  async hasResult(key: string): Promise<boolean> {
+    const entry = await (await this.results()).get(key);
+    return entry !== null && entry.operation === 'PUT';
+  }
+
+  async getResult(key: string): Promise<JobUnitResult | undefined> {
+    const entry = await (await this.results()).get(key);
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
+    return jobUnitResultSchema.parse(codec.decode(entry.value));
+  }
+
+  /** Every result of a job, keyed `<itemId>.<task>`: the keys first, then the values in bounded batches. */
+  async listResults(jobId: string): Promise<Map<string, JobUnitResult>> {
+    const found = new Map<string, JobUnitResult>();
+    if (!isKeyToken(jobId)) return found;
+    const kv = await this.results();
+    const prefix = `${jobId}.`;
+    const keys: string[] = [];
+    for await (const key of await kv.keys(`${prefix}>`)) keys.push(key);
+    for (let start = 0; start < keys.length; start += LIST_BATCH) {
+      const batch = keys.slice(start, start + LIST_BATCH);
+      const values = await Promise.all(batch.map((key) => this.getResult(key)));
+      batch.forEach((key, index) => {
+        const value = values[index];
+        if (value) found.set(key.slice(prefix.length), value);
+      });
+    }
+    return found;
+  }
+}
+
+/** A job id the KV can hold as one key token (job ids are UUIDs; anything else cannot exist). */
+function isKeyToken(value: string): boolean {
+  return /^[A-Za-z0-9_-]{1,128}$/.test(value);
+}

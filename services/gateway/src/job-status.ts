@@ -1,0 +1,82 @@
+import type {
+  JobCounts,
+  JobItemError,
+  JobItemStatus,
+  JobMeta,
+  JobStatus,
+  JobStatusQuery,
+  JobUnitResult,
+  JobUnitState,
+  Task,
+} from '@argus/contracts';
+
+type ItemState = JobItemStatus['status'];
+
+/** An item is pending until every task ended; then it takes its worst task's state. */
+export function itemState(states: ReadonlyArray<JobUnitState | undefined>): ItemState {
+  if (states.some((state) => state === undefined)) return 'pending';
+  for (const worst of ['dead', 'failed', 'cancelled'] as const) {
+    if (states.includes(worst)) return worst;
+  }
+  return 'done';
+}
+
+/**
+ * The job's status from its metadata and its results (keyed `<itemId>.<task>`): counts by item, the percentage of
+ * item × task units that ended, and one page of items with their replies and errors.
+ */
+export function summariseJob(
+  meta: JobMeta,
+  results: ReadonlyMap<string, JobUnitResult>,
+  query: JobStatusQuery,
+): JobStatus {
+  const counts: JobCounts = {
+    total: meta.itemIds.length,
+    done: 0,
+    failed: 0,
+    dead: 0,
+    cancelled: 0,
+    pending: 0,
+  };
+  const units = meta.itemIds.length * meta.tasks.length;
+  let ended = 0;
+  const states = meta.itemIds.map((id) => {
+    const unitStates = meta.tasks.map((task) => results.get(`${id}.${task}`)?.state);
+    ended += unitStates.filter((state) => state !== undefined).length;
+    const state = itemState(unitStates);
+    counts[state] += 1;
+    return state;
+  });
+  const start = (query.page - 1) * query.pageSize;
+  const items = meta.itemIds.slice(start, start + query.pageSize).map((id, offset) => {
+    const results_: Partial<Record<Task, unknown>> = {};
+    const errors: JobItemError[] = [];
+    for (const task of meta.tasks) {
+      const result = results.get(`${id}.${task}`);
+      if (!result) continue;
+      if (result.reply !== undefined) results_[task] = result.reply;
+      if ((result.state === 'failed' || result.state === 'dead') && result.error) {
+        errors.push({ task, state: result.state, ...result.error });
+      }
+    }
+    return { id, status: states[start + offset] ?? 'pending', results: results_, errors };
+  });
+  return {
+    jobId: meta.jobId,
+    status: meta.cancelledAt
+      ? 'cancelled'
+      : ended === units
+        ? 'completed'
+        : ended === 0
+          ? 'queued'
+          : 'running',
+    createdAt: meta.createdAt,
+    tasks: meta.tasks,
+    counts,
+    percent: units === 0 ? 100 : Math.floor((ended / units) * 1000) / 10,
+    items,
+    page: { number: query.page, size: query.pageSize, totalItems: meta.itemIds.length },
+    ...(meta.callbackUrl ? { callbackUrl: meta.callbackUrl } : {}),
+    ...(meta.cancelledAt ? { cancelledAt: meta.cancelledAt } : {}),
+  };
+}

@@ -1,0 +1,30 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { jobStatusQuerySchema, type JobStatus } from '@argus/contracts';
+import { parseFields } from './image-intake';
+import { readJobInput } from './job-intake';
+import { JobsService } from './jobs.service';
+
+@Controller('v1/jobs')
+export class JobsController {
+  constructor(@Inject(JobsService) private readonly service: JobsService) {}
+
+  @Post()
+  @HttpCode(202)
+  async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    const created = await this.service.create(await readJobInput(request));
+    await reply.status(202).header('location', `/v1/jobs/${created.jobId}`).send(created);
+  }
+
+  @Get(':id')
+  status(@Param('id') id: string, @Query() query: unknown): Promise<JobStatus> {
+    return this.service.status(id, parseFields(jobStatusQuerySchema, query ?? {}));
+  }
+
+  /** Cancelling is asynchronous: items already in a worker finish, the rest are recorded `cancelled`. */
+  @Delete(':id')
+  @HttpCode(202)
+  cancel(@Param('id') id: string): Promise<JobStatus> {
+    return this.service.cancel(id);
+  }
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import pLimit from 'p-limit';
+import {
+  ArgusError,
+  JOB_IMAGE_BUCKET,
+  jobImageKey,
+  jobUnitKey,
+  type JobCreated,
+  type JobMeta,
+  type JobStatus,
+  type JobStatusQuery,
+  type TaskError,
+  type TaskRequest,
+} from '@argus/contracts';
+import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
+import { ImageProcessor } from '@argus/imaging';
+import { JobQueue, JobStore } from '@argus/messaging';
+import { SafeFetcher } from '@argus/url-intake';
+import { ArgusMetrics, inSpan, injectTraceHeaders } from '@argus/telemetry';
+import { assertKnownNames, type ImageDownloader, type ImageNormaliser } from './analyze.service';
+import { decodeBase64 } from './image-intake';
+import type { JobInput, JobItemInput } from './job-intake';
+import { summariseJob } from './job-status';
+import { GATEWAY_CONFIG, JOB_IMAGE_STORE, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
+
+export type JobImageWriter = { put(key: string, bytes: Uint8Array, mime: string): Promise<void> };
+
+/**
+ * Async jobs: each item is fetched or decoded, normalised and stored once (a bounded number at a time), then one
+ * message per item × task goes to the task's JetStream work queue with Nats-Msg-Id = `<jobId>.<itemId>.<task>`, so a
+ * resubmission within the duplicate window is dropped by the server. A bad item fails alone: its units get a
+ * `failed` result with the item's code and the job carries on.
+ */
+@Injectable()
+export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(ImageProcessor) private readonly processor: ImageNormaliser,
+    @Inject(JOB_IMAGE_STORE) private readonly images: JobImageWriter,
+    @Inject(JobQueue) private readonly queue: Pick<JobQueue, 'publish'>,
+    @Inject(JobStore)
+    private readonly store: Pick<
+      JobStore,
+      'putJob' | 'getJob' | 'cancelJob' | 'createResult' | 'listResults'
+    >,
+    @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
+    @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
+    @Inject(MODERATION_POLICIES) private readonly policies: Pick<ModerationPolicies, 'names'>,
+    @Inject(SafeFetcher) private readonly downloader: ImageDownloader | null = null,
+  ) {}
+
+  async create(input: JobInput): Promise<JobCreated> {
+    assertKnownNames(input.options, this.profiles, this.policies);
+    const jobId = randomUUID();
+    const meta: JobMeta = {
+      jobId,
+      createdAt: new Date().toISOString(),
+      tasks: input.options.tasks,
+      itemIds: input.items.map((item) => item.id),
+      ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
+      ...(input.notify ? { notify: input.notify } : {}),
+    };
+    // Metadata first: a worker that gets an item must find its job.
+    await this.store.putJob(meta);
+    const limit = pLimit(this.config.jobs.intakeConcurrency);
+    const items = await Promise.all(input.items.map((item) => limit(() => this.intake(jobId, item, input))));
+    const failed = items.filter((item) => item.status === 'failed').length;
+    this.logger.log(
+      `job ${jobId}: ${items.length} items, ${failed} failed at intake, tasks ${meta.tasks.join(',')}`,
+    );
+    return { jobId, status: 'queued', items };
+  }
+
+  private async intake(
+    jobId: string,
+    item: JobItemInput,
+    input: JobInput,
+  ): Promise<JobCreated['items'][number]> {
+    try {
+      const bytes = await this.itemBytes(item);
+      const image = await inSpan('normalise image', {}, () =>
+        this.processor.normalise(bytes, this.config.limits),
+      );
+      this.metrics.recordStage('decode', image.timings.decodeMs / 1000);
+      this.metrics.recordStage('normalise', image.timings.normaliseMs / 1000);
+      const key = jobImageKey(jobId, item.id);
+      await this.metrics.timeStage('store', () => this.images.put(key, image.data, image.mime));
+      const { options } = input;
+      const request: TaskRequest = {
+        requestId: `${jobId}.${item.id}`,
+        routing: options.routing,
+        ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.policy ? { policy: options.policy } : {}),
+        ...(options.pii ? { pii: options.pii } : {}),
+        ...(options.tagging ? { tagging: options.tagging } : {}),
+        ...(options.ocr ? { ocr: options.ocr } : {}),
+        image: {
+          bucket: JOB_IMAGE_BUCKET,
+          key,
+          sha256: image.sha256,
+          width: image.width,
+          height: image.height,
+          mime: image.mime,
+        },
+      };
+      for (const task of options.tasks) {
+        await this.queue.publish(
+          { jobId, itemId: item.id, task, request },
+          jobUnitKey(jobId, item.id, task),
+          (carrier) => {
+            injectTraceHeaders(carrier);
+          },
+        );
+      }
+      return { id: item.id, status: 'queued' };
+    } catch (error) {
+      const taskError = toTaskError(error);
+      if (taskError.code === 'INTERNAL') this.logger.error(`job ${jobId} item ${item.id}: ${String(error)}`);
+      const finishedAt = new Date().toISOString();
+      await Promise.all(
+        input.options.tasks.map((task) =>
+          this.store.createResult(jobUnitKey(jobId, item.id, task), {
+            state: 'failed',
+            error: taskError,
+            finishedAt,
+          }),
+        ),
+      );
+      return { id: item.id, status: 'failed', error: taskError };
+    }
+  }
+
+  private async itemBytes(item: JobItemInput): Promise<Buffer> {
+    const { source } = item;
+    switch (source.kind) {
+      case 'bytes':
+        return source.bytes;
+      case 'base64':
+        return decodeBase64(source.data);
+      case 'url': {
+        const downloader = this.downloader;
+        if (!downloader) throw new ArgusError('INVALID_REQUEST', 'this gateway does not fetch images by URL');
+        const fetched = await this.metrics.timeStage('download', () =>
+          downloader.fetch(source.url, AbortSignal.timeout(this.config.requestTimeoutMs)),
+        );
+        return fetched.bytes;
+      }
+    }
+  }
+
+  async status(jobId: string, query: JobStatusQuery): Promise<JobStatus> {
+    const meta = await this.store.getJob(jobId);
+    if (!meta) throw notFound(jobId);
+    return summariseJob(meta, await this.store.listResults(jobId), query);
+  }
+
+  /** Marks the job cancelled; workers then skip its remaining items and record them `cancelled`. */
+  async cancel(jobId: string): Promise<JobStatus> {
+    const meta = await this.store.cancelJob(jobId);
+    if (!meta) throw notFound(jobId);
+    return summariseJob(meta, await this.store.listResults(jobId), { page: 1, pageSize: 100 });
+  }
+}
+
+function notFound(jobId: string): ArgusError {
+  return new ArgusError('NOT_FOUND', `no job ${jobId.slice(0, 128)} (unknown, or expired)`);
+}
+
+function toTaskError(error: unknown): TaskError {
+  if (error instanceof ArgusError) return error.toTaskError();
+  return { code: 'INTERNAL', message: 'the item could not be queued; the gateway log has the cause' };
+}
