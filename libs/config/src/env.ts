@@ -30,3 +30,22 @@ export const url = (fallback: string) =>
     .default(fallback)
     .refine((value) => URL.canParse(value), 'must be a URL');
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info');
+
+/** `true`/`1` or `false`/`0`; empty means the default. */
+export const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', ''])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => (value === '' ? fallback : value === 'true' || value === '1'));
+
+/** A comma-separated list, trimmed, without empty entries. */
+export const commaList = (fallback = '') =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    );

@@ -1,16 +1,8 @@
 import { z } from 'zod';
 import { TASK_SERVICES, type Task } from '@argus/contracts';
-import { logLevel, parseEnv, port, positiveInt } from './env';
+import { commaList, flag, logLevel, parseEnv, port, positiveInt } from './env';
 
-const natsUrls = z
-  .string()
-  .default('nats://127.0.0.1:4222')
-  .transform((value) =>
-    value
-      .split(',')
-      .map((server) => server.trim())
-      .filter(Boolean),
-  );
+const natsUrls = commaList('nats://127.0.0.1:4222');
 
 const commonEnv = z.object({
   NATS_URL: natsUrls,
@@ -41,19 +33,8 @@ const gatewayEnv = commonEnv.extend({
   ARGUS_MAX_LONG_SIDE: positiveInt(2048),
   ARGUS_REQUEST_TIMEOUT_MS: positiveInt(120_000),
   ARGUS_READY_TIMEOUT_MS: positiveInt(2_000),
-  ARGUS_URL_ALLOW_PRIVATE: z
-    .enum(['true', 'false', '1', '0', ''])
-    .default('false')
-    .transform((value) => value === 'true' || value === '1'),
-  ARGUS_URL_ALLOW_CIDRS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((cidr) => cidr.trim())
-        .filter(Boolean),
-    ),
+  ARGUS_URL_ALLOW_PRIVATE: flag(false),
+  ARGUS_URL_ALLOW_CIDRS: commaList(),
   ARGUS_URL_TIMEOUT_MS: positiveInt(15_000),
   ARGUS_URL_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   ARGUS_JOB_INTAKE_CONCURRENCY: positiveInt(8),
@@ -95,18 +76,13 @@ export const TASK_DEFAULT_PORTS: Readonly<Record<Task, number>> = {
   ocr: 9103,
 };
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', ''])
-  .default('false')
-  .transform((value) => value === 'true' || value === '1');
-
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 
 export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.env) {
   const workerEnv = commonEnv.extend({
     HTTP_PORT: port(TASK_DEFAULT_PORTS[task]),
     ARGUS_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(86_400),
-    ARGUS_PULL_MODELS: booleanFlag,
+    ARGUS_PULL_MODELS: flag(false),
     ARGUS_TIER_CHECK_INTERVAL_MS: positiveInt(15_000),
     /** Job items processed at once by this worker; 0 means the sum of the task's tier concurrencies. */
     ARGUS_JOB_CONCURRENCY: z.coerce.number().int().min(0).default(0),
@@ -116,10 +92,7 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     ARGUS_JOB_RETRY_MAX_MS: positiveInt(60_000),
     ARGUS_JOB_METRICS_INTERVAL_MS: positiveInt(5_000),
     /** Off: the worker answers only the sync path (request/reply) and does not pull job messages. */
-    ARGUS_JOBS_ENABLED: z
-      .enum(['true', 'false', '1', '0', ''])
-      .default('true')
-      .transform((value) => value !== 'false' && value !== '0'),
+    ARGUS_JOBS_ENABLED: flag(true),
   });
   const parsed = parseEnv(workerEnv, env);
   return {
