@@ -18,6 +18,11 @@ import {
 } from '@argus/inference';
 import type { TierStateObserver } from './worker-metrics.observer';
 
+const WARM_UP_POLICY = {
+  name: 'warm-up',
+  policy: { description: 'used only to warm the CPU engine', thresholds: {}, allowed: [], rules: [] },
+};
+
 /** Engines that need loading before they can answer; each worker warms only what its task uses. */
 class CpuEngines {
   private nsfwClassifier?: NsfwClassifier;
@@ -168,7 +173,12 @@ export class WorkerInference {
     if (!cpu || !this.health.isAvailable('cpu')) return;
     const started = performance.now();
     try {
-      await cpu.engine.run({ image: await this.processor.sample(), signal: AbortSignal.timeout(30_000) });
+      await cpu.engine.run({
+        image: await this.processor.sample(),
+        signal: AbortSignal.timeout(30_000),
+        // Moderation answers under a policy; the warm-up's answer is thrown away, so any policy does.
+        ...(this.task === 'moderation' ? { policy: WARM_UP_POLICY } : {}),
+      });
       this.logger.log(
         `${this.task} CPU engine warmed with a sample image in ${Math.round(performance.now() - started)} ms`,
       );
