@@ -4,9 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { stdTimeFunctions, type LoggerOptions } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import type { ArgusLogLevel } from './log-levels';
-
-/** Scraped every few seconds; logging them would bury everything else. */
-const QUIET_PATHS = new Set(['/metrics', '/healthz', '/readyz']);
+import { isProbePath } from './probe-paths';
 
 /** Fields that may hold an image or a credential, wherever they appear in a logged object. */
 const REDACTED_PATHS = [
@@ -63,7 +61,7 @@ export function pinoOptions(service: string, level: ArgusLogLevel): LoggerOption
 export function httpLoggingOptions(service: string, level: ArgusLogLevel): PinoHttpOptions {
   return {
     ...pinoOptions(service, level),
-    autoLogging: { ignore: (request) => QUIET_PATHS.has((request.url ?? '').split('?')[0] ?? '') },
+    autoLogging: { ignore: (request) => isProbePath(request.url) },
     customLogLevel: (_request, response, error) =>
       error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
   };

@@ -12,8 +12,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-
-const PROBE_PATHS = new Set(['/metrics', '/healthz', '/readyz']);
+import { isProbePath } from './probe-paths';
 
 function spanProcessors(): SpanProcessor[] {
   // The SDK installs no tracer provider at all without a processor, and then every trace id would be zero.
@@ -30,7 +29,7 @@ const sdk = new NodeSDK({
   spanProcessors: spanProcessors(),
   instrumentations: [
     new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => PROBE_PATHS.has((request.url ?? '').split('?')[0] ?? ''),
+      ignoreIncomingRequestHook: (request) => isProbePath(request.url),
     }),
     new UndiciInstrumentation(),
   ],
