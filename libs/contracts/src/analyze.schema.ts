@@ -99,27 +99,30 @@ export const routingFields = {
 export const analysisOptionFields = { tasks: tasksFieldSchema, ...routingFields };
 
 /** An http(s) URL the gateway fetches the image from, with the SSRF checks of @argus/url-intake. */
-export const imageUrlSchema = z
+const imageUrlSchema = z
   .string()
   .trim()
   .min(1, 'imageUrl is empty')
   .max(4096, 'imageUrl is longer than 4096');
 
-export const analyzeJsonBodySchema = z
-  .strictObject({
-    imageBase64: z.string().min(1, 'imageBase64 is empty').optional(),
-    imageUrl: imageUrlSchema.optional(),
-    ...analysisOptionFields,
-  })
-  .superRefine((body, ctx) => {
+/** Where an image in a JSON body comes from: inline bytes or a URL. Exactly one is required. */
+export const imageSourceFields = {
+  imageBase64: z.string().min(1, 'imageBase64 is empty').optional(),
+  imageUrl: imageUrlSchema.optional(),
+};
+
+/** The refinement that wants exactly one image source; the issue names `first`, as the caller's docs do. */
+export function exactlyOneImageSource(first: 'imageBase64' | 'imageUrl', second: 'imageBase64' | 'imageUrl') {
+  return (body: { imageBase64?: string; imageUrl?: string }, ctx: z.RefinementCtx) => {
     if ((body.imageBase64 === undefined) === (body.imageUrl === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['imageBase64'],
-        message: 'send exactly one of imageBase64 and imageUrl',
-      });
+      ctx.addIssue({ code: 'custom', path: [first], message: `send exactly one of ${first} and ${second}` });
     }
-  });
+  };
+}
+
+export const analyzeJsonBodySchema = z
+  .strictObject({ ...imageSourceFields, ...analysisOptionFields })
+  .superRefine(exactlyOneImageSource('imageBase64', 'imageUrl'));
 export type AnalyzeJsonBody = z.input<typeof analyzeJsonBodySchema>;
 
 /** Text fields of the multipart form (the file travels in field `image`, or its address in `imageUrl`). */

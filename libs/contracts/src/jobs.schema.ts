@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { analysisOptionFields, imageUrlSchema } from './analyze.schema';
+import { analysisOptionFields, exactlyOneImageSource, imageSourceFields } from './analyze.schema';
 import { taskErrorSchema } from './error-codes';
 import { taskRequestSchema } from './task-messages.schema';
 import { TASKS, type Task } from './tasks';
@@ -71,20 +71,8 @@ export function assignItemIds(ids: ReadonlyArray<string | undefined>): string[] 
 }
 
 const jobItemInputSchema = z
-  .strictObject({
-    id: itemIdSchema.optional(),
-    imageUrl: imageUrlSchema.optional(),
-    imageBase64: z.string().min(1, 'imageBase64 is empty').optional(),
-  })
-  .superRefine((item, ctx) => {
-    if ((item.imageBase64 === undefined) === (item.imageUrl === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['imageUrl'],
-        message: 'send exactly one of imageUrl and imageBase64',
-      });
-    }
-  });
+  .strictObject({ id: itemIdSchema.optional(), ...imageSourceFields })
+  .superRefine(exactlyOneImageSource('imageUrl', 'imageBase64'));
 
 /** http(s) only; the address checks happen when something is delivered to it (webhooks). */
 export const callbackUrlSchema = z
