@@ -2,7 +2,8 @@ import { ArgusError, type Task, type TaskReply, type TaskRequest } from '@argus/
 import { loadGatewayConfig } from '@argus/config';
 import type { NormalisedImage } from '@argus/imaging';
 import { ArgusMetrics } from '@argus/telemetry';
-import { AnalyzeService, type ImageNormaliser, type ImageWriter } from './analyze.service';
+import { AnalyzeService, type ImageWriter } from './analyze.service';
+import type { ImageNormaliser } from './image-ingest';
 import { AnalyzeFailedError } from './problem';
 import type { TaskDispatcher } from './task-dispatcher.service';
 

@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  ArgusError,
   IMAGE_BUCKET,
   TASKS,
   mostActionableCode,
   type AnalyzeResponse,
   type AnalyzeResults,
   type TaskReply,
-  type TaskRequest,
 } from '@argus/contracts';
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
@@ -17,12 +15,17 @@ import { SafeFetcher } from '@argus/url-intake';
 import { activeTraceId, ArgusMetrics, inSpan, NOT_APPLICABLE } from '@argus/telemetry';
 import type { AnalyzeInput } from './image-intake';
 import { AnalyzeFailedError, InvalidRequestError } from './problem';
+import {
+  downloadImage,
+  normaliseImage,
+  taskRequestFor,
+  type ImageDownloader,
+  type ImageNormaliser,
+} from './image-ingest';
 import { TaskDispatcher } from './task-dispatcher.service';
 import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
-export type ImageNormaliser = Pick<ImageProcessor, 'normalise'>;
 export type ImageWriter = Pick<ImageStore, 'put'>;
-export type ImageDownloader = Pick<SafeFetcher, 'fetch'>;
 
 /**
  * The gateway's use case: normalise once, store once, fan the tasks out in parallel under one deadline, merge.
@@ -44,15 +47,8 @@ export class AnalyzeService {
   /** The uploaded bytes, or the image fetched from `imageUrl` within what is left of the request's deadline. */
   private async imageBytes(input: AnalyzeInput, deadline: number): Promise<Buffer> {
     if (input.bytes) return input.bytes;
-    const { downloader } = this;
-    const url = input.imageUrl ?? '';
-    if (!downloader) throw new ArgusError('INVALID_REQUEST', 'this gateway does not fetch images by URL');
-    const fetched = await this.metrics.timeStage('download', () =>
-      inSpan('download image', { attributes: { 'url.full': url.slice(0, 512) } }, () =>
-        downloader.fetch(url, AbortSignal.timeout(Math.max(1, deadline - Date.now()))),
-      ),
-    );
-    return fetched.bytes;
+    const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    return downloadImage(this.downloader, this.metrics, input.imageUrl ?? '', signal);
   }
 
   async analyze(input: AnalyzeInput): Promise<AnalyzeResponse> {
@@ -63,34 +59,14 @@ export class AnalyzeService {
     let outcome = 'ok';
     try {
       const bytes = await this.imageBytes(input, deadline);
-      const image = await inSpan('normalise image', {}, () =>
-        this.processor.normalise(bytes, this.config.limits),
-      );
-      this.metrics.recordStage('decode', image.timings.decodeMs / 1000);
-      this.metrics.recordStage('normalise', image.timings.normaliseMs / 1000);
+      const image = await normaliseImage(this.processor, this.metrics, bytes, this.config.limits);
       this.metrics.imageInputBytes.observe(image.sourceBytes);
       this.metrics.imageInputPixels.observe(image.sourcePixels);
 
       await this.metrics.timeStage('store', () =>
         inSpan('store image', {}, () => this.store.put(id, image.data, image.mime)),
       );
-      const request: TaskRequest = {
-        requestId: id,
-        routing: input.routing,
-        ...(input.profile ? { profile: input.profile } : {}),
-        ...(input.policy ? { policy: input.policy } : {}),
-        ...(input.pii ? { pii: input.pii } : {}),
-        ...(input.tagging ? { tagging: input.tagging } : {}),
-        ...(input.ocr ? { ocr: input.ocr } : {}),
-        image: {
-          bucket: IMAGE_BUCKET,
-          key: id,
-          sha256: image.sha256,
-          width: image.width,
-          height: image.height,
-          mime: image.mime,
-        },
-      };
+      const request = taskRequestFor(id, input, { bucket: IMAGE_BUCKET, key: id }, image);
       const replies = await Promise.all(
         input.tasks.map(
           async (task) =>

@@ -11,14 +11,20 @@ import {
   type JobStatus,
   type JobStatusQuery,
   type TaskError,
-  type TaskRequest,
 } from '@argus/contracts';
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { JobQueue, JobStore } from '@argus/messaging';
 import { SafeFetcher } from '@argus/url-intake';
-import { ArgusMetrics, inSpan, injectTraceHeaders } from '@argus/telemetry';
-import { assertKnownNames, type ImageDownloader, type ImageNormaliser } from './analyze.service';
+import { ArgusMetrics, injectTraceHeaders } from '@argus/telemetry';
+import { assertKnownNames } from './analyze.service';
+import {
+  downloadImage,
+  normaliseImage,
+  taskRequestFor,
+  type ImageDownloader,
+  type ImageNormaliser,
+} from './image-ingest';
 import { decodeBase64 } from './image-intake';
 import type { JobInput, JobItemInput } from './job-intake';
 import { summariseJob } from './job-status';
@@ -81,31 +87,16 @@ export class JobsService {
   ): Promise<JobCreated['items'][number]> {
     try {
       const bytes = await this.itemBytes(item);
-      const image = await inSpan('normalise image', {}, () =>
-        this.processor.normalise(bytes, this.config.limits),
-      );
-      this.metrics.recordStage('decode', image.timings.decodeMs / 1000);
-      this.metrics.recordStage('normalise', image.timings.normaliseMs / 1000);
+      const image = await normaliseImage(this.processor, this.metrics, bytes, this.config.limits);
       const key = jobImageKey(jobId, item.id);
       await this.metrics.timeStage('store', () => this.images.put(key, image.data, image.mime));
       const { options } = input;
-      const request: TaskRequest = {
-        requestId: `${jobId}.${item.id}`,
-        routing: options.routing,
-        ...(options.profile ? { profile: options.profile } : {}),
-        ...(options.policy ? { policy: options.policy } : {}),
-        ...(options.pii ? { pii: options.pii } : {}),
-        ...(options.tagging ? { tagging: options.tagging } : {}),
-        ...(options.ocr ? { ocr: options.ocr } : {}),
-        image: {
-          bucket: JOB_IMAGE_BUCKET,
-          key,
-          sha256: image.sha256,
-          width: image.width,
-          height: image.height,
-          mime: image.mime,
-        },
-      };
+      const request = taskRequestFor(
+        `${jobId}.${item.id}`,
+        options,
+        { bucket: JOB_IMAGE_BUCKET, key },
+        image,
+      );
       for (const task of options.tasks) {
         await this.queue.publish(
           { jobId, itemId: item.id, task, request },
@@ -140,14 +131,13 @@ export class JobsService {
         return source.bytes;
       case 'base64':
         return decodeBase64(source.data);
-      case 'url': {
-        const downloader = this.downloader;
-        if (!downloader) throw new ArgusError('INVALID_REQUEST', 'this gateway does not fetch images by URL');
-        const fetched = await this.metrics.timeStage('download', () =>
-          downloader.fetch(source.url, AbortSignal.timeout(this.config.requestTimeoutMs)),
+      case 'url':
+        return downloadImage(
+          this.downloader,
+          this.metrics,
+          source.url,
+          AbortSignal.timeout(this.config.requestTimeoutMs),
         );
-        return fetched.bytes;
-      }
     }
   }
 
