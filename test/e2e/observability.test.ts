@@ -41,15 +41,12 @@ jest.setTimeout(180_000);
 /**
  * Series that cannot exist on this machine, and why. Nothing else may come back empty.
  * - DCGM: needs an NVIDIA GPU and dcgm-exporter beside the Ollama pods.
- * - JetStream consumer gauges and the dead-letter count: need async jobs (streams and consumers), a later issue.
+ * - Review outcomes: need a person to resolve a review (test/integration/job-events.test.ts checks the counter).
  */
 const NEEDS_WHAT_THIS_MACHINE_LACKS: Readonly<Record<string, string>> = {
   DCGM_FI_DEV_GPU_UTIL: 'an NVIDIA GPU with dcgm-exporter',
   DCGM_FI_DEV_FB_USED: 'an NVIDIA GPU with dcgm-exporter',
-  argus_jetstream_consumer_pending: 'JetStream consumers (async jobs)',
-  argus_jetstream_consumer_ack_pending: 'JetStream consumers (async jobs)',
-  argus_jetstream_consumer_redelivered: 'JetStream consumers (async jobs)',
-  argus_dead_letter_messages: 'a dead-letter stream (async jobs)',
+  argus_review_outcomes_total: 'a person resolving a review',
 };
 
 const SMALL_MODEL = 'qwen2.5vl:3b';

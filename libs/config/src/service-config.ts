@@ -38,6 +38,24 @@ const gatewayEnv = commonEnv.extend({
   ARGUS_URL_TIMEOUT_MS: positiveInt(15_000),
   ARGUS_URL_MAX_REDIRECTS: z.coerce.number().int().min(0).max(20).default(5),
   ARGUS_JOB_INTAKE_CONCURRENCY: positiveInt(8),
+  /** Signs every webhook (HMAC-SHA256); a job with a callbackUrl is refused while it is unset. */
+  ARGUS_WEBHOOK_SECRET: z.string().default(''),
+  ARGUS_WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  ARGUS_WEBHOOK_RETRY_BASE_MS: positiveInt(1_000),
+  ARGUS_WEBHOOK_RETRY_MAX_MS: positiveInt(60_000),
+  ARGUS_WEBHOOK_CONCURRENCY: positiveInt(8),
+  /** Share of allow and block moderation items also queued for review, to measure the model against people. */
+  ARGUS_REVIEW_AUDIT_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** How long result events for one job gather before the gateway counts whether the job is complete. */
+  ARGUS_JOB_COMPLETION_CHECK_MS: z.coerce.number().int().min(0).default(250),
+  /** Result events handled at once by this gateway. */
+  ARGUS_JOB_EVENTS_CONCURRENCY: positiveInt(64),
+  /** Prefix of links in webhooks and reviews (e.g. https://argus.example.com); relative links when unset. */
+  ARGUS_PUBLIC_URL: z
+    .string()
+    .default('')
+    .refine((value) => value === '' || URL.canParse(value), 'must be an absolute URL')
+    .transform((value) => value.replace(/\/+$/, '')),
 });
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
@@ -65,7 +83,21 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       timeoutMs: parsed.ARGUS_URL_TIMEOUT_MS,
       maxRedirects: parsed.ARGUS_URL_MAX_REDIRECTS,
     },
-    jobs: { ...jobLayout(parsed), intakeConcurrency: parsed.ARGUS_JOB_INTAKE_CONCURRENCY },
+    jobs: {
+      ...jobLayout(parsed),
+      intakeConcurrency: parsed.ARGUS_JOB_INTAKE_CONCURRENCY,
+      completionCheckMs: parsed.ARGUS_JOB_COMPLETION_CHECK_MS,
+      eventsConcurrency: parsed.ARGUS_JOB_EVENTS_CONCURRENCY,
+    },
+    webhooks: {
+      secret: parsed.ARGUS_WEBHOOK_SECRET,
+      attempts: parsed.ARGUS_WEBHOOK_ATTEMPTS,
+      initialDelayMs: parsed.ARGUS_WEBHOOK_RETRY_BASE_MS,
+      maxDelayMs: parsed.ARGUS_WEBHOOK_RETRY_MAX_MS,
+      concurrency: parsed.ARGUS_WEBHOOK_CONCURRENCY,
+    },
+    reviews: { auditRate: parsed.ARGUS_REVIEW_AUDIT_RATE },
+    publicUrl: parsed.ARGUS_PUBLIC_URL,
   } as const;
 }
 

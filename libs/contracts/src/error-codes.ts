@@ -8,6 +8,7 @@ export const ERROR_TABLE = {
   INVALID_REQUEST: { status: 400, retryable: false, title: 'The request is not valid' },
   URL_NOT_ALLOWED: { status: 400, retryable: false, title: 'The image URL may not be fetched' },
   NOT_FOUND: { status: 404, retryable: false, title: 'No such resource' },
+  CONFLICT: { status: 409, retryable: false, title: 'The resource is not in a state that allows this' },
   IMAGE_TOO_LARGE: { status: 413, retryable: false, title: 'The image is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, title: 'The image type is not supported' },
   IMAGE_DECODE_FAILED: { status: 422, retryable: false, title: 'The image could not be decoded' },
@@ -66,6 +67,7 @@ export function mostActionableCode(codes: readonly ErrorCode[]): ErrorCode {
     'URL_NOT_ALLOWED',
     'INVALID_REQUEST',
     'NOT_FOUND',
+    'CONFLICT',
     'INTERNAL',
   ];
   return priority.find((code) => codes.includes(code)) ?? 'INTERNAL';

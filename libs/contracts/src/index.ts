@@ -9,3 +9,4 @@ export * from './task-messages.schema';
 export * from './analyze.schema';
 export * from './json-schema';
 export * from './jobs.schema';
+export * from './reviews.schema';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { analysisOptionFields, exactlyOneImageSource, imageSourceFields } from './analyze.schema';
 import { taskErrorSchema } from './error-codes';
+import { reviewResolutionSchema, webhookDeliverySchema } from './reviews.schema';
 import { taskRequestSchema } from './task-messages.schema';
 import { TASKS, type Task } from './tasks';
 
@@ -101,7 +102,7 @@ const notifySchema = z.preprocess(
 
 const jobOptionFields = {
   ...analysisOptionFields,
-  /** Where the job's webhooks go (stored now; delivery is a separate feature). */
+  /** Where the job's webhooks go: `job.completed`, and `item.decided` for the decisions in `notify`. */
   callbackUrl: callbackUrlSchema.optional(),
   /** Decisions that also notify per item, besides the completion notice. */
   notify: notifySchema.optional(),
@@ -174,6 +175,8 @@ export const jobUnitResultSchema = z.object({
   error: taskErrorSchema.optional(),
   deliveries: z.number().int().nonnegative().optional(),
   finishedAt: z.string(),
+  /** A person's decision on a moderation unit the review queue held; the model's reply stays as it was. */
+  review: reviewResolutionSchema.optional(),
 });
 export type JobUnitResult = z.infer<typeof jobUnitResultSchema>;
 
@@ -209,6 +212,8 @@ export const jobItemStatusSchema = z.object({
   status: z.enum(JOB_ITEM_STATES),
   results: z.partialRecord(z.enum(TASKS), z.unknown()),
   errors: z.array(jobItemErrorSchema),
+  /** Set once a reviewer resolved the item's moderation review; it overrides the model's decision. */
+  review: reviewResolutionSchema.optional(),
 });
 export type JobItemStatus = z.infer<typeof jobItemStatusSchema>;
 
@@ -235,6 +240,8 @@ export const jobStatusSchema = z.object({
   page: z.object({ number: z.number().int(), size: z.number().int(), totalItems: z.number().int() }),
   callbackUrl: z.string().optional(),
   cancelledAt: z.string().optional(),
+  /** The webhook delivery log, newest last (at most the last 100 deliveries). */
+  webhooks: z.array(webhookDeliverySchema).optional(),
 });
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 

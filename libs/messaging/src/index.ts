@@ -8,3 +8,7 @@ export * from './nats-connection.provider';
 export * from './result-store';
 export * from './job-queue';
 export * from './job-store';
+export * from './durable-pull';
+export * from './jetstream-layout';
+export * from './job-events';
+export * from './review-store';

@@ -1,16 +1,25 @@
 import { JSONCodec, type KV, type NatsConnection } from 'nats';
+import { z } from 'zod';
 import {
   JOB_BUCKET,
   JOB_RESULT_BUCKET,
   jobMetaSchema,
   jobUnitResultSchema,
+  webhookDeliverySchema,
   type JobMeta,
   type JobUnitResult,
+  type ReviewResolution,
+  type WebhookDelivery,
 } from '@argus/contracts';
 
 const codec = JSONCodec();
 /** Result reads in flight at once when a status request reads a whole job. */
 const LIST_BATCH = 200;
+/** The job's webhook log keeps this many deliveries, the newest. */
+export const MAX_WEBHOOK_LOG = 100;
+const webhookLogSchema = z.array(webhookDeliverySchema);
+/** Compare-and-set retries before an update gives up (each retry re-reads). */
+const CAS_ATTEMPTS = 10;
 
 /**
  * Job state in JetStream KV: metadata in `argus-jobs` (one key per job) and one result per item × task in
@@ -109,6 +118,70 @@ export class JobStore {
     const entry = await (await this.results()).get(key);
     if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return undefined;
     return jobUnitResultSchema.parse(codec.decode(entry.value));
+  }
+
+  /** How many of the job's units have a result: keys only, no values. */
+  async countResults(jobId: string): Promise<number> {
+    if (!isKeyToken(jobId)) return 0;
+    let count = 0;
+    for await (const key of await (await this.results()).keys(`${jobId}.>`)) {
+      if (key) count += 1;
+    }
+    return count;
+  }
+
+  /** Records a person's decision on a unit's result, keeping the model's reply. False when there is no result. */
+  async addReview(key: string, review: ReviewResolution): Promise<boolean> {
+    const kv = await this.results();
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const entry = await kv.get(key);
+      if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return false;
+      const result = jobUnitResultSchema.parse(codec.decode(entry.value));
+      try {
+        await kv.update(key, codec.encode({ ...result, review }), entry.revision);
+        return true;
+      } catch {
+        // Changed meanwhile; read again.
+      }
+    }
+    throw new Error(`could not record the review of ${key}: it kept changing`);
+  }
+
+  /** Appends to the job's webhook log (compare-and-set, so gateways delivering at once lose no entry). */
+  async appendWebhookDelivery(jobId: string, delivery: WebhookDelivery): Promise<void> {
+    const kv = await this.meta();
+    const key = `${jobId}.webhooks`;
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const entry = await kv.get(key);
+      const exists = entry !== null && entry.operation === 'PUT' && entry.value.length > 0;
+      const log = exists ? webhookLogSchema.parse(codec.decode(entry.value)) : [];
+      const next = codec.encode([...log, delivery].slice(-MAX_WEBHOOK_LOG));
+      try {
+        if (exists) await kv.update(key, next, entry.revision);
+        else await kv.create(key, next);
+        return;
+      } catch {
+        // Another delivery was logged meanwhile; read again.
+      }
+    }
+    throw new Error(`could not log a webhook delivery of job ${jobId}: the log kept changing`);
+  }
+
+  async webhookDeliveries(jobId: string): Promise<WebhookDelivery[]> {
+    if (!isKeyToken(jobId)) return [];
+    const entry = await (await this.meta()).get(`${jobId}.webhooks`);
+    if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) return [];
+    return webhookLogSchema.parse(codec.decode(entry.value));
+  }
+
+  /** Whether the job's completion was announced (its webhook queued); announced once, for good. */
+  async completionAnnounced(jobId: string): Promise<boolean> {
+    const entry = await (await this.meta()).get(`${jobId}.completed`);
+    return entry !== null && entry.operation === 'PUT';
+  }
+
+  async markCompletionAnnounced(jobId: string, now = new Date()): Promise<void> {
+    await (await this.meta()).put(`${jobId}.completed`, codec.encode({ at: now.toISOString() }));
   }
 
   /** Every result of a job, keyed `<itemId>.<task>`: the keys first, then the values in bounded batches. */

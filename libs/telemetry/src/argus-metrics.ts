@@ -155,6 +155,20 @@ export class ArgusMetrics {
     registers: [this.registry],
   });
 
+  readonly reviewOutcomes = new Counter({
+    name: METRIC.reviewOutcomes,
+    help: 'Resolved human reviews by category, the model decision, the person decision and the tier that answered',
+    labelNames: ['category', 'model_decision', 'human_decision', 'tier'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveries = new Counter({
+    name: METRIC.webhookDeliveries,
+    help: 'Webhook deliveries by event type and outcome (delivered, or failed after every attempt)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly natsConnected = new Gauge({
     name: METRIC.natsConnected,
     help: '1 while this process is connected to NATS, 0 while it is reconnecting',

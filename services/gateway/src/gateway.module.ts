@@ -5,8 +5,10 @@ import { ImageProcessor } from '@argus/imaging';
 import { JOB_IMAGE_BUCKET } from '@argus/contracts';
 import {
   ImageStore,
+  JobEvents,
   JobQueue,
   JobStore,
+  ReviewStore,
   NATS_CONNECTION,
   NatsConnectionCloser,
   NatsTaskClient,
@@ -29,6 +31,10 @@ import { ReadinessService } from './readiness.service';
 import { TaskDispatcher } from './task-dispatcher.service';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { JobNotifier } from './job-notifier.service';
+import { ReviewsController } from './reviews.controller';
+import { ReviewsService } from './reviews.service';
+import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { GATEWAY_CONFIG, JOB_IMAGE_STORE, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
 /** Closes the URL fetcher's connection pool when the gateway shuts down. */
@@ -52,7 +58,14 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [loggingModule('gateway', config.logLevel)],
-      controllers: [AnalyzeController, JobsController, ModelsController, ProbesController, MetricsController],
+      controllers: [
+        AnalyzeController,
+        JobsController,
+        ReviewsController,
+        ModelsController,
+        ProbesController,
+        MetricsController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: LISTING_PROFILES, useValue: profiles },
@@ -67,7 +80,18 @@ export class GatewayModule {
         },
         { provide: JobQueue, useValue: new JobQueue(connection, config.jobs) },
         { provide: JobStore, useValue: new JobStore(connection, config.jobs.ttlSeconds) },
+        {
+          provide: JobEvents,
+          useValue: new JobEvents(connection, {
+            ...config.jobs,
+            webhookAckWaitMs: 60_000,
+          }),
+        },
+        { provide: ReviewStore, useValue: new ReviewStore(connection, config.jobs.ttlSeconds) },
         JobsService,
+        JobNotifier,
+        WebhookDispatcher,
+        ReviewsService,
         { provide: APP_FILTER, useClass: ProblemFilter },
         {
           provide: SafeFetcher,

@@ -51,15 +51,23 @@ export function summariseJob(
   const items = meta.itemIds.slice(start, start + query.pageSize).map((id, offset) => {
     const results_: Partial<Record<Task, unknown>> = {};
     const errors: JobItemError[] = [];
+    let review: JobItemStatus['review'];
     for (const task of meta.tasks) {
       const result = results.get(`${id}.${task}`);
       if (!result) continue;
+      if (result.review) review = result.review;
       if (result.reply !== undefined) results_[task] = result.reply;
       if ((result.state === 'failed' || result.state === 'dead') && result.error) {
         errors.push({ task, state: result.state, ...result.error });
       }
     }
-    return { id, status: states[start + offset] ?? 'pending', results: results_, errors };
+    return {
+      id,
+      status: states[start + offset] ?? 'pending',
+      results: results_,
+      errors,
+      ...(review ? { review } : {}),
+    };
   });
   return {
     jobId: meta.jobId,

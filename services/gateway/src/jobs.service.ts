@@ -28,6 +28,7 @@ import {
 import { decodeBase64 } from './image-intake';
 import type { JobInput, JobItemInput } from './job-intake';
 import { summariseJob } from './job-status';
+import { InvalidRequestError } from './problem';
 import { GATEWAY_CONFIG, JOB_IMAGE_STORE, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
 export type JobImageWriter = { put(key: string, bytes: Uint8Array, mime: string): Promise<void> };
@@ -50,7 +51,7 @@ export class JobsService {
     @Inject(JobStore)
     private readonly store: Pick<
       JobStore,
-      'putJob' | 'getJob' | 'cancelJob' | 'createResult' | 'listResults'
+      'putJob' | 'getJob' | 'cancelJob' | 'createResult' | 'listResults' | 'webhookDeliveries'
     >,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
     @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
@@ -60,6 +61,18 @@ export class JobsService {
 
   async create(input: JobInput): Promise<JobCreated> {
     assertKnownNames(input.options, this.profiles, this.policies);
+    if (input.callbackUrl && !this.config.webhooks.secret) {
+      throw new InvalidRequestError([
+        {
+          field: 'callbackUrl',
+          message:
+            'webhooks are signed, and this gateway has no ARGUS_WEBHOOK_SECRET; ask the operator to set it',
+        },
+      ]);
+    }
+    if (input.notify?.length && !input.callbackUrl) {
+      throw new InvalidRequestError([{ field: 'notify', message: 'notify needs a callbackUrl' }]);
+    }
     const jobId = randomUUID();
     const meta: JobMeta = {
       jobId,
@@ -144,7 +157,12 @@ export class JobsService {
   async status(jobId: string, query: JobStatusQuery): Promise<JobStatus> {
     const meta = await this.store.getJob(jobId);
     if (!meta) throw notFound(jobId);
-    return summariseJob(meta, await this.store.listResults(jobId), query);
+    return this.withWebhooks(meta, summariseJob(meta, await this.store.listResults(jobId), query));
+  }
+
+  private async withWebhooks(meta: JobMeta, status: JobStatus): Promise<JobStatus> {
+    if (!meta.callbackUrl) return status;
+    return { ...status, webhooks: await this.store.webhookDeliveries(meta.jobId) };
   }
 
   /** Marks the job cancelled; workers then skip its remaining items and record them `cancelled`. */

@@ -1,0 +1,39 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { resolveReviewBodySchema, reviewQuerySchema, type Review, type ReviewList } from '@argus/contracts';
+import { parseFields } from './image-intake';
+import { ReviewsService } from './reviews.service';
+
+@Controller('v1/reviews')
+export class ReviewsController {
+  constructor(@Inject(ReviewsService) private readonly service: ReviewsService) {}
+
+  /** The queue, oldest first: `status` (pending by default), `policy`, `category`, `reason`, `jobId`, age bounds. */
+  @Get()
+  list(@Query() query: unknown): Promise<ReviewList> {
+    return this.service.list(parseFields(reviewQuerySchema, query ?? {}));
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string): Promise<Review> {
+    return this.service.get(id);
+  }
+
+  /** The stored (normalised) image, for the reviewer's screen; private, never cached by shared caches. */
+  @Get(':id/image')
+  async image(@Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
+    const { bytes, mime } = await this.service.image(id);
+    await reply
+      .header('content-type', mime)
+      .header('cache-control', 'private, max-age=300')
+      .header('x-content-type-options', 'nosniff')
+      .send(Buffer.from(bytes));
+  }
+
+  /** `{ decision: allow | block, reviewer, note? }`; 409 CONFLICT when the review was already resolved. */
+  @Post(':id')
+  @HttpCode(200)
+  resolve(@Param('id') id: string, @Body() body: unknown): Promise<Review> {
+    return this.service.resolve(id, parseFields(resolveReviewBodySchema, body ?? {}));
+  }
+}
