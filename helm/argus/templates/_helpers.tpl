@@ -240,6 +240,14 @@ topologySpreadConstraints:
   value: {{ $root.Values.common.logLevel | quote }}
 - name: ARGUS_IMAGE_TTL_SECONDS
   value: {{ int64 $root.Values.common.imageTtlSeconds | quote }}
+- name: ARGUS_JOB_TTL_SECONDS
+  value: {{ int64 $root.Values.jobs.ttlSeconds | quote }}
+- name: ARGUS_JOB_MAX_DELIVER
+  value: {{ int64 $root.Values.jobs.maxDeliver | quote }}
+- name: ARGUS_JOB_ACK_WAIT_MS
+  value: {{ int64 $root.Values.jobs.ackWaitMs | quote }}
+- name: ARGUS_JOB_DUPLICATE_WINDOW_SECONDS
+  value: {{ int64 $root.Values.jobs.duplicateWindowSeconds | quote }}
 - name: ARGUS_MODEL_CATALOG
   value: /etc/argus/config/model-catalog.yaml
 - name: ARGUS_MODERATION_POLICIES
@@ -275,6 +283,8 @@ topologySpreadConstraints:
   value: {{ int64 $root.Values.workerConfig.tierCheckIntervalMs | quote }}
 - name: ARGUS_TIERS
   value: {{ include "argus.enabledTiers" $root | quote }}
+- name: ARGUS_JOB_CONCURRENCY
+  value: {{ int64 $root.Values.jobs.workerConcurrency | quote }}
 {{- range $name, $tier := $root.Values.ollama.tiers }}
 {{- if $tier.enabled }}
 - name: ARGUS_TIER_{{ upper $name }}_URL
@@ -299,6 +309,19 @@ topologySpreadConstraints:
   value: {{ int64 .Values.gateway.requestTimeoutMs | quote }}
 - name: ARGUS_READY_TIMEOUT_MS
   value: {{ int64 .Values.gateway.readyTimeoutMs | quote }}
+- name: ARGUS_REVIEW_AUDIT_RATE
+  value: {{ .Values.jobs.reviewAuditRate | quote }}
+{{- if .Values.jobs.publicUrl }}
+- name: ARGUS_PUBLIC_URL
+  value: {{ .Values.jobs.publicUrl | quote }}
+{{- end }}
+{{- if .Values.secrets.webhook.existingSecret }}
+- name: ARGUS_WEBHOOK_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.webhook.existingSecret }}
+      key: {{ .Values.secrets.webhook.key }}
+{{- end }}
 {{- if .Values.secrets.apiKeys.existingSecret }}
 - name: ARGUS_API_KEYS
   valueFrom:
