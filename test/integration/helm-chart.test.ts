@@ -555,6 +555,41 @@ describeWithHelm('the chart rendered by helm', () => {
         jobs: { enabled: true },
       }),
     },
+    {
+      name: 'secrets: NATS password and mutual TLS, webhook signing',
+      args: [
+        '--set',
+        'secrets.nats.existingSecret=argus-nats',
+        '--set',
+        'secrets.nats.userKey=user',
+        '--set',
+        'secrets.nats.passwordKey=password',
+        '--set',
+        'secrets.nats.nkeySeedKey=seed.nk',
+        '--set',
+        'secrets.natsTls.enabled=true',
+        '--set',
+        'secrets.natsTls.existingSecret=argus-nats-tls',
+        '--set',
+        'secrets.natsTls.certKey=tls.crt',
+        '--set',
+        'secrets.natsTls.keyKey=tls.key',
+        '--set',
+        'secrets.webhook.existingSecret=argus-webhook',
+      ],
+      values: mergeValues(values, {
+        secrets: {
+          nats: {
+            existingSecret: 'argus-nats',
+            userKey: 'user',
+            passwordKey: 'password',
+            nkeySeedKey: 'seed.nk',
+          },
+          natsTls: { enabled: true, existingSecret: 'argus-nats-tls', certKey: 'tls.crt', keyKey: 'tls.key' },
+          webhook: { existingSecret: 'argus-webhook' },
+        },
+      }),
+    },
   ];
 
   beforeAll(() => {
@@ -761,6 +796,43 @@ describeWithHelm('the chart rendered by helm', () => {
     const tiersRender = renders.get('values-gpu-tiers.yaml')!;
     expect(tiersRender.filter((object) => object.kind === 'HorizontalPodAutoscaler')).toHaveLength(4);
     expect(tiersRender.filter((object) => object.kind === 'ScaledObject')).toHaveLength(0);
+  });
+
+  it('passes NATS credentials and TLS files from Secrets, and the webhook secret to the gateway only', () => {
+    type EnvVar = {
+      name: string;
+      value?: string;
+      valueFrom?: { secretKeyRef?: { name: string; key: string } };
+    };
+    type PodSpec = {
+      containers: Array<{ env: EnvVar[]; volumeMounts: Array<{ name: string; mountPath: string }> }>;
+      volumes: Array<{ name: string; secret?: { secretName: string; items: Array<{ key: string }> } }>;
+    };
+    const rendered = renders.get('secrets: NATS password and mutual TLS, webhook signing')!;
+    const deployments = rendered.filter(
+      (object) => object.kind === 'Deployment' && component(object) !== 'ollama',
+    );
+    expect(deployments.map(component).sort()).toEqual(['gateway', 'moderation', 'ocr', 'product-tagging']);
+    for (const deployment of deployments) {
+      const pod = (deployment.spec as { template: { spec: PodSpec } }).template.spec;
+      const env: Partial<Record<string, EnvVar>> = Object.fromEntries(
+        pod.containers[0].env.map((entry) => [entry.name, entry]),
+      );
+      expect(env.NATS_USER?.valueFrom?.secretKeyRef).toEqual({ name: 'argus-nats', key: 'user' });
+      expect(env.NATS_PASSWORD?.valueFrom?.secretKeyRef).toEqual({ name: 'argus-nats', key: 'password' });
+      expect(env.NATS_NKEY_SEED_FILE?.value).toBe('/etc/argus/nats/seed.nk');
+      expect(env.NATS_TLS?.value).toBe('true');
+      expect(env.NATS_TLS_CA?.value).toBe('/etc/argus/nats-tls/ca.crt');
+      expect(env.NATS_TLS_CERT?.value).toBe('/etc/argus/nats-tls/tls.crt');
+      expect(env.NATS_TLS_KEY?.value).toBe('/etc/argus/nats-tls/tls.key');
+      expect(env.ARGUS_JOB_MAX_DELIVER?.value).toBe('5');
+      expect(Boolean(env.ARGUS_WEBHOOK_SECRET)).toBe(component(deployment) === 'gateway');
+      const mounts = pod.containers[0].volumeMounts.map((mount) => mount.mountPath);
+      expect(mounts).toEqual(expect.arrayContaining(['/etc/argus/nats', '/etc/argus/nats-tls']));
+      const tls = pod.volumes.find((volume) => volume.name === 'nats-tls');
+      expect(tls?.secret?.secretName).toBe('argus-nats-tls');
+      expect(tls?.secret?.items.map((item) => item.key)).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    }
   });
 
   it('ships the rules and dashboards from files/, and network policies that fence the workers and Ollama', () => {

@@ -116,9 +116,14 @@ spec:
             - name: config
               mountPath: /etc/argus/config
               readOnly: true
-            {{- if and $root.Values.secrets.nats.existingSecret $root.Values.secrets.nats.credsKey }}
+            {{- if and $root.Values.secrets.nats.existingSecret (or $root.Values.secrets.nats.credsKey $root.Values.secrets.nats.nkeySeedKey) }}
             - name: nats-credentials
               mountPath: /etc/argus/nats
+              readOnly: true
+            {{- end }}
+            {{- if and $root.Values.secrets.natsTls.enabled $root.Values.secrets.natsTls.existingSecret }}
+            - name: nats-tls
+              mountPath: /etc/argus/nats-tls
               readOnly: true
             {{- end }}
       volumes:
@@ -128,12 +133,32 @@ spec:
         - name: config
           configMap:
             name: {{ include "argus.fullname" $root }}-config
-        {{- if and $root.Values.secrets.nats.existingSecret $root.Values.secrets.nats.credsKey }}
+        {{- with $root.Values.secrets.nats }}
+        {{- if and .existingSecret (or .credsKey .nkeySeedKey) }}
         - name: nats-credentials
           secret:
-            secretName: {{ $root.Values.secrets.nats.existingSecret }}
+            secretName: {{ .existingSecret }}
             items:
-              - key: {{ $root.Values.secrets.nats.credsKey }}
-                path: {{ $root.Values.secrets.nats.credsKey }}
+              {{- range $key := list .credsKey .nkeySeedKey }}
+              {{- if $key }}
+              - key: {{ $key }}
+                path: {{ $key }}
+              {{- end }}
+              {{- end }}
+        {{- end }}
+        {{- end }}
+        {{- with $root.Values.secrets.natsTls }}
+        {{- if and .enabled .existingSecret }}
+        - name: nats-tls
+          secret:
+            secretName: {{ .existingSecret }}
+            items:
+              {{- range $key := list .caKey .certKey .keyKey }}
+              {{- if $key }}
+              - key: {{ $key }}
+                path: {{ $key }}
+              {{- end }}
+              {{- end }}
+        {{- end }}
         {{- end }}
 {{- end -}}

@@ -232,9 +232,40 @@ topologySpreadConstraints:
 - name: NATS_URL
   value: {{ include "argus.natsUrl" $root | quote }}
 {{- end }}
-{{- if and $root.Values.secrets.nats.existingSecret $root.Values.secrets.nats.credsKey }}
+{{- with $root.Values.secrets.nats }}
+{{- if and .existingSecret .credsKey }}
 - name: NATS_CREDS
-  value: /etc/argus/nats/{{ $root.Values.secrets.nats.credsKey }}
+  value: /etc/argus/nats/{{ .credsKey }}
+{{- end }}
+{{- if and .existingSecret .nkeySeedKey }}
+- name: NATS_NKEY_SEED_FILE
+  value: /etc/argus/nats/{{ .nkeySeedKey }}
+{{- end }}
+{{- range $variable, $key := dict "NATS_USER" .userKey "NATS_PASSWORD" .passwordKey "NATS_TOKEN" .tokenKey }}
+{{- if and $root.Values.secrets.nats.existingSecret $key }}
+- name: {{ $variable }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.secrets.nats.existingSecret }}
+      key: {{ $key }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with $root.Values.secrets.natsTls }}
+{{- if .enabled }}
+- name: NATS_TLS
+  value: "true"
+{{- if and .existingSecret .caKey }}
+- name: NATS_TLS_CA
+  value: /etc/argus/nats-tls/{{ .caKey }}
+{{- end }}
+{{- if and .existingSecret .certKey .keyKey }}
+- name: NATS_TLS_CERT
+  value: /etc/argus/nats-tls/{{ .certKey }}
+- name: NATS_TLS_KEY
+  value: /etc/argus/nats-tls/{{ .keyKey }}
+{{- end }}
+{{- end }}
 {{- end }}
 - name: LOG_LEVEL
   value: {{ $root.Values.common.logLevel | quote }}

@@ -35,3 +35,39 @@ describe('service config', () => {
     );
   });
 });
+
+describe('NATS security settings', () => {
+  it('is empty for an open local server', () => {
+    expect(loadGatewayConfig({}).natsSecurity).toEqual({});
+  });
+
+  it('takes user and password, token, an nkey seed file or a creds file', () => {
+    expect(loadGatewayConfig({ NATS_USER: 'a', NATS_PASSWORD: 'b' }).natsSecurity).toEqual({
+      user: 'a',
+      password: 'b',
+    });
+    expect(loadGatewayConfig({ NATS_TOKEN: 't' }).natsSecurity).toEqual({ token: 't' });
+    expect(loadGatewayConfig({ NATS_NKEY_SEED_FILE: '/s/nk' }).natsSecurity).toEqual({
+      nkeySeedFile: '/s/nk',
+    });
+    expect(loadGatewayConfig({ NATS_CREDS: '/s/creds' }).natsSecurity).toEqual({ credsFile: '/s/creds' });
+  });
+
+  it('turns TLS on with NATS_TLS or any TLS file', () => {
+    expect(loadGatewayConfig({ NATS_TLS: 'true' }).natsSecurity).toEqual({ tls: {} });
+    expect(loadGatewayConfig({ NATS_TLS_CA: '/ca.pem' }).natsSecurity).toEqual({
+      tls: { caFile: '/ca.pem' },
+    });
+    expect(loadGatewayConfig({ NATS_TLS_CERT: '/c.pem', NATS_TLS_KEY: '/k.pem' }).natsSecurity).toEqual({
+      tls: { certFile: '/c.pem', keyFile: '/k.pem' },
+    });
+  });
+
+  it.each([
+    [{ NATS_USER: 'a', NATS_TOKEN: 't' }, /use one of NATS_USER\/NATS_PASSWORD, NATS_TOKEN/],
+    [{ NATS_USER: 'a' }, /NATS_USER and NATS_PASSWORD go together/],
+    [{ NATS_TLS_CERT: '/c.pem' }, /NATS_TLS_CERT and NATS_TLS_KEY go together/],
+  ])('refuses %j', (env, message) => {
+    expect(() => loadGatewayConfig(env)).toThrow(message);
+  });
+});

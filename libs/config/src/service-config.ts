@@ -1,11 +1,26 @@
 import { z } from 'zod';
 import { TASK_SERVICES, type Task } from '@argus/contracts';
-import { commaList, flag, logLevel, parseEnv, port, positiveInt } from './env';
+import { commaList, ConfigError, flag, logLevel, parseEnv, port, positiveInt } from './env';
 
 const natsUrls = commaList('nats://127.0.0.1:4222');
 
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
 const commonEnv = z.object({
   NATS_URL: natsUrls,
+  // NATS authentication (at most one way) and TLS; files are read when the connection opens.
+  NATS_USER: optionalText,
+  NATS_PASSWORD: optionalText,
+  NATS_TOKEN: optionalText,
+  NATS_NKEY_SEED_FILE: optionalText,
+  NATS_CREDS: optionalText,
+  NATS_TLS_CA: optionalText,
+  NATS_TLS_CERT: optionalText,
+  NATS_TLS_KEY: optionalText,
+  NATS_TLS: flag(false),
   LOG_LEVEL: logLevel,
   HOST: z.string().default('127.0.0.1'),
   ARGUS_IMAGE_TTL_SECONDS: positiveInt(3600),
@@ -15,6 +30,54 @@ const commonEnv = z.object({
   ARGUS_JOB_ACK_WAIT_MS: positiveInt(300_000),
   ARGUS_JOB_DUPLICATE_WINDOW_SECONDS: positiveInt(7200),
 });
+
+/** How a process proves itself to NATS and checks the server: what libs/messaging's connectNats takes. */
+export interface NatsSecurity {
+  user?: string;
+  password?: string;
+  token?: string;
+  nkeySeedFile?: string;
+  credsFile?: string;
+  /** Set when TLS is on (NATS_TLS, or any NATS_TLS_* file). */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+function natsSecurity(parsed: z.infer<typeof commonEnv>): NatsSecurity {
+  const ways = [
+    parsed.NATS_USER !== undefined || parsed.NATS_PASSWORD !== undefined ? 'NATS_USER/NATS_PASSWORD' : '',
+    parsed.NATS_TOKEN !== undefined ? 'NATS_TOKEN' : '',
+    parsed.NATS_NKEY_SEED_FILE !== undefined ? 'NATS_NKEY_SEED_FILE' : '',
+    parsed.NATS_CREDS !== undefined ? 'NATS_CREDS' : '',
+  ].filter(Boolean);
+  if (ways.length > 1)
+    throw new ConfigError(`Invalid configuration:\n  NATS: use one of ${ways.join(', ')}, not several`);
+  if ((parsed.NATS_USER === undefined) !== (parsed.NATS_PASSWORD === undefined)) {
+    throw new ConfigError('Invalid configuration:\n  NATS_USER and NATS_PASSWORD go together');
+  }
+  if ((parsed.NATS_TLS_CERT === undefined) !== (parsed.NATS_TLS_KEY === undefined)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  NATS_TLS_CERT and NATS_TLS_KEY go together (a client certificate)',
+    );
+  }
+  const tlsOn =
+    parsed.NATS_TLS ||
+    [parsed.NATS_TLS_CA, parsed.NATS_TLS_CERT, parsed.NATS_TLS_KEY].some((file) => file !== undefined);
+  return {
+    ...(parsed.NATS_USER !== undefined ? { user: parsed.NATS_USER, password: parsed.NATS_PASSWORD } : {}),
+    ...(parsed.NATS_TOKEN !== undefined ? { token: parsed.NATS_TOKEN } : {}),
+    ...(parsed.NATS_NKEY_SEED_FILE !== undefined ? { nkeySeedFile: parsed.NATS_NKEY_SEED_FILE } : {}),
+    ...(parsed.NATS_CREDS !== undefined ? { credsFile: parsed.NATS_CREDS } : {}),
+    ...(tlsOn
+      ? {
+          tls: {
+            ...(parsed.NATS_TLS_CA !== undefined ? { caFile: parsed.NATS_TLS_CA } : {}),
+            ...(parsed.NATS_TLS_CERT !== undefined ? { certFile: parsed.NATS_TLS_CERT } : {}),
+            ...(parsed.NATS_TLS_KEY !== undefined ? { keyFile: parsed.NATS_TLS_KEY } : {}),
+          },
+        }
+      : {}),
+  };
+}
 
 /** The JetStream layout settings every process that touches jobs agrees on. */
 function jobLayout(parsed: z.infer<typeof commonEnv>) {
@@ -68,6 +131,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     port: parsed.PORT,
     logLevel: parsed.LOG_LEVEL,
     natsServers: parsed.NATS_URL,
+    natsSecurity: natsSecurity(parsed),
     imageTtlSeconds: parsed.ARGUS_IMAGE_TTL_SECONDS,
     limits: {
       maxBytes: parsed.ARGUS_MAX_IMAGE_BYTES,
@@ -134,6 +198,7 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     httpPort: parsed.HTTP_PORT,
     logLevel: parsed.LOG_LEVEL,
     natsServers: parsed.NATS_URL,
+    natsSecurity: natsSecurity(parsed),
     imageTtlSeconds: parsed.ARGUS_IMAGE_TTL_SECONDS,
     /** 0 turns the result cache off. */
     cacheTtlSeconds: parsed.ARGUS_CACHE_TTL_SECONDS,

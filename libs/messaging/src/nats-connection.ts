@@ -1,4 +1,13 @@
-import { connect, Events, type ConnectionOptions, type NatsConnection } from 'nats';
+import { readFileSync } from 'node:fs';
+import {
+  connect,
+  credsAuthenticator,
+  Events,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from 'nats';
+import type { NatsSecurity } from '@argus/config';
 
 export type { NatsConnection };
 
@@ -6,6 +15,8 @@ export interface NatsConnectOptions {
   servers: string[];
   /** Shown in the server's connection list (`nats server report connections`). */
   name: string;
+  /** Credentials and TLS (NATS_USER, NATS_CREDS, NATS_TLS_* …); none for a local, open server. */
+  security?: NatsSecurity;
 }
 
 /**
@@ -13,7 +24,34 @@ export interface NatsConnectOptions {
  * service down, and in-flight requests fail fast through their own timeouts instead.
  */
 export async function connectNats(options: NatsConnectOptions): Promise<NatsConnection> {
-  return connect(natsClientOptions(options));
+  const clientOptions = natsClientOptions(options);
+  try {
+    // One quick try first: wrong credentials or an untrusted certificate must stop the process with a reason, where
+    // waiting for the server would retry them forever in silence.
+    return await connect({ ...clientOptions, waitOnFirstConnect: false });
+  } catch (error) {
+    if (isRefusal(error)) {
+      throw new Error(
+        `NATS at ${options.servers.join(', ')} refused ${options.name}: ${describe(error)}. ` +
+          'Check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_NKEY_SEED_FILE, NATS_CREDS and NATS_TLS_*.',
+      );
+    }
+    return connect(clientOptions);
+  }
+}
+
+/** Authorization and TLS failures: the server is there and said no, so waiting cannot help. */
+function isRefusal(error: unknown): boolean {
+  const raw = (error as { code?: unknown }).code;
+  const code = typeof raw === 'string' ? raw : '';
+  return (
+    /AUTHORIZATION|AUTHENTICATION|PERMISSION|TLS|CERT|VERIFY|SELF_SIGNED/i.test(code) ||
+    /authorization|authentication|certificate/i.test(describe(error))
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export function natsClientOptions(options: NatsConnectOptions): ConnectionOptions {
@@ -25,7 +63,29 @@ export function natsClientOptions(options: NatsConnectOptions): ConnectionOption
     // A process that boots before NATS waits for it instead of crash-looping.
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    ...securityOptions(options.security),
   };
+}
+
+/** Files are read here, at connect time, so a rotated Secret takes effect on the next start. */
+export function securityOptions(security: NatsSecurity | undefined): Partial<ConnectionOptions> {
+  if (!security) return {};
+  const options: Partial<ConnectionOptions> = {};
+  if (security.user !== undefined) {
+    options.user = security.user;
+    options.pass = security.password;
+  }
+  if (security.token !== undefined) options.token = security.token;
+  if (security.nkeySeedFile !== undefined) {
+    options.authenticator = nkeyAuthenticator(
+      new TextEncoder().encode(readFileSync(security.nkeySeedFile, 'utf8').trim()),
+    );
+  }
+  if (security.credsFile !== undefined) {
+    options.authenticator = credsAuthenticator(new Uint8Array(readFileSync(security.credsFile)));
+  }
+  if (security.tls) options.tls = { ...security.tls };
+  return options;
 }
 
 export function isConnected(connection: NatsConnection | undefined): boolean {

@@ -1,4 +1,5 @@
 import { Transport, type MicroserviceOptions, type NatsContext } from '@nestjs/microservices';
+import type { NatsSecurity } from '@argus/config';
 import { natsClientOptions } from './nats-connection';
 import { asMessageHeaders, type MessageHeaders, type MsgHdrs } from './nats-headers';
 
@@ -7,13 +8,14 @@ export interface WorkerTransportOptions {
   /** Queue group: without it every replica would handle every request. */
   queue: string;
   name: string;
+  security?: NatsSecurity;
 }
 
 export function workerMicroserviceOptions(options: WorkerTransportOptions): MicroserviceOptions {
   return {
     transport: Transport.NATS,
     options: {
-      ...natsClientOptions({ servers: options.servers, name: options.name }),
+      ...natsClientOptions({ servers: options.servers, name: options.name, security: options.security }),
       queue: options.queue,
       gracefulShutdown: true,
       gracePeriod: 2_000,

@@ -26,7 +26,11 @@ export async function createWorkerApp(
   config: WorkerConfig,
   catalog: ResolvedCatalog = loadModelCatalog(),
 ): Promise<NestFastifyApplication> {
-  const connection = await connectNats({ servers: config.natsServers, name: `argus-${config.service}` });
+  const connection = await connectNats({
+    servers: config.natsServers,
+    name: `argus-${config.service}`,
+    security: config.natsSecurity,
+  });
   const metrics = new ArgusMetrics(config.service);
   watchConnection(connection, metrics.natsObserver());
   const processor = new ImageProcessor();
@@ -64,6 +68,7 @@ export async function createWorkerApp(
       servers: config.natsServers,
       queue: QUEUE_GROUPS[config.task],
       name: `argus-${config.service}-handler`,
+      security: config.natsSecurity,
     }),
     { inheritAppConfig: true },
   );

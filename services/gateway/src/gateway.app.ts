@@ -10,7 +10,11 @@ import { GatewayModule } from './gateway.module';
 const ENVELOPE_BYTES = 64 * 1024;
 
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
-  const connection = await connectNats({ servers: config.natsServers, name: 'argus-gateway' });
+  const connection = await connectNats({
+    servers: config.natsServers,
+    name: 'argus-gateway',
+    security: config.natsSecurity,
+  });
   const metrics = new ArgusMetrics('gateway');
   watchConnection(connection, metrics.natsObserver());
   const base64Bytes = Math.ceil((config.limits.maxBytes * 4) / 3) + ENVELOPE_BYTES;
