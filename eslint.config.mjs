@@ -112,7 +112,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/eval.mjs'],
+    files: ['scripts/eval.mjs', 'cli/bin/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -91,7 +91,7 @@ export function ensureTestFonts() {
   );
 }
 
-const SOURCE_DIRS = ['services', 'libs'];
+const SOURCE_DIRS = ['services', 'libs', 'cli'];
 const BUILD_INPUTS = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 const STAMP = join(ROOT, 'dist', '.build-stamp');
 
