@@ -18,7 +18,12 @@ export interface NatsHarness {
   mode: 'container' | 'local';
   stop(): Promise<void>;
   /** Local mode only: kill the server and start it again on the same port with the same JetStream store. */
-  restart?(): Promise<void>;
+  restart?(options?: RestartOptions): Promise<void>;
+}
+
+export interface RestartOptions {
+  /** How long the server stays down between stopping and starting again: an outage rather than a blip. Default 0. */
+  downMs?: number;
 }
 
 export interface StartNatsOptions {
@@ -241,9 +246,10 @@ class LocalNats {
     }
   }
 
-  async restart(): Promise<void> {
+  async restart(options: RestartOptions = {}): Promise<void> {
     if (this.stopped) throw new Error('nats-harness: restart() after stop()');
     await this.kill();
+    if (options.downMs !== undefined && options.downMs > 0) await delay(options.downMs);
     await this.start();
   }
 
@@ -284,7 +290,7 @@ async function startLocal(startTimeoutMs: number, explicitBinary: string | undef
       url: server.url,
       mode: 'local',
       stop: () => server.stop(),
-      restart: () => server.restart(),
+      restart: (options) => server.restart(options),
     };
   }
   throw lastError instanceof Error ? lastError : new Error(String(lastError));

@@ -23,7 +23,7 @@ import {
   type WebhookMessage,
 } from '@argus/contracts';
 import { pullDurable, type DurablePuller } from './durable-pull';
-import { upsertConsumer, upsertStream } from './jetstream-layout';
+import { effectiveDuplicateWindowSeconds, upsertConsumer, upsertStream } from './jetstream-layout';
 
 const codec = JSONCodec();
 const RESULT_STREAM = `KV_${JOB_RESULT_BUCKET}`;
@@ -117,7 +117,7 @@ export class JobEvents {
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
-      duplicate_window: nanos(this.settings.duplicateWindowSeconds * 1000),
+      duplicate_window: nanos(effectiveDuplicateWindowSeconds(this.settings) * 1000),
       max_age: nanos(this.settings.ttlSeconds * 1000),
       description: 'Argus webhooks waiting for delivery',
     });

@@ -6,12 +6,8 @@ import {
   nanos,
   RetentionPolicy,
   StorageType,
-  type Consumer,
-  type ConsumerConfig,
-  type JetStreamManager,
   type JsMsg,
   type NatsConnection,
-  type StreamConfig,
 } from 'nats';
 import {
   DLQ_STREAM,
@@ -25,15 +21,15 @@ import {
   type JobMessage,
   type Task,
 } from '@argus/contracts';
+import { pullDurable } from './durable-pull';
+import { effectiveDuplicateWindowSeconds, upsertConsumer, upsertStream } from './jetstream-layout';
 import { createHeaders, asMessageHeaders, type MessageHeaders } from './nats-headers';
+
+export { effectiveDuplicateWindowSeconds };
 
 const codec = JSONCodec();
 /** W3C trace context headers, carried from a unit's last delivery to its dead letter. */
 const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
-/** A pull waits this long for messages before it asks again; also the longest a stop waits for a pull. */
-const FETCH_EXPIRES_MS = 2_000;
-/** Pause after a failed pull (NATS restarting, consumer missing) before trying again. */
-const PULL_RETRY_MS = 500;
 
 export interface JobQueueSettings {
   /** How long dead letters are kept (and the longest a job may live). */
@@ -102,7 +98,8 @@ export class JobQueue {
 
   private async createLayout(): Promise<void> {
     const jsm = await this.connection.jetstreamManager();
-    const { duplicateWindowSeconds, ttlSeconds, ackWaitMs, maxDeliver } = this.settings;
+    const { ttlSeconds, ackWaitMs, maxDeliver } = this.settings;
+    const duplicateWindowSeconds = effectiveDuplicateWindowSeconds(this.settings);
     for (const task of TASKS) {
       await upsertStream(jsm, {
         name: JOB_STREAMS[task],
@@ -122,8 +119,12 @@ export class JobQueue {
         ack_wait: nanos(ackWaitMs),
         max_deliver: maxDeliver,
         max_ack_pending: 1000,
-        // Redeliveries after a lost ack (a worker that died) wait longer each time; naks carry their own delay.
-        ...(maxDeliver > 3 ? { backoff: [1, 2, 4].map((factor) => nanos(ackWaitMs * factor)) } : {}),
+        // No consumer backoff: nats-server measures a nak's delay against the backoff step instead of the ack wait,
+        // so with a backoff of 1×/2×/4× ack wait a retry nakked for 400 ms came back after ack wait + 400 ms, then
+        // 3 × ack wait + 400 ms (minutes with the defaults). Naks carry their own delay (job-retry.ts); a lost ack
+        // (a worker that died) is redelivered after the ack wait. An empty list also clears the backoff of a
+        // consumer created by an older version (an update that omits the field keeps it).
+        backoff: [],
         description: `Argus ${task} workers`,
       });
     }
@@ -207,64 +208,15 @@ export class JobQueue {
    * messages as there are free slots, so nothing waits in a client buffer while its ack timer runs.
    */
   pull(task: Task, options: PullOptions): JobPuller {
-    const state = { stopping: false };
-    const isStopping = () => state.stopping;
-    let inFlight = 0;
-    let wake: (() => void) | undefined;
-    const running = new Set<Promise<void>>();
-    const released = () => {
-      inFlight -= 1;
-      wake?.();
-    };
-    const slotFree = () =>
-      new Promise<void>((resolve) => {
-        if (inFlight < options.maxInFlight || state.stopping) resolve();
-        else wake = resolve;
-      });
     const maxDeliver = this.settings.maxDeliver;
-    let consumer: Consumer | undefined;
-    const loop = (async () => {
-      while (!state.stopping) {
-        await slotFree();
-        wake = undefined;
-        if (isStopping()) break;
-        try {
-          // Looked up once and again only after a failure (e.g. the consumer was recreated).
-          consumer ??= await this.connection
-            .jetstream()
-            .consumers.get(JOB_STREAMS[task], JOB_CONSUMERS[task]);
-          const batch = await consumer.fetch({
-            max_messages: options.maxInFlight - inFlight,
-            expires: FETCH_EXPIRES_MS,
-          });
-          for await (const msg of batch) {
-            inFlight += 1;
-            const work = options
-              .handle(toDelivery(msg, maxDeliver))
-              .catch((error: unknown) => {
-                // The handler decides; if it threw, leave the message for redelivery after a short pause.
-                msg.nak(PULL_RETRY_MS);
-                options.onError?.(error);
-              })
-              .finally(released);
-            running.add(work);
-            void work.finally(() => running.delete(work));
-          }
-        } catch (error) {
-          consumer = undefined;
-          options.onError?.(error);
-          await delay(PULL_RETRY_MS);
-        }
-      }
-    })();
-    return {
-      async stop() {
-        state.stopping = true;
-        wake?.();
-        await loop;
-        await Promise.allSettled([...running]);
-      },
-    };
+    return pullDurable(this.connection, {
+      stream: JOB_STREAMS[task],
+      consumer: JOB_CONSUMERS[task],
+      maxInFlight: options.maxInFlight,
+      // The handler decides; if it threw, the message is left for redelivery after a short pause.
+      handle: (msg) => options.handle(toDelivery(msg, maxDeliver)),
+      onError: (error) => options.onError?.(error),
+    });
   }
 }
 
@@ -295,40 +247,4 @@ function toDelivery(msg: JsMsg, maxDeliver: number): JobDelivery {
       msg.working();
     },
   };
-}
-
-async function upsertStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }) {
-  try {
-    await jsm.streams.info(config.name);
-  } catch {
-    try {
-      await jsm.streams.add(config);
-      return;
-    } catch {
-      // Another process created it between the two calls; update below.
-    }
-  }
-  await jsm.streams.update(config.name, config);
-}
-
-async function upsertConsumer(
-  jsm: JetStreamManager,
-  stream: string,
-  config: Partial<ConsumerConfig> & { durable_name: string },
-) {
-  try {
-    await jsm.consumers.info(stream, config.durable_name);
-  } catch {
-    try {
-      await jsm.consumers.add(stream, config);
-      return;
-    } catch {
-      // Created concurrently; update below.
-    }
-  }
-  await jsm.consumers.update(stream, config.durable_name, config);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
