@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TASK_SERVICES, type Task } from '@argus/contracts';
+import { loadApiKeys } from './api-keys';
 import { commaList, ConfigError, flag, logLevel, parseEnv, port, positiveInt } from './env';
 
 const natsUrls = commaList('nats://127.0.0.1:4222');
@@ -113,6 +114,13 @@ const gatewayEnv = commonEnv.extend({
   ARGUS_JOB_COMPLETION_CHECK_MS: z.coerce.number().int().min(0).default(250),
   /** Result events handled at once by this gateway. */
   ARGUS_JOB_EVENTS_CONCURRENCY: positiveInt(64),
+  /** `auto`: keys are required once ARGUS_API_KEYS(_FILE) names any; `required` refuses to start without them. */
+  ARGUS_AUTH: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** `open`: /healthz, /readyz and /metrics answer anyone (the cluster's probes and Prometheus); `key`: the ops scope. */
+  ARGUS_AUTH_OPS: z.enum(['open', 'key']).default('open'),
+  /** Per key and gateway replica, unless the key sets its own rateLimit. */
+  ARGUS_RATE_LIMIT_REQUESTS: positiveInt(600),
+  ARGUS_RATE_LIMIT_PER_SECONDS: positiveInt(60),
   /** Prefix of links in webhooks and reviews (e.g. https://argus.example.com); relative links when unset. */
   ARGUS_PUBLIC_URL: z
     .string()
@@ -125,6 +133,12 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(gatewayEnv, env);
+  const keys = loadApiKeys(env);
+  if (parsed.ARGUS_AUTH === 'required' && !keys?.length) {
+    throw new ConfigError(
+      'Invalid configuration:\n  ARGUS_AUTH=required needs API keys in ARGUS_API_KEYS or ARGUS_API_KEYS_FILE (npx argus keys create)',
+    );
+  }
   return {
     service: 'gateway',
     host: parsed.HOST,
@@ -161,6 +175,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       concurrency: parsed.ARGUS_WEBHOOK_CONCURRENCY,
     },
     reviews: { auditRate: parsed.ARGUS_REVIEW_AUDIT_RATE },
+    auth: {
+      /** Off only when nothing asks for keys: a local stack without ARGUS_API_KEYS, or ARGUS_AUTH=off. */
+      enabled: parsed.ARGUS_AUTH !== 'off' && (keys?.length ?? 0) > 0,
+      keys: keys ?? [],
+      opsOpen: parsed.ARGUS_AUTH_OPS === 'open',
+      defaultRateLimit: {
+        requests: parsed.ARGUS_RATE_LIMIT_REQUESTS,
+        perSeconds: parsed.ARGUS_RATE_LIMIT_PER_SECONDS,
+      },
+    },
     publicUrl: parsed.ARGUS_PUBLIC_URL,
   } as const;
 }

@@ -153,6 +153,8 @@ export type JobMessage = z.infer<typeof jobMessageSchema>;
 /** Job metadata in KV `argus-jobs`. */
 export const jobMetaSchema = z.object({
   jobId: z.string(),
+  /** The submitting API key's tenant; only that tenant's keys see the job. Unset while keys are off. */
+  tenant: z.string().optional(),
   createdAt: z.string(),
   tasks: z.array(z.enum(TASKS)),
   itemIds: z.array(z.string()),

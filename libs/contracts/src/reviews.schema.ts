@@ -30,6 +30,8 @@ export const reviewSchema = z.object({
   id: z.string(),
   jobId: z.string(),
   itemId: z.string(),
+  /** The job's tenant; only its keys see the review. */
+  tenant: z.string().optional(),
   reason: z.enum(REVIEW_REASONS),
   status: z.enum(REVIEW_STATUSES),
   policy: z.string(),

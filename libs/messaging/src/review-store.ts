@@ -91,7 +91,7 @@ export class ReviewStore {
   }
 
   /** The queue filtered as asked, oldest first (the longest wait on top), one page. */
-  async list(query: ReviewQuery, now = Date.now()): Promise<ReviewList> {
+  async list(query: ReviewQuery, tenant?: string, now = Date.now()): Promise<ReviewList> {
     const kv = await this.open();
     const keys: string[] = [];
     const pattern = query.jobId && isKey(query.jobId) ? `${query.jobId}.>` : '>';
@@ -99,7 +99,11 @@ export class ReviewStore {
     const reviews: Review[] = [];
     for (let start = 0; start < keys.length; start += LIST_BATCH) {
       const batch = await Promise.all(keys.slice(start, start + LIST_BATCH).map((key) => this.get(key)));
-      for (const review of batch) if (review && matches(review, query, now)) reviews.push(review);
+      for (const review of batch) {
+        if (review && (tenant === undefined || review.tenant === tenant) && matches(review, query, now)) {
+          reviews.push(review);
+        }
+      }
     }
     reviews.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
     const offset = (query.page - 1) * query.pageSize;

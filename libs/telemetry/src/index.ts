@@ -5,3 +5,4 @@ export * from './metrics.controller';
 export * from './probes.controller';
 export * from './log-levels';
 export * from './logging';
+export { isProbePath } from './probe-paths';

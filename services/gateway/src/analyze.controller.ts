@@ -11,6 +11,8 @@ export class AnalyzeController {
   @HttpCode(200)
   async analyze(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const input = await readAnalyzeInput(request);
+    // A key's default policy applies when the request names none.
+    if (input.policy === undefined && request.argusCaller?.policy) input.policy = request.argusCaller.policy;
     const response = await this.service.analyze(input);
     await reply.header('x-request-id', response.id).header('x-trace-id', response.traceId).send(response);
   }

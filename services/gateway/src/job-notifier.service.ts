@@ -94,6 +94,7 @@ export class JobNotifier implements OnApplicationBootstrap, BeforeApplicationShu
       id,
       jobId: event.jobId,
       itemId: event.itemId,
+      ...(meta.tenant ? { tenant: meta.tenant } : {}),
       reason,
       status: 'pending',
       policy: parsed.policy,

@@ -12,19 +12,23 @@ export class JobsController {
   @Post()
   @HttpCode(202)
   async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const created = await this.service.create(await readJobInput(request));
+    const created = await this.service.create(await readJobInput(request), request.argusCaller);
     await reply.status(202).header('location', `/v1/jobs/${created.jobId}`).send(created);
   }
 
   @Get(':id')
-  status(@Param('id') id: string, @Query() query: unknown): Promise<JobStatus> {
-    return this.service.status(id, parseFields(jobStatusQuerySchema, query ?? {}));
+  status(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @Req() request: FastifyRequest,
+  ): Promise<JobStatus> {
+    return this.service.status(id, parseFields(jobStatusQuerySchema, query ?? {}), request.argusCaller);
   }
 
   /** Cancelling is asynchronous: items already in a worker finish, the rest are recorded `cancelled`. */
   @Delete(':id')
   @HttpCode(202)
-  cancel(@Param('id') id: string): Promise<JobStatus> {
-    return this.service.cancel(id);
+  cancel(@Param('id') id: string, @Req() request: FastifyRequest): Promise<JobStatus> {
+    return this.service.cancel(id, request.argusCaller);
   }
 }

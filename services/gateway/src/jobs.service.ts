@@ -26,6 +26,7 @@ import {
   type ImageNormaliser,
 } from './image-ingest';
 import { decodeBase64 } from './image-intake';
+import type { Caller } from './access-control';
 import type { JobInput, JobItemInput } from './job-intake';
 import { summariseJob } from './job-status';
 import { InvalidRequestError } from './problem';
@@ -59,7 +60,8 @@ export class JobsService {
     @Inject(SafeFetcher) private readonly downloader: ImageDownloader | null = null,
   ) {}
 
-  async create(input: JobInput): Promise<JobCreated> {
+  async create(input: JobInput, caller?: Caller): Promise<JobCreated> {
+    if (input.options.policy === undefined && caller?.policy) input.options.policy = caller.policy;
     assertKnownNames(input.options, this.profiles, this.policies);
     if (input.callbackUrl && !this.config.webhooks.secret) {
       throw new InvalidRequestError([
@@ -77,6 +79,7 @@ export class JobsService {
     const meta: JobMeta = {
       jobId,
       createdAt: new Date().toISOString(),
+      ...(caller ? { tenant: caller.tenant } : {}),
       tasks: input.options.tasks,
       itemIds: input.items.map((item) => item.id),
       ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
@@ -154,9 +157,9 @@ export class JobsService {
     }
   }
 
-  async status(jobId: string, query: JobStatusQuery): Promise<JobStatus> {
+  async status(jobId: string, query: JobStatusQuery, caller?: Caller): Promise<JobStatus> {
     const meta = await this.store.getJob(jobId);
-    if (!meta) throw notFound(jobId);
+    if (!meta || !visibleTo(meta.tenant, caller)) throw notFound(jobId);
     return this.withWebhooks(meta, summariseJob(meta, await this.store.listResults(jobId), query));
   }
 
@@ -166,11 +169,18 @@ export class JobsService {
   }
 
   /** Marks the job cancelled; workers then skip its remaining items and record them `cancelled`. */
-  async cancel(jobId: string): Promise<JobStatus> {
+  async cancel(jobId: string, caller?: Caller): Promise<JobStatus> {
+    const existing = await this.store.getJob(jobId);
+    if (!existing || !visibleTo(existing.tenant, caller)) throw notFound(jobId);
     const meta = await this.store.cancelJob(jobId);
     if (!meta) throw notFound(jobId);
     return summariseJob(meta, await this.store.listResults(jobId), { page: 1, pageSize: 100 });
   }
+}
+
+/** With keys on, a tenant sees only its own jobs and reviews; others get the same 404 as an unknown id. */
+export function visibleTo(tenant: string | undefined, caller: Caller | undefined): boolean {
+  return caller === undefined || tenant === caller.tenant;
 }
 
 function notFound(jobId: string): ArgusError {

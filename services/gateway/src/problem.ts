@@ -65,7 +65,8 @@ export function toProblem(error: unknown, traceId: string, instance?: string): P
   const { code, detail } = classify(error);
   const entry = ERROR_TABLE[code];
   const headers: Record<string, string> = { 'content-type': PROBLEM_CONTENT_TYPE };
-  if (entry.retryable) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  if (entry.retryable) headers['retry-after'] = String(retryAfterOf(error) ?? RETRY_AFTER_SECONDS);
+  if (code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer realm="argus"';
   const body: Problem = {
     type: `urn:argus:error:${code.toLowerCase().replace(/_/g, '-')}`,
     title: entry.title,
@@ -78,6 +79,13 @@ export function toProblem(error: unknown, traceId: string, instance?: string): P
     ...(error instanceof AnalyzeFailedError ? { results: error.results } : {}),
   };
   return { status: entry.status, headers, body };
+}
+
+/** An error that knows when to come back (a rate limit's window) says so; others get the default. */
+function retryAfterOf(error: unknown): number | undefined {
+  if (!(error instanceof ArgusError)) return undefined;
+  const seconds = error.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : undefined;
 }
 
 function classify(error: unknown): { code: ErrorCode; detail: string } {

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { resolveReviewBodySchema, reviewQuerySchema, type Review, type ReviewList } from '@argus/contracts';
 import { parseFields } from './image-intake';
 import { ReviewsService } from './reviews.service';
@@ -10,19 +10,23 @@ export class ReviewsController {
 
   /** The queue, oldest first: `status` (pending by default), `policy`, `category`, `reason`, `jobId`, age bounds. */
   @Get()
-  list(@Query() query: unknown): Promise<ReviewList> {
-    return this.service.list(parseFields(reviewQuerySchema, query ?? {}));
+  list(@Query() query: unknown, @Req() request: FastifyRequest): Promise<ReviewList> {
+    return this.service.list(parseFields(reviewQuerySchema, query ?? {}), request.argusCaller);
   }
 
   @Get(':id')
-  get(@Param('id') id: string): Promise<Review> {
-    return this.service.get(id);
+  get(@Param('id') id: string, @Req() request: FastifyRequest): Promise<Review> {
+    return this.service.get(id, request.argusCaller);
   }
 
   /** The stored (normalised) image, for the reviewer's screen; private, never cached by shared caches. */
   @Get(':id/image')
-  async image(@Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
-    const { bytes, mime } = await this.service.image(id);
+  async image(
+    @Param('id') id: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { bytes, mime } = await this.service.image(id, request.argusCaller);
     await reply
       .header('content-type', mime)
       .header('cache-control', 'private, max-age=300')
@@ -33,7 +37,7 @@ export class ReviewsController {
   /** `{ decision: allow | block, reviewer, note? }`; 409 CONFLICT when the review was already resolved. */
   @Post(':id')
   @HttpCode(200)
-  resolve(@Param('id') id: string, @Body() body: unknown): Promise<Review> {
-    return this.service.resolve(id, parseFields(resolveReviewBodySchema, body ?? {}));
+  resolve(@Param('id') id: string, @Body() body: unknown, @Req() request: FastifyRequest): Promise<Review> {
+    return this.service.resolve(id, parseFields(resolveReviewBodySchema, body ?? {}), request.argusCaller);
   }
 }

@@ -12,7 +12,9 @@ import {
 import { sniffImageFormat } from '@argus/imaging';
 import { JobStore, ReviewStore } from '@argus/messaging';
 import { ArgusMetrics } from '@argus/telemetry';
+import type { Caller } from './access-control';
 import { JOB_IMAGE_STORE } from './gateway.tokens';
+import { visibleTo } from './jobs.service';
 
 export type JobImageReader = { get(key: string, bucket?: string): Promise<Uint8Array | null> };
 
@@ -39,25 +41,26 @@ export class ReviewsService {
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
   ) {}
 
-  list(query: ReviewQuery): Promise<ReviewList> {
-    return this.reviews.list(query);
+  list(query: ReviewQuery, caller?: Caller): Promise<ReviewList> {
+    return this.reviews.list(query, caller?.tenant);
   }
 
-  async get(id: string): Promise<Review> {
+  async get(id: string, caller?: Caller): Promise<Review> {
     const review = await this.reviews.get(id);
-    if (!review) throw notFound(id);
+    if (!review || !visibleTo(review.tenant, caller)) throw notFound(id);
     return review;
   }
 
-  async image(id: string): Promise<{ bytes: Uint8Array; mime: string }> {
-    const review = await this.get(id);
+  async image(id: string, caller?: Caller): Promise<{ bytes: Uint8Array; mime: string }> {
+    const review = await this.get(id, caller);
     const bytes = await this.images.get(jobImageKey(review.jobId, review.itemId), JOB_IMAGE_BUCKET);
     if (!bytes) throw new ArgusError('NOT_FOUND', `the image of review ${id} has expired`);
     const format = sniffImageFormat(bytes);
     return { bytes, mime: (format && MIME_BY_FORMAT[format]) ?? 'application/octet-stream' };
   }
 
-  async resolve(id: string, body: ResolveReviewBody): Promise<Review> {
+  async resolve(id: string, body: ResolveReviewBody, caller?: Caller): Promise<Review> {
+    await this.get(id, caller);
     const review = await this.reviews.resolve(id, {
       decision: body.decision,
       reviewer: body.reviewer,
