@@ -25,11 +25,29 @@ const commonEnv = z.object({
   LOG_LEVEL: logLevel,
   HOST: z.string().default('127.0.0.1'),
   ARGUS_IMAGE_TTL_SECONDS: positiveInt(3600),
+  /**
+   * Seconds images may be kept, at most (caps ARGUS_IMAGE_TTL_SECONDS and the job image TTL). 0 deletes each image as
+   * soon as every task answered. Unset: the TTLs alone decide.
+   */
+  ARGUS_RETENTION: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const seconds = Number(value);
+      if (!Number.isInteger(seconds) || seconds < 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number of seconds, 0 or more' });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
   // Async jobs: whoever starts first creates the JetStream layout with these settings (libs/messaging JobQueue).
   ARGUS_JOB_TTL_SECONDS: positiveInt(7 * 86_400),
   ARGUS_JOB_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(5),
   ARGUS_JOB_ACK_WAIT_MS: positiveInt(300_000),
   ARGUS_JOB_DUPLICATE_WINDOW_SECONDS: positiveInt(7200),
+  /** Sync path: how often a worker tells the gateway it is still on a request; 0 turns heartbeats off. */
+  ARGUS_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
 });
 
 /** How a process proves itself to NATS and checks the server: what libs/messaging's connectNats takes. */
@@ -131,6 +149,14 @@ const gatewayEnv = commonEnv.extend({
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
+/**
+ * An image TTL capped by ARGUS_RETENTION. 0 keeps the TTL as a backstop: images are deleted once answered, and a
+ * queued item must still find its image however long it waited.
+ */
+function retained(ttlSeconds: number, retention: number | undefined): number {
+  return retention === undefined || retention === 0 ? ttlSeconds : Math.min(ttlSeconds, retention);
+}
+
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(gatewayEnv, env);
   const keys = loadApiKeys(env);
@@ -146,7 +172,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     logLevel: parsed.LOG_LEVEL,
     natsServers: parsed.NATS_URL,
     natsSecurity: natsSecurity(parsed),
-    imageTtlSeconds: parsed.ARGUS_IMAGE_TTL_SECONDS,
+    imageTtlSeconds: retained(parsed.ARGUS_IMAGE_TTL_SECONDS, parsed.ARGUS_RETENTION),
+    /** 0: images are deleted as soon as every task answered; otherwise the TTLs apply. */
+    retentionSeconds: parsed.ARGUS_RETENTION,
     limits: {
       maxBytes: parsed.ARGUS_MAX_IMAGE_BYTES,
       maxPixels: parsed.ARGUS_MAX_IMAGE_PIXELS,
@@ -163,6 +191,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     jobs: {
       ...jobLayout(parsed),
+      imageTtlSeconds: retained(parsed.ARGUS_JOB_TTL_SECONDS, parsed.ARGUS_RETENTION),
       intakeConcurrency: parsed.ARGUS_JOB_INTAKE_CONCURRENCY,
       completionCheckMs: parsed.ARGUS_JOB_COMPLETION_CHECK_MS,
       eventsConcurrency: parsed.ARGUS_JOB_EVENTS_CONCURRENCY,
@@ -223,13 +252,14 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     logLevel: parsed.LOG_LEVEL,
     natsServers: parsed.NATS_URL,
     natsSecurity: natsSecurity(parsed),
-    imageTtlSeconds: parsed.ARGUS_IMAGE_TTL_SECONDS,
+    imageTtlSeconds: retained(parsed.ARGUS_IMAGE_TTL_SECONDS, parsed.ARGUS_RETENTION),
     /** 0 turns the result cache off. */
     cacheTtlSeconds: parsed.ARGUS_CACHE_TTL_SECONDS,
     pullModels: parsed.ARGUS_PULL_MODELS,
     tierCheckIntervalMs: parsed.ARGUS_TIER_CHECK_INTERVAL_MS,
     jobs: {
       ...jobLayout(parsed),
+      imageTtlSeconds: retained(parsed.ARGUS_JOB_TTL_SECONDS, parsed.ARGUS_RETENTION),
       enabled: parsed.ARGUS_JOBS_ENABLED,
       concurrency: parsed.ARGUS_JOB_CONCURRENCY,
       budgetMs:
@@ -240,5 +270,6 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
       retryMaxMs: parsed.ARGUS_JOB_RETRY_MAX_MS,
       metricsIntervalMs: parsed.ARGUS_JOB_METRICS_INTERVAL_MS,
     },
+    heartbeatIntervalMs: parsed.ARGUS_HEARTBEAT_INTERVAL_MS,
   } as const;
 }

@@ -55,7 +55,7 @@ export class WorkerModule {
         {
           provide: ImageStore,
           useValue: new ImageStore(connection, config.imageTtlSeconds).alsoServe(
-            new ImageStore(connection, config.jobs.ttlSeconds, JOB_IMAGE_BUCKET, 'Argus job images'),
+            new ImageStore(connection, config.jobs.imageTtlSeconds, JOB_IMAGE_BUCKET, 'Argus job images'),
           ),
         },
         { provide: JobQueue, useValue: new JobQueue(connection, config.jobs) },

@@ -73,12 +73,18 @@ const routing = { tier: 'auto', fallback: false } as const;
 function setup(
   replies: Partial<Record<Task, TaskReply>>,
   normalise: ImageNormaliser['normalise'] = () => Promise.resolve(image),
+  env: NodeJS.ProcessEnv = {},
 ) {
+  const deleted: string[] = [];
   const stored: Array<{ key: string; mime: string }> = [];
   const sent: Array<{ task: Task; request: TaskRequest; timeoutMs: number }> = [];
   const store: ImageWriter = {
     put: (key, _bytes, mime) => {
       stored.push({ key, mime });
+      return Promise.resolve();
+    },
+    delete: (key) => {
+      deleted.push(key);
       return Promise.resolve();
     },
   };
@@ -91,7 +97,7 @@ function setup(
   const metrics = new ArgusMetrics('gateway');
   const profiles = { names: ['marketplace-main', 'marketplace-secondary'] };
   const service = new AnalyzeService(
-    loadGatewayConfig({ ARGUS_REQUEST_TIMEOUT_MS: '30000' }),
+    loadGatewayConfig({ ARGUS_REQUEST_TIMEOUT_MS: '30000', ...env }),
     { normalise },
     store,
     dispatcher,
@@ -99,10 +105,22 @@ function setup(
     profiles,
     { names: ['default', 'strict', 'wine-shop'] },
   );
-  return { service, stored, sent, metrics };
+  return { service, stored, sent, metrics, deleted };
 }
 
 describe('AnalyzeService', () => {
+  it('deletes the stored image after the answer with ARGUS_RETENTION=0, and keeps it otherwise', async () => {
+    const input = { bytes: Buffer.from('x'), tasks: ['moderation' as const], routing };
+    const eager = setup({}, undefined, { ARGUS_RETENTION: '0' });
+    const response = await eager.service.analyze(input);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(eager.deleted).toEqual([response.id]);
+    const kept = setup({});
+    await kept.service.analyze(input);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(kept.deleted).toEqual([]);
+  });
+
   it('stores the image once and sends every task a reference to it under the deadline', async () => {
     const { service, stored, sent } = setup({});
     const response = await service.analyze({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   IMAGE_BUCKET,
   TASKS,
@@ -25,7 +25,7 @@ import {
 import { TaskDispatcher } from './task-dispatcher.service';
 import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
-export type ImageWriter = Pick<ImageStore, 'put'>;
+export type ImageWriter = Pick<ImageStore, 'put' | 'delete'>;
 
 /**
  * The gateway's use case: normalise once, store once, fan the tasks out in parallel under one deadline, merge.
@@ -33,6 +33,8 @@ export type ImageWriter = Pick<ImageStore, 'put'>;
  */
 @Injectable()
 export class AnalyzeService {
+  private readonly logger = new Logger(AnalyzeService.name);
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(ImageProcessor) private readonly processor: ImageNormaliser,
@@ -57,6 +59,7 @@ export class AnalyzeService {
     const deadline = Date.now() + this.config.requestTimeoutMs;
     const id = randomUUID();
     let outcome = 'ok';
+    let stored = false;
     try {
       const bytes = await this.imageBytes(input, deadline);
       const image = await normaliseImage(this.processor, this.metrics, bytes, this.config.limits);
@@ -66,6 +69,7 @@ export class AnalyzeService {
       await this.metrics.timeStage('store', () =>
         inSpan('store image', {}, () => this.store.put(id, image.data, image.mime)),
       );
+      stored = true;
       const request = taskRequestFor(id, input, { bucket: IMAGE_BUCKET, key: id }, image);
       const replies = await Promise.all(
         input.tasks.map(
@@ -95,6 +99,14 @@ export class AnalyzeService {
       outcome = (error as { code?: string }).code?.toLowerCase() ?? 'internal';
       throw error;
     } finally {
+      // ARGUS_RETENTION=0: every task has answered (or the deadline passed), so nothing reads the image again.
+      if (stored && this.config.retentionSeconds === 0) {
+        this.store.delete(id).catch((error: unknown) => {
+          this.logger.warn(
+            `could not delete image ${id}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+      }
       this.metrics.imageDuration.observe(
         {
           service: 'gateway',

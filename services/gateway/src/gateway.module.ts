@@ -76,7 +76,12 @@ export class GatewayModule {
         { provide: ImageStore, useValue: new ImageStore(connection, config.imageTtlSeconds) },
         {
           provide: JOB_IMAGE_STORE,
-          useValue: new ImageStore(connection, config.jobs.ttlSeconds, JOB_IMAGE_BUCKET, 'Argus job images'),
+          useValue: new ImageStore(
+            connection,
+            config.jobs.imageTtlSeconds,
+            JOB_IMAGE_BUCKET,
+            'Argus job images',
+          ),
         },
         { provide: JobQueue, useValue: new JobQueue(connection, config.jobs) },
         { provide: JobStore, useValue: new JobStore(connection, config.jobs.ttlSeconds) },

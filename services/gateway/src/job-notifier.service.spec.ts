@@ -37,6 +37,7 @@ function harness(meta: Partial<JobMeta> = {}, env: NodeJS.ProcessEnv = {}) {
   const store: NotifierJobStore = {
     check: jest.fn(() => Promise.resolve(undefined)),
     getJob: jest.fn(() => Promise.resolve(job)),
+    hasResult: jest.fn((key: string) => Promise.resolve(results.has(key.slice(JOB.length + 1)))),
     countResults: jest.fn(() => Promise.resolve(results.size)),
     listResults: jest.fn(() => Promise.resolve(results)),
     completionAnnounced: jest.fn(() => Promise.resolve(announced)),
@@ -63,7 +64,14 @@ function harness(meta: Partial<JobMeta> = {}, env: NodeJS.ProcessEnv = {}) {
     }),
   };
   const config = loadGatewayConfig({ ARGUS_JOB_COMPLETION_CHECK_MS: '0', ...env });
-  const notifier = new JobNotifier(config, events, store, reviewStore);
+  const deleted: string[] = [];
+  const images = {
+    delete: jest.fn((key: string) => {
+      deleted.push(key);
+      return Promise.resolve();
+    }),
+  };
+  const notifier = new JobNotifier(config, events, store, reviewStore, images);
   const deliver = async (itemId: string, result: JobUnitResult) => {
     const key = `${JOB}.${itemId}.moderation`;
     results.set(`${itemId}.moderation`, result);
@@ -78,7 +86,7 @@ function harness(meta: Partial<JobMeta> = {}, env: NodeJS.ProcessEnv = {}) {
     await notifier.handle(delivery);
     expect(acked).toHaveBeenCalledTimes(1);
   };
-  return { notifier, deliver, queued, reviews, store };
+  return { notifier, deliver, queued, reviews, store, deleted };
 }
 
 const done = (reply: unknown): JobUnitResult => ({
@@ -151,6 +159,18 @@ describe('JobNotifier', () => {
       },
     });
     expect(store.markCompletionAnnounced).toHaveBeenCalledTimes(1);
+  });
+
+  it('with ARGUS_RETENTION=0 deletes an item image once all its tasks ended, and keeps it otherwise', async () => {
+    const eager = harness({ tasks: ['moderation', 'ocr'] }, { ARGUS_RETENTION: '0' });
+    await eager.deliver('a', done(moderationReply('allow')));
+    expect(eager.deleted).toEqual([]);
+    const kept = harness();
+    await kept.deliver('a', done(moderationReply('allow')));
+    expect(kept.deleted).toEqual([]);
+    const single = harness({}, { ARGUS_RETENTION: '0' });
+    await single.deliver('a', done(moderationReply('allow')));
+    expect(single.deleted).toEqual([`${JOB}.a`]);
   });
 
   it('ignores the write that adds a review to a result', async () => {

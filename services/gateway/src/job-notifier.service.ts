@@ -6,12 +6,20 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { TASK_REPLY_SCHEMAS, reviewId, type JobMeta, type Review, type WebhookEvent } from '@argus/contracts';
+import {
+  TASK_REPLY_SCHEMAS,
+  jobImageKey,
+  jobUnitKey,
+  reviewId,
+  type JobMeta,
+  type Review,
+  type WebhookEvent,
+} from '@argus/contracts';
 import type { GatewayConfig } from '@argus/config';
 import { JobEvents, JobStore, ReviewStore, type EventDelivery, type ResultEvent } from '@argus/messaging';
 import type { DurablePuller } from '@argus/messaging';
 import { summariseJob } from './job-status';
-import { GATEWAY_CONFIG } from './gateway.tokens';
+import { GATEWAY_CONFIG, JOB_IMAGE_STORE } from './gateway.tokens';
 
 /** Job metadata changes only when a job is cancelled, so a short-lived copy saves a KV read per result. */
 const META_CACHE_MS = 5_000;
@@ -19,8 +27,15 @@ const META_CACHE_SIZE = 1_000;
 
 export type NotifierJobStore = Pick<
   JobStore,
-  'check' | 'getJob' | 'countResults' | 'listResults' | 'completionAnnounced' | 'markCompletionAnnounced'
+  | 'check'
+  | 'getJob'
+  | 'hasResult'
+  | 'countResults'
+  | 'listResults'
+  | 'completionAnnounced'
+  | 'markCompletionAnnounced'
 >;
+export type JobImageDeleter = { delete(key: string): Promise<void> };
 
 /**
  * What follows a job result, run by every gateway on one shared durable consumer of the results bucket, so each
@@ -43,6 +58,7 @@ export class JobNotifier implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(JobEvents) private readonly events: Pick<JobEvents, 'pullResults' | 'queueWebhook'>,
     @Inject(JobStore) private readonly store: NotifierJobStore,
     @Inject(ReviewStore) private readonly reviews: Pick<ReviewStore, 'check' | 'create'>,
+    @Inject(JOB_IMAGE_STORE) private readonly images: JobImageDeleter,
   ) {}
 
   /** Does not wait for JetStream: the pull sets up buckets and consumer itself, and retries until it can. */
@@ -73,6 +89,7 @@ export class JobNotifier implements OnApplicationBootstrap, BeforeApplicationShu
       if (meta) {
         await this.queueReview(event, meta);
         await this.notifyItem(event, meta);
+        await this.forgetImageIfDone(event, meta);
         await this.completionCheck(event.jobId);
       }
     }
@@ -130,6 +147,22 @@ export class JobNotifier implements OnApplicationBootstrap, BeforeApplicationShu
       at: new Date().toISOString(),
     };
     await this.events.queueWebhook({ url: meta.callbackUrl, event: webhook }, id);
+  }
+
+  /** ARGUS_RETENTION=0: the item's image goes once every task of the item has its result (reviews then show none). */
+  private async forgetImageIfDone(event: ResultEvent, meta: JobMeta): Promise<void> {
+    if (this.config.retentionSeconds !== 0) return;
+    const others = meta.tasks.filter((task) => task !== event.task);
+    const ended = await Promise.all(
+      others.map((task) => this.store.hasResult(jobUnitKey(event.jobId, event.itemId, task))),
+    );
+    if (!ended.every(Boolean)) return;
+    try {
+      await this.images.delete(jobImageKey(event.jobId, event.itemId));
+    } catch (error) {
+      // Never stored (the item failed at intake) or already deleted by a repeated event.
+      this.logger.debug(`job image ${event.jobId}.${event.itemId}: ${String(error)}`);
+    }
   }
 
   /** Waits for a count that starts after this event arrived; counts that have not started yet are shared. */
