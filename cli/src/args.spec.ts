@@ -84,7 +84,7 @@ describe('parseCommandLine', () => {
     [['analyze', 'x', '-z'], 'unknown flag -z; see --help'],
     [['analyze', 'x', '--tier'], '--tier needs a value'],
     [[], 'missing command; try `argus analyze <folder>`'],
-    [['scan', 'x'], 'unknown command "scan"; the command is analyze'],
+    [['scan', 'x'], 'unknown command "scan"; the commands are analyze and keys'],
     [['analyze'], 'name at least one file or folder of images to analyze'],
     [
       ['analyze', 'x', '--tasks', 'moderation,faces'],
@@ -112,5 +112,123 @@ describe('parseCommandLine', () => {
     expect(usageError(['analyze', 'x', '--gateway', 'ftp://host'])).toMatch(
       /--gateway must be an http\(s\) URL/,
     );
+  });
+
+  it('takes the API key from --api-key, else ARGUS_API_KEY, and leaves it out when neither is set', () => {
+    expect(analyze(['analyze', 'x']).apiKey).toBeUndefined();
+    expect(analyze(['analyze', 'x'], { ARGUS_API_KEY: '' }).apiKey).toBeUndefined();
+    expect(analyze(['analyze', 'x'], { ARGUS_API_KEY: ' argus_env \n' }).apiKey).toBe('argus_env');
+    expect(analyze(['analyze', 'x', '--api-key', 'argus_flag'], { ARGUS_API_KEY: 'argus_env' }).apiKey).toBe(
+      'argus_flag',
+    );
+    expect(analyze(['analyze', 'x', '--api-key=argus_eq']).apiKey).toBe('argus_eq');
+  });
+
+  it('refuses an unusable API key without echoing it', () => {
+    expect(usageError(['analyze', 'x', '--api-key', ''])).toBe('--api-key needs a value');
+    expect(usageError(['analyze', 'x', '--api-key'])).toBe('--api-key needs a value');
+    const message = usageError(['analyze', 'x', '--api-key', 'secret part']);
+    expect(message).toMatch(/^--api-key must be one word/);
+    expect(message).not.toContain('secret');
+    expect(() => parseCommandLine(['analyze', 'x'], { ARGUS_API_KEY: 'sec\u00e9ret' })).toThrow(
+      /^\$ARGUS_API_KEY must be one word/,
+    );
+  });
+});
+
+describe('parseCommandLine: keys', () => {
+  it('reads keys create with its defaults', () => {
+    expect(parseCommandLine(['keys', 'create', '--tenant', 'acme'])).toEqual({
+      command: 'keys-create',
+      tenant: 'acme',
+      scopes: ['analyze', 'jobs'],
+      json: false,
+    });
+  });
+
+  it('reads every flag of keys create', () => {
+    expect(
+      parseCommandLine([
+        'keys',
+        'create',
+        '--tenant=acme.eu',
+        '--id',
+        'acme-ci_1',
+        '--policy',
+        'strict',
+        '--scopes',
+        'jobs, reviews,jobs',
+        '--requests',
+        '100',
+        '--per-seconds',
+        '10',
+        '--json',
+      ]),
+    ).toEqual({
+      command: 'keys-create',
+      tenant: 'acme.eu',
+      id: 'acme-ci_1',
+      policy: 'strict',
+      scopes: ['jobs', 'reviews'],
+      rateLimit: { requests: 100, perSeconds: 10 },
+      json: true,
+    });
+  });
+
+  it('gives a rate limit 60-second windows unless --per-seconds says otherwise', () => {
+    expect(parseCommandLine(['keys', 'create', '--tenant', 't', '--requests', '5'])).toMatchObject({
+      rateLimit: { requests: 5, perSeconds: 60 },
+    });
+  });
+
+  it('reads keys hash with a key or - for stdin', () => {
+    expect(parseCommandLine(['keys', 'hash', 'argus_abc'])).toEqual({
+      command: 'keys-hash',
+      key: 'argus_abc',
+    });
+    expect(parseCommandLine(['keys', 'hash', '-'])).toEqual({ command: 'keys-hash', key: '-' });
+  });
+
+  it.each([
+    [['keys'], 'keys needs a subcommand: create or hash'],
+    [['keys', 'list'], 'unknown subcommand "keys list"; use keys create or keys hash'],
+    [['keys', 'create'], 'keys create needs --tenant <tenant>'],
+    [['keys', 'create', 'acme'], 'keys create takes no arguments; got "acme"'],
+    [['keys', 'create', '--tenant', 'a b'], '--tenant must be 1 to 64 of A-Z a-z 0-9 . _ -; got "a b"'],
+    [
+      ['keys', 'create', '--tenant', 'x'.repeat(65)],
+      `--tenant must be 1 to 64 of A-Z a-z 0-9 . _ -; got "${'x'.repeat(65)}"`,
+    ],
+    [
+      ['keys', 'create', '--tenant', 't', '--id', 'a/b'],
+      '--id must be 1 to 64 of A-Z a-z 0-9 . _ -; got "a/b"',
+    ],
+    [
+      ['keys', 'create', '--tenant', 't', '--scopes', 'jobs,admin'],
+      'unknown scope "admin"; choose from analyze, jobs, reviews, ops',
+    ],
+    [
+      ['keys', 'create', '--tenant', 't', '--scopes', ','],
+      '--scopes needs one or more of analyze, jobs, reviews, ops',
+    ],
+    [
+      ['keys', 'create', '--tenant', 't', '--requests', '0'],
+      '--requests must be a whole number of 1 or more; got "0"',
+    ],
+    [
+      ['keys', 'create', '--tenant', 't', '--requests', '5', '--per-seconds', '1.5'],
+      '--per-seconds must be a whole number of 1 or more; got "1.5"',
+    ],
+    [['keys', 'create', '--tenant', 't', '--per-seconds', '5'], '--per-seconds needs --requests'],
+    [
+      ['keys', 'create', '--tenant', 't', '--out', 'x.json'],
+      '--out is not an option of keys create; see --help',
+    ],
+    [['keys', 'hash'], 'keys hash takes one key, or - to read it from stdin'],
+    [['keys', 'hash', 'a', 'b'], 'keys hash takes one key, or - to read it from stdin'],
+    [['keys', 'hash', 'k', '--json'], '--json is not an option of keys hash; see --help'],
+    [['analyze', 'x', '--tenant', 't'], '--tenant is not an option of analyze; see --help'],
+  ])('%j is a usage error', (argv, message) => {
+    expect(usageError(argv)).toBe(message);
   });
 });

@@ -31,6 +31,61 @@ export class GatewayRequestError extends Error {
   }
 }
 
+/** The gateway refused the API key: 401 (missing, unknown) or 403 (a scope it lacks). A setup problem, exit 2. */
+export class GatewayAuthError extends GatewayRequestError {}
+
+/** At most this long per wait on a 429, whatever Retry-After says. */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+/** Consecutive 429s of one request that are waited out; the next one fails the request. */
+export const MAX_RATE_LIMIT_WAITS = 10;
+
+export interface GatewayClientOptions {
+  /** Sent as `Authorization: Bearer <key>` on every request. */
+  apiKey?: string;
+  /** Waits out a 429; injectable for tests. Rejects when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Told before each wait (for a line on stderr). */
+  onRateLimited?: (waitSeconds: number, attempt: number) => void;
+  maxRateLimitWaits?: number;
+  maxRetryAfterSeconds?: number;
+}
+
+/** A timer that an abort ends early (rejecting with the signal's reason). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Seconds to wait for a 429's Retry-After (delta-seconds or an HTTP date), within 1 and `max`. 1 s when the header is
+ * missing or unreadable, so a bare 429 is not retried in a tight loop.
+ */
+export function retryAfterSeconds(
+  header: string | null,
+  max = MAX_RETRY_AFTER_SECONDS,
+  now = Date.now(),
+): number {
+  const value = header?.trim() ?? '';
+  let seconds = 1;
+  if (/^\d+$/.test(value)) seconds = Number(value);
+  else if (value !== '' && !Number.isNaN(Date.parse(value)))
+    seconds = Math.ceil((Date.parse(value) - now) / 1000);
+  return Math.min(max, Math.max(1, seconds));
+}
+
 export interface JobOptions {
   tasks?: Task[];
   tier?: TierChoice;
@@ -45,11 +100,20 @@ export class GatewayClient {
   constructor(
     readonly baseUrl: string,
     private readonly fetchFn: FetchFn = fetch,
+    private readonly options: GatewayClientOptions = {},
   ) {}
 
-  /** Resolves when the gateway answers anything on /healthz; throws GatewayUnreachableError otherwise. */
+  /**
+   * Resolves when the gateway answers on /healthz; throws GatewayUnreachableError when it does not answer, and
+   * GatewayAuthError on a 401 (no key, or a key it does not know). A 403 is fine here: a key without the `ops` scope
+   * may not read the probes, yet may submit jobs.
+   */
   async ping(signal?: AbortSignal): Promise<void> {
     const response = await this.request('/healthz', { signal });
+    if (response.status === 401) {
+      const text = await response.text();
+      throw authError(problemError(401, parseJson(text), text));
+    }
     await response.body?.cancel();
   }
 
@@ -89,26 +153,51 @@ export class GatewayClient {
     return { ...first, items };
   }
 
+  /** One request with the API key; a 429 is waited out (Retry-After, bounded) and sent again. */
   private async request(path: string, init: RequestInit): Promise<Response> {
-    try {
-      return await this.fetchFn(`${this.baseUrl}${path}`, init);
-    } catch (error) {
-      if (init.signal?.aborted) throw error;
-      throw new GatewayUnreachableError(this.baseUrl, error);
+    const maxWaits = this.options.maxRateLimitWaits ?? MAX_RATE_LIMIT_WAITS;
+    const wait = this.options.sleep ?? sleep;
+    const headers = new Headers(init.headers);
+    if (this.options.apiKey) headers.set('authorization', `Bearer ${this.options.apiKey}`);
+    for (let waits = 0; ; waits++) {
+      let response: Response;
+      try {
+        // A FormData body is serialised again on every call, so a retried upload sends the whole form.
+        response = await this.fetchFn(`${this.baseUrl}${path}`, { ...init, headers });
+      } catch (error) {
+        if (init.signal?.aborted) throw error;
+        throw new GatewayUnreachableError(this.baseUrl, error);
+      }
+      if (response.status !== 429 || waits >= maxWaits) return response;
+      const seconds = retryAfterSeconds(
+        response.headers.get('retry-after'),
+        this.options.maxRetryAfterSeconds ?? MAX_RETRY_AFTER_SECONDS,
+      );
+      await response.body?.cancel();
+      this.options.onRateLimited?.(seconds, waits + 1);
+      await wait(seconds * 1000, init.signal ?? undefined);
     }
   }
 
   private async json(response: Response, expected: number): Promise<unknown> {
     const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text) as unknown;
-    } catch {
-      body = undefined;
-    }
+    const body = parseJson(text);
     if (response.status === expected && body !== undefined) return body;
-    throw problemError(response.status, body, text);
+    const error = problemError(response.status, body, text);
+    throw response.status === 401 || response.status === 403 ? authError(error) : error;
   }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function authError(error: GatewayRequestError): GatewayAuthError {
+  return new GatewayAuthError(error.status, error.code, error.message);
 }
 
 function problemError(status: number, body: unknown, text: string): GatewayRequestError {

@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { hashApiKey } from '@argus/config';
 import { MAX_JOB_ITEMS, type JobItemStatus } from '@argus/contracts';
 import { jobStatus, moderationOk, taggingOk } from '../test/job-samples';
 import { run, type CliEnvironment } from './main';
@@ -18,12 +20,44 @@ class FakeGateway {
   unreachable = false;
   /** The gateway forgets its jobs (expired, or another gateway without the KV): status answers 404. */
   forgetful = false;
+  /** When set, every /v1 request needs `Authorization: Bearer <requiredKey>` (and /healthz too with guardProbes). */
+  requiredKey: string | undefined;
+  guardProbes = false;
+  /** Scopes of the required key; without `jobs`, /v1/jobs answers 403. */
+  keyScopes = ['analyze', 'jobs'];
+  /** The next N status polls answer 429 with this Retry-After. */
+  rateLimitedPolls = 0;
+  retryAfter = '2';
+  readonly authorizations: Array<string | null> = [];
   private readonly jobs = new Map<string, string[]>();
 
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     if (this.unreachable) throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
     const url = new URL(input instanceof Request ? input.url : input);
+    const authorization = new Headers(init?.headers).get('authorization');
+    this.authorizations.push(authorization);
+    if (this.requiredKey !== undefined && (url.pathname !== '/healthz' || this.guardProbes)) {
+      if (authorization === null)
+        return Response.json({ code: 'UNAUTHORIZED', detail: 'send an API key' }, { status: 401 });
+      if (authorization !== `Bearer ${this.requiredKey}`)
+        return Response.json(
+          { code: 'UNAUTHORIZED', detail: 'the API key is not known (revoked, or mistyped)' },
+          { status: 401 },
+        );
+      if (url.pathname.startsWith('/v1/jobs') && !this.keyScopes.includes('jobs'))
+        return Response.json(
+          { code: 'FORBIDDEN', detail: 'API key ci may not use jobs routes; its scopes are analyze' },
+          { status: 403 },
+        );
+    }
     if (url.pathname === '/healthz') return Response.json({ status: 'ok' });
+    if (url.pathname.startsWith('/v1/jobs/') && this.rateLimitedPolls > 0) {
+      this.rateLimitedPolls--;
+      return Response.json(
+        { code: 'RATE_LIMITED', detail: 'slow down' },
+        { status: 429, headers: { 'retry-after': this.retryAfter } },
+      );
+    }
     if (init?.method === 'POST' && url.pathname === '/v1/jobs') return this.create(init.body as FormData);
     const match = /^\/v1\/jobs\/([^/]+)$/.exec(url.pathname);
     if (match?.[1]) return this.status(match[1], url.searchParams);
@@ -271,5 +305,129 @@ describe('run', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(gateway.polls).toBe(polls);
     await expect(readFile(join(dir, 'r.csv'))).rejects.toThrow();
+  });
+});
+
+describe('run with API keys', () => {
+  const KEY = 'argus_secretsecretsecret';
+
+  it('sends the key from --api-key on every request and never prints it', async () => {
+    gateway.requiredKey = KEY;
+    gateway.guardProbes = true;
+    expect(await run(['analyze', 'photos', '--api-key', KEY], cli())).toBe(1);
+    expect(gateway.uploads).toHaveLength(1);
+    expect(gateway.authorizations.length).toBeGreaterThan(2);
+    expect(new Set(gateway.authorizations)).toEqual(new Set([`Bearer ${KEY}`]));
+    expect(stdout + stderr).not.toContain('secretsecret');
+  });
+
+  it('takes the key from ARGUS_API_KEY', async () => {
+    gateway.requiredKey = KEY;
+    expect(await run(['analyze', 'photos'], cli({ env: { ARGUS_API_KEY: KEY } }))).toBe(1);
+    expect(gateway.uploads).toHaveLength(1);
+  });
+
+  it('exits 2 with one line when the gateway wants a key and none is given (401 on submit)', async () => {
+    gateway.requiredKey = KEY;
+    expect(await run(['analyze', 'photos'], cli())).toBe(2);
+    expect(stderr).toMatch(
+      /^argus: the gateway at http:\/\/127\.0\.0\.1:8080 requires an API key \(UNAUTHORIZED\); pass --api-key <key> or set ARGUS_API_KEY/m,
+    );
+    expect(stderr.split('\n').filter((line) => line.startsWith('argus:'))).toHaveLength(1);
+    expect(stdout).toBe('');
+  });
+
+  it('exits 2 on a 401 from /healthz before uploading anything', async () => {
+    gateway.requiredKey = KEY;
+    gateway.guardProbes = true;
+    expect(await run(['analyze', 'photos', '--api-key', 'argus_wrong'], cli())).toBe(2);
+    expect(stderr).toContain(
+      'argus: the gateway at http://127.0.0.1:8080 refused the API key: the API key is not known (revoked, or mistyped) (UNAUTHORIZED); check --api-key or ARGUS_API_KEY\n',
+    );
+    expect(stderr).not.toContain('argus_wrong');
+    expect(gateway.uploads).toHaveLength(0);
+  });
+
+  it('exits 2 on a 403 (a key without the jobs scope)', async () => {
+    gateway.requiredKey = KEY;
+    gateway.keyScopes = ['analyze'];
+    expect(await run(['analyze', 'photos', '--api-key', KEY], cli())).toBe(2);
+    expect(stderr).toContain(
+      'argus: the API key may not do this at http://127.0.0.1:8080: API key ci may not use',
+    );
+  });
+
+  it('exits 2 when the key is refused while polling, naming the jobs already created', async () => {
+    gateway.requiredKey = KEY;
+    gateway.pendingPolls = Number.POSITIVE_INFINITY;
+    const running = run(
+      ['analyze', 'photos', '--api-key', KEY, '--out', 'r.csv'],
+      cli({ pollIntervalMs: 5 }),
+    );
+    while (gateway.polls < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    gateway.requiredKey = 'argus_rotated';
+    expect(await running).toBe(2);
+    expect(stderr).toContain(
+      'argus: the gateway at http://127.0.0.1:8080 refused the API key: the API key is not known (revoked, or mistyped) (UNAUTHORIZED); check --api-key or ARGUS_API_KEY\n',
+    );
+    expect(stderr).toContain('argus: the job already created keeps running on the gateway: job-1\n');
+    await expect(readFile(join(dir, 'r.csv'))).rejects.toThrow();
+  });
+
+  it('waits Retry-After on a 429 while polling instead of failing', async () => {
+    gateway.rateLimitedPolls = 3;
+    const sleeps: number[] = [];
+    const code = await run(
+      ['analyze', 'photos'],
+      cli({
+        sleep: (ms) => {
+          sleeps.push(ms);
+          return Promise.resolve();
+        },
+      }),
+    );
+    expect(code).toBe(1); // bad.jpg fails; the rate limit does not
+    expect(sleeps).toEqual([2000, 2000, 2000]);
+    expect(stderr).toContain('argus: the gateway is rate limiting this key; retrying in 2 s (wait 1)\n');
+    expect(stderr).not.toContain('gave up');
+    expect(stdout).toMatch(/^done\s+2$/m);
+  });
+});
+
+describe('run keys', () => {
+  it('keys create prints the key once and a keys-file entry with its hash', async () => {
+    expect(await run(['keys', 'create', '--tenant', 'acme', '--scopes', 'jobs'], cli())).toBe(0);
+    const key = /^ {2}(argus_\S+)$/m.exec(stdout)?.[1] ?? '';
+    expect(stdout).toContain('cannot be shown again');
+    const [entry] = parseYaml(stdout.slice(stdout.indexOf('\n- id: ') + 1)) as Array<Record<string, unknown>>;
+    expect(entry).toEqual({
+      id: expect.stringMatching(/^acme-[0-9a-f]{8}$/) as unknown,
+      hash: hashApiKey(key),
+      tenant: 'acme',
+      scopes: ['jobs'],
+    });
+    expect(stderr).toBe('');
+  });
+
+  it('keys create --json prints {key, entry}', async () => {
+    expect(await run(['keys', 'create', '--tenant', 'acme', '--id', 'ci', '--json'], cli())).toBe(0);
+    const { key, entry } = JSON.parse(stdout) as { key: string; entry: { id: string; hash: string } };
+    expect(entry).toMatchObject({ id: 'ci', hash: hashApiKey(key) });
+  });
+
+  it('keys hash prints the hash of a key given as an argument or on stdin', async () => {
+    expect(await run(['keys', 'hash', 'argus_abc'], cli())).toBe(0);
+    expect(await run(['keys', 'hash', '-'], cli({ readStdin: () => Promise.resolve('argus_abc\n') }))).toBe(
+      0,
+    );
+    expect(stdout).toBe(`${hashApiKey('argus_abc')}\n`.repeat(2));
+    expect(await run(['keys', 'hash', '-'], cli({ readStdin: () => Promise.resolve('\n') }))).toBe(2);
+    expect(stderr).toBe('argus: keys hash: no key given (stdin was empty)\n');
+  });
+
+  it('exits 2 on a bad keys create', async () => {
+    expect(await run(['keys', 'create', '--tenant', 'a b'], cli())).toBe(2);
+    expect(stderr).toBe('argus: --tenant must be 1 to 64 of A-Z a-z 0-9 . _ -; got "a b"\n');
+    expect(stdout).toBe('');
   });
 });

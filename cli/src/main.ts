@@ -3,10 +3,18 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { MAX_JOB_ITEMS, type JobCounts, type JobStatus } from '@argus/contracts';
-import { HELP, parseCommandLine, UsageError, type AnalyzeOptions } from './args';
-import { GatewayClient, GatewayRequestError, GatewayUnreachableError, type FetchFn } from './gateway-client';
+import { API_KEY_ENV, HELP, parseCommandLine, UsageError, type AnalyzeOptions, type Command } from './args';
+import {
+  GatewayAuthError,
+  GatewayClient,
+  GatewayRequestError,
+  GatewayUnreachableError,
+  type FetchFn,
+  type GatewayClientOptions,
+} from './gateway-client';
 import { findImages } from './image-files';
 import { chunk, planItems, type PlannedItem } from './job-plan';
+import { createKey, hashOfKey, renderCreatedKey } from './keys';
 import { createProgress, snapshotOf, type Output } from './progress';
 import { buildReport, toCsv, toJson, type JobOutcome } from './report';
 import { exitCodeFor, renderSummary, summarize } from './summary';
@@ -27,6 +35,10 @@ export interface CliEnvironment {
   maxPollFailures: number;
   /** Items per job; the gateway's limit, MAX_JOB_ITEMS. */
   jobSize: number;
+  /** All of stdin, for `argus keys hash -`. */
+  readStdin: () => Promise<string>;
+  /** Waits out a 429 (Retry-After); the default is a real timer. */
+  sleep?: GatewayClientOptions['sleep'];
 }
 
 const START_HINT = 'start the stack with `npm start` or pass --gateway <url>';
@@ -43,6 +55,7 @@ export async function run(argv: readonly string[], overrides: Partial<CliEnviron
     progressIntervalMs: 5000,
     maxPollFailures: 30,
     jobSize: MAX_JOB_ITEMS,
+    readStdin,
     ...overrides,
   };
   let options: AnalyzeOptions;
@@ -52,6 +65,7 @@ export async function run(argv: readonly string[], overrides: Partial<CliEnviron
       cli.stdout.write(HELP);
       return EXIT.ok;
     }
+    if (command.command !== 'analyze') return await keys(command, cli);
     options = command;
   } catch (error) {
     return usage(cli, error);
@@ -81,6 +95,34 @@ export async function run(argv: readonly string[], overrides: Partial<CliEnviron
   }
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `argus keys create` and `argus keys hash`: local only, nothing is sent anywhere. */
+async function keys(command: Exclude<Command, AnalyzeOptions | { command: 'help' }>, cli: CliEnvironment) {
+  if (command.command === 'keys-create') {
+    cli.stdout.write(renderCreatedKey(createKey(command), command.json));
+    return EXIT.ok;
+  }
+  const key = command.key === '-' ? await cli.readStdin() : command.key;
+  if (key.trim() === '') throw new UsageError('keys hash: no key given (stdin was empty)');
+  cli.stdout.write(`${hashOfKey(key)}\n`);
+  return EXIT.ok;
+}
+
+/** One line for a 401/403; the gateway's detail never contains the key, and neither does this. */
+function authMessage(error: GatewayAuthError, options: AnalyzeOptions): string {
+  const create = 'create one with `argus keys create`';
+  if (error.status === 403)
+    return `the API key may not do this at ${options.gatewayUrl}: ${error.message} (${error.code}); use a key with the jobs scope`;
+  if (!options.apiKey)
+    return `the gateway at ${options.gatewayUrl} requires an API key (${error.code}); pass --api-key <key> or set ${API_KEY_ENV} (${create})`;
+  return `the gateway at ${options.gatewayUrl} refused the API key: ${error.message} (${error.code}); check --api-key or ${API_KEY_ENV}`;
+}
+
 function usage(cli: CliEnvironment, error: unknown): number {
   if (!(error instanceof UsageError)) throw error;
   cli.stderr.write(`argus: ${error.message}\n`);
@@ -104,7 +146,14 @@ async function analyze(options: AnalyzeOptions, cli: CliEnvironment, signal: Abo
     `found ${plural(plan.length, 'image')}${skipped}; submitting ${plural(chunks.length, 'job')} to ${options.gatewayUrl}\n`,
   );
 
-  const client = new GatewayClient(options.gatewayUrl, cli.fetch);
+  const client = new GatewayClient(options.gatewayUrl, cli.fetch, {
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(cli.sleep ? { sleep: cli.sleep } : {}),
+    onRateLimited: (seconds, attempt) =>
+      stderr.write(
+        `argus: the gateway is rate limiting this key; retrying in ${seconds} s (wait ${attempt})\n`,
+      ),
+  });
   const limit = pLimit(options.concurrency);
   const created: Array<{ items: PlannedItem[]; jobId: string }> = [];
   const interrupted = () => {
@@ -123,21 +172,39 @@ async function analyze(options: AnalyzeOptions, cli: CliEnvironment, signal: Abo
   } catch (error) {
     if (aborted()) return interrupted();
     if (error instanceof GatewayUnreachableError) throw new UsageError(`${error.message}; ${START_HINT}`);
+    if (error instanceof GatewayAuthError) throw new UsageError(authMessage(error, options));
     throw error;
   }
+
+  // A 401/403 stops the whole run: every other request would be refused the same way.
+  // Read through a function, like aborted(): TypeScript does not see the assignments in the callbacks below.
+  const auth: { refused?: GatewayAuthError } = {};
+  const refusal = () => auth.refused;
+  const stopRefused = (error: GatewayAuthError) => {
+    stderr.write(`argus: ${authMessage(error, options)}\n`);
+    if (created.length > 0)
+      stderr.write(
+        `argus: ${created.length === 1 ? 'the job already created keeps' : `the ${created.length} jobs already created keep`} running on the gateway: ${created.map((job) => job.jobId).join(', ')}\n`,
+      );
+    return EXIT.usage;
+  };
 
   // Submit: every chunk becomes a job, `concurrency` uploads at a time.
   const notCreated: JobOutcome[] = [];
   await Promise.all(
     chunks.map((items, index) =>
       limit(async () => {
-        if (aborted()) return;
+        if (aborted() || refusal()) return;
         try {
           const job = await client.createJob(items, options, signal);
           created.push({ items, jobId: job.jobId });
           stderr.write(`job ${job.jobId}: ${plural(items.length, 'image')} queued\n`);
         } catch (error) {
           if (aborted()) return;
+          if (error instanceof GatewayAuthError) {
+            auth.refused ??= error;
+            return;
+          }
           const reason = failureOf(error);
           notCreated.push({ items, jobId: null, error: reason });
           stderr.write(
@@ -148,6 +215,8 @@ async function analyze(options: AnalyzeOptions, cli: CliEnvironment, signal: Abo
     ),
   );
   if (aborted()) return interrupted();
+  const refusedBeforePolling = refusal();
+  if (refusedBeforePolling) return stopRefused(refusedBeforePolling);
 
   // Poll the counts (one item per page) until every job has ended, then read every page of items.
   const progress = createProgress(stderr, cli.progressIntervalMs);
@@ -155,12 +224,13 @@ async function analyze(options: AnalyzeOptions, cli: CliEnvironment, signal: Abo
   const finished = new Map<string, JobStatus | { code: string; message: string }>();
   const failures = new Map<string, number>();
   try {
-    while (finished.size < created.length) {
+    while (finished.size < created.length && !refusal()) {
       await Promise.all(
         created
           .filter((job) => !finished.has(job.jobId))
           .map((job) =>
             limit(async () => {
+              if (refusal()) return;
               try {
                 const status = await client.status(job.jobId, 1, 1, signal);
                 failures.delete(job.jobId);
@@ -169,6 +239,10 @@ async function analyze(options: AnalyzeOptions, cli: CliEnvironment, signal: Abo
                   finished.set(job.jobId, await client.allItems(job.jobId, signal));
               } catch (error) {
                 if (aborted()) return;
+                if (error instanceof GatewayAuthError) {
+                  auth.refused ??= error;
+                  return;
+                }
                 const count = (failures.get(job.jobId) ?? 0) + 1;
                 failures.set(job.jobId, count);
                 const lost = error instanceof GatewayRequestError && error.status === 404;
@@ -182,7 +256,7 @@ async function analyze(options: AnalyzeOptions, cli: CliEnvironment, signal: Abo
             }),
           ),
       );
-      if (aborted()) break;
+      if (aborted() || refusal()) break;
       const known = created.map(
         (job) =>
           counts.get(job.jobId) ?? {
@@ -202,6 +276,8 @@ async function analyze(options: AnalyzeOptions, cli: CliEnvironment, signal: Abo
     progress.stop();
   }
   if (aborted()) return interrupted();
+  const refusedWhilePolling = refusal();
+  if (refusedWhilePolling) return stopRefused(refusedWhilePolling);
 
   const outcomes: JobOutcome[] = [
     ...created.map((job): JobOutcome => {

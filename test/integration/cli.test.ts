@@ -185,3 +185,40 @@ describe('argus analyze', () => {
     );
   });
 });
+
+describe('argus analyze against a gateway with API keys', () => {
+  let keyedUrl: string;
+  let key: string;
+
+  beforeAll(async () => {
+    // The key and its entry come from `argus keys create`, the way an operator makes them.
+    const created = await argus(['keys', 'create', '--tenant', 'it-cli', '--id', 'it-cli']);
+    expect(created.code).toBe(0);
+    key = /^ {2}(argus_\S+)$/m.exec(created.stdout)?.[1] ?? '';
+    expect(key).not.toBe('');
+    const entry = created.stdout.slice(created.stdout.indexOf('\n- id: ') + 1);
+    keyedUrl = (await stack.startGateway({ ARGUS_API_KEYS: `version: 1\nkeys:\n${entry}` })).url;
+  });
+
+  it('exits 2 with one line about the key when no key is given', async () => {
+    const result = await argus(['analyze', 'good', '--tasks', 'ocr', '--gateway', keyedUrl], {
+      ARGUS_API_KEY: '',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n').pop()).toMatch(
+      /^argus: the gateway at \S+ requires an API key \(UNAUTHORIZED\); pass --api-key <key> or set ARGUS_API_KEY/,
+    );
+  });
+
+  it('exits 0 with the key from ARGUS_API_KEY, and never prints it', async () => {
+    const result = await argus(
+      ['analyze', 'good', '--tier', 'small', '--tasks', 'ocr', '--gateway', keyedUrl],
+      {
+        ARGUS_API_KEY: key,
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^done\s+2$/m);
+    expect(result.stdout + result.stderr).not.toContain(key);
+  });
+});
