@@ -271,6 +271,10 @@ topologySpreadConstraints:
   value: {{ $root.Values.common.logLevel | quote }}
 - name: ARGUS_IMAGE_TTL_SECONDS
   value: {{ int64 $root.Values.common.imageTtlSeconds | quote }}
+{{- if ge (int64 $root.Values.common.retentionSeconds) 0 }}
+- name: ARGUS_RETENTION
+  value: {{ int64 $root.Values.common.retentionSeconds | quote }}
+{{- end }}
 - name: ARGUS_JOB_TTL_SECONDS
   value: {{ int64 $root.Values.jobs.ttlSeconds | quote }}
 - name: ARGUS_JOB_MAX_DELIVER
@@ -340,6 +344,10 @@ topologySpreadConstraints:
   value: {{ int64 .Values.gateway.requestTimeoutMs | quote }}
 - name: ARGUS_READY_TIMEOUT_MS
   value: {{ int64 .Values.gateway.readyTimeoutMs | quote }}
+- name: ARGUS_RATE_LIMIT_REQUESTS
+  value: {{ int64 .Values.gateway.rateLimit.requests | quote }}
+- name: ARGUS_RATE_LIMIT_PER_SECONDS
+  value: {{ int64 .Values.gateway.rateLimit.perSeconds | quote }}
 - name: ARGUS_REVIEW_AUDIT_RATE
   value: {{ .Values.jobs.reviewAuditRate | quote }}
 {{- if .Values.jobs.publicUrl }}
