@@ -63,7 +63,7 @@ function setup(options: { job?: Partial<JobMeta> | null; existing?: boolean; rep
     catalog: { forTask: () => [{ spec: { concurrency: 2 } }, { spec: { concurrency: 3 } }] },
   } as unknown as Pick<WorkerInference, 'catalog'>;
   const consumer = new JobConsumer(config, queue, store, pipeline, new ArgusMetrics('moderation'), inference);
-  return { consumer, results, pipeline, queue };
+  return { consumer, results, pipeline, queue, store };
 }
 
 function delivery(deliveryCount = 1, data: unknown = message) {
@@ -100,6 +100,13 @@ describe('JobConsumer', () => {
     await consumer.handle(d);
     expect(pipeline.handle).not.toHaveBeenCalled();
     expect(d.ack).toHaveBeenCalled();
+  });
+
+  it('reads job metadata once a second per job, not once per item', async () => {
+    const { consumer, store } = setup();
+    await consumer.handle(delivery(1));
+    await consumer.handle(delivery(1, { ...message, itemId: 'b' }));
+    expect(store.getJob).toHaveBeenCalledTimes(1);
   });
 
   it('records units of a cancelled job as cancelled without work', async () => {

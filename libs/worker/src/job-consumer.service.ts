@@ -21,6 +21,10 @@ export type JobQueuePort = Pick<
 >;
 export type JobStorePort = Pick<JobStore, 'check' | 'getJob' | 'hasResult' | 'createResult'>;
 
+/** How long a job seen running is taken as running: a cancel reaches this worker at most this late. */
+const ACTIVE_CACHE_MS = 1_000;
+const ACTIVE_CACHE_SIZE = 10_000;
+
 /**
  * The worker's async path: pulls its task's job messages with bounded in-flight work and answers each one through
  * the same TaskPipeline as the sync path, so a job item's reply is exactly what /v1/analyze would have answered.
@@ -33,6 +37,8 @@ export class JobConsumer implements BeforeApplicationShutdown {
   private metricsTimer?: NodeJS.Timeout;
   /** Cancellation is final, so a job seen cancelled never needs another read. */
   private readonly cancelled = new Set<string>();
+  /** Jobs seen not cancelled, until when: one metadata read per job and second instead of one per item. */
+  private readonly activeUntil = new Map<string, number>();
 
   constructor(
     @Inject(WORKER_CONFIG) private readonly config: WorkerConfig,
@@ -87,6 +93,7 @@ export class JobConsumer implements BeforeApplicationShutdown {
     }
     const message = parsed.data;
     const key = jobUnitKey(message.jobId, message.itemId, message.task);
+    // Also on a first delivery: a unit republished after the duplicate window must not cost a second model call.
     if (await this.store.hasResult(key)) {
       await delivery.ack();
       return;
@@ -146,12 +153,17 @@ export class JobConsumer implements BeforeApplicationShutdown {
 
   private async isCancelled(jobId: string): Promise<boolean> {
     if (this.cancelled.has(jobId)) return true;
+    const now = Date.now();
+    if ((this.activeUntil.get(jobId) ?? 0) > now) return false;
     const job = await this.store.getJob(jobId);
     // A job whose metadata expired has nobody left to read its results.
     if (!job || job.cancelledAt) {
       this.cancelled.add(jobId);
+      this.activeUntil.delete(jobId);
       return true;
     }
+    if (this.activeUntil.size >= ACTIVE_CACHE_SIZE) this.activeUntil.clear();
+    this.activeUntil.set(jobId, now + ACTIVE_CACHE_MS);
     return false;
   }
 
