@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { sniffImageFormat } from './image-format';
+import { findCorruptPngChunk, sniffImageFormat } from './image-format';
 
 const base = () =>
   sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 40, b: 40 } } });
@@ -70,5 +70,33 @@ describe('sniffImageFormat', () => {
     const shared = new ArrayBuffer(3 + avif.length);
     new Uint8Array(shared).set(avif, 3);
     expect(sniffImageFormat(new Uint8Array(shared, 3))).toBe('avif');
+  });
+});
+
+describe('findCorruptPngChunk', () => {
+  /** Flips one bit of the CRC of the first chunk of this type. */
+  function damageCrc(png: Buffer, type: string): Buffer {
+    const start = png.indexOf(Buffer.from(type, 'latin1')) - 4;
+    const copy = Buffer.from(png);
+    copy[start + 8 + png.readUInt32BE(start) + 3] ^= 0x01;
+    return copy;
+  }
+
+  it('passes an intact PNG, also as a view into a larger buffer', async () => {
+    const png = await base().png().toBuffer();
+    expect(findCorruptPngChunk(png)).toBeNull();
+    expect(findCorruptPngChunk(Buffer.concat([Buffer.from('junk'), png]).subarray(4))).toBeNull();
+  });
+
+  it.each(['IHDR', 'IDAT', 'IEND'])('names a critical %s chunk whose CRC does not match', async (type) => {
+    const png = await base().png().toBuffer();
+    expect(findCorruptPngChunk(damageCrc(png, type))).toBe(type);
+  });
+
+  it('ignores ancillary chunks and leaves truncation to the decoder', async () => {
+    const png = await base().png().withMetadata({ density: 300 }).toBuffer();
+    expect(png.includes(Buffer.from('pHYs', 'latin1'))).toBe(true);
+    expect(findCorruptPngChunk(damageCrc(png, 'pHYs'))).toBeNull();
+    expect(findCorruptPngChunk(png.subarray(0, png.length - 20))).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import { type SourceFormat } from '@argus/contracts';
 
 /** What clients are told they may send; kept next to the sniffer so the two cannot drift apart. */
@@ -53,5 +54,49 @@ export function sniffImageFormat(bytes: Uint8Array): SourceFormat | null {
   if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a]))
     return 'tiff';
   if (isAvif(bytes)) return 'avif';
+  return null;
+}
+
+const PNG_SIGNATURE_BYTES = 8;
+/** Chunk length, type and CRC around each chunk's data. */
+const PNG_CHUNK_OVERHEAD = 12;
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n += 1) {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** zlib's native crc32 (Node ≥ 20.15) when there is one; the table version otherwise. */
+function crc32(bytes: Uint8Array): number {
+  if (typeof zlibCrc32 === 'function') return zlibCrc32(bytes);
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * The first critical PNG chunk (IHDR, PLTE, IDAT, IEND) whose CRC does not match its bytes, or null. libvips checks
+ * the CRC of the header but not of the pixel data, so a corrupt IDAT would otherwise decode silently into whatever
+ * the damaged bytes say. Ancillary chunks (lower-case first letter) are skipped: metadata is stripped anyway, and
+ * a chunk that runs past the end is left to the decoder to report as truncation.
+ */
+export function findCorruptPngChunk(bytes: Uint8Array): string | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = PNG_SIGNATURE_BYTES;
+  while (offset + PNG_CHUNK_OVERHEAD <= bytes.length) {
+    const length = view.getUint32(offset);
+    const end = offset + PNG_CHUNK_OVERHEAD + length;
+    if (end > bytes.length) return null;
+    const type = ascii(bytes, offset + 4, 4);
+    const critical = (bytes[offset + 4] & 0x20) === 0;
+    if (critical && crc32(bytes.subarray(offset + 4, end - 4)) !== view.getUint32(end - 4)) return type;
+    if (type === 'IEND') return null;
+    offset = end;
+  }
   return null;
 }

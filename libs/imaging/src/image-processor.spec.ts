@@ -193,6 +193,34 @@ describe('ImageProcessor.normalise', () => {
     });
   });
 
+  it('reports a JPEG whose SOF declares 65535x65535 as too large, not as undecodable', async () => {
+    // libjpeg itself refuses sides over 65500 px while reading the header.
+    const jpeg = await noisy(64, 48).jpeg().toBuffer();
+    const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(sof).toBeGreaterThan(0);
+    const lying = Buffer.from(jpeg);
+    lying.writeUInt16BE(65_535, sof + 5);
+    lying.writeUInt16BE(65_535, sof + 7);
+
+    const error = processor.normalise(lying, limits);
+    await expect(error).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+  });
+
+  it('reports a PNG whose pixel data fails its CRC as undecodable (libvips checks only the header CRC)', async () => {
+    const png = await noisy(64, 48).png().toBuffer();
+    const idat = png.indexOf(Buffer.from('IDAT', 'latin1')) - 4;
+    const crcAt = idat + 8 + png.readUInt32BE(idat) + 3;
+    const damaged = Buffer.from(png);
+    damaged[crcAt] ^= 0xff;
+
+    await expect(processor.normalise(png, limits)).resolves.toMatchObject({ width: 64, height: 48 });
+    await expect(processor.normalise(damaged, limits)).rejects.toMatchObject({
+      code: 'IMAGE_DECODE_FAILED',
+      message: 'The png image could not be decoded',
+      details: { reason: 'IDAT chunk fails its CRC check' },
+    });
+  });
+
   it('reports garbage behind valid magic bytes as undecodable', async () => {
     const input = Buffer.concat([
       Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),

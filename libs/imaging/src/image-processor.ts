@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Injectable } from '@nestjs/common';
 import { ArgusError, type SourceFormat } from '@argus/contracts';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
-import { ACCEPTED_MEDIA_TYPES, sniffImageFormat } from './image-format';
+import { ACCEPTED_MEDIA_TYPES, findCorruptPngChunk, sniffImageFormat } from './image-format';
 import {
   dominantColours,
   measureExposure,
@@ -146,7 +146,9 @@ function encode(pipeline: Sharp, hasAlpha: boolean): { pipeline: Sharp; mime: Ou
 function toArgusError(error: unknown, what: string): ArgusError {
   if (ArgusError.is(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  if (reason.includes('pixel limit')) {
+  // libjpeg refuses a side over 65500 px while reading the header ("Maximum supported image dimension is 65500
+  // pixels"): an absurd size declared in the SOF segment is a too-large image, not a broken one.
+  if (reason.includes('pixel limit') || reason.includes('Maximum supported image dimension')) {
     return new ArgusError('IMAGE_TOO_LARGE', `The ${what} has more pixels than allowed`);
   }
   // libvips' reason helps whoever reads the logs; the client gets a fixed sentence.
@@ -199,6 +201,12 @@ export class ImageProcessor {
       );
     }
     const what = `${sourceFormat} image`;
+    const corruptChunk = sourceFormat === 'png' ? findCorruptPngChunk(input) : null;
+    if (corruptChunk !== null) {
+      throw new ArgusError('IMAGE_DECODE_FAILED', `The ${what} could not be decoded`, {
+        reason: `${corruptChunk} chunk fails its CRC check`,
+      });
+    }
 
     const decodeStart = performance.now();
     // The header read skips limitInputPixels on purpose: it allocates no pixels, and sharp's own

@@ -21,9 +21,18 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   const metrics = new ArgusMetrics('gateway');
   watchConnection(connection, metrics.natsObserver());
   const base64Bytes = Math.ceil((config.limits.maxBytes * 4) / 3) + ENVELOPE_BYTES;
+  const uploadTimeoutMs = config.requestTimeoutMs + 10_000;
   const adapter = new FastifyAdapter({
     bodyLimit: base64Bytes,
-    requestTimeout: config.requestTimeoutMs + 10_000,
+    requestTimeout: uploadTimeoutMs,
+    // Slow uploads (slowloris) are cut off by Node's HTTP server, which (1) stops checking a request's body against
+    // requestTimeout when headersTimeout is longer (its default is 60 s, and Fastify sets requestTimeout only after
+    // Node has checked that pair), and (2) checks only when it sweeps its connections, every 30 s by default.
+    http: {
+      requestTimeout: uploadTimeoutMs,
+      headersTimeout: Math.min(60_000, uploadTimeoutMs),
+      connectionsCheckingInterval: 1_000,
+    },
   });
   const policies = loadModerationPolicies();
   for (const key of config.auth.keys) {
@@ -63,6 +72,9 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     limits: { fileSize: config.limits.maxBytes, files: 1, fields: 16, fieldSize: 64 * 1024, parts: 24 },
     throwFileSizeLimit: true,
   });
+  // Fastify parses text/plain by default, as a UTF-8 string: a binary body then fails its Content-Length check (400)
+  // and a text one reaches the handler, only to be refused there. No route takes text, so refuse it up front (415).
+  fastify.removeContentTypeParser('text/plain');
   for (const type of ['application/octet-stream', /^image\/[\w.+-]+$/]) {
     fastify.addContentTypeParser(
       type,
