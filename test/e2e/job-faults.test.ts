@@ -10,7 +10,6 @@
 // no CPU-engine work, so 200 items stay a few seconds of work on a 2-core machine, and one worker process (the
 // moderation one) carries the whole batch, which makes "kill the worker mid-batch" unambiguous. Images are 320×240.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -24,6 +23,7 @@ import { connectNats, JobQueue, JobStore, type NatsConnection } from '@argus/mes
 import { uniquePhotoJpeg } from '../support/fixtures';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { BUSY_ERROR, OllamaStandIn, type RecordedChat } from '../support/ollama-stand-in';
+import { childPidsByHttpPort } from '../support/stack-processes';
 import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
 
 // Stack boot (up to 150 s on a loaded machine) plus the slowest scenario; each test has its own bound below.
@@ -203,27 +203,6 @@ const imageHash = (chat: RecordedChat) =>
 const items = (paths: string[], prefix: string) =>
   paths.map((path, index) => ({ id: `${prefix}-${index + 1}`, imageUrl: `${imagesUrl}${path}` }));
 
-/** The stack's children by the HTTP_PORT each was given (start.mjs spawns them), as supervision.test.ts finds them. */
-function childPidsByHttpPort(): Map<number, number> {
-  const parent = spawned.process.pid;
-  const found = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== parent) continue;
-      const port = readFileSync(`/proc/${entry}/environ`, 'utf8')
-        .split('\0')
-        .find((variable) => variable.startsWith('HTTP_PORT='));
-      if (port) found.set(Number(port.slice('HTTP_PORT='.length)), Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
-
 (process.platform === 'linux' ? describe : describe.skip)('async jobs under faults (spawned stack)', () => {
   it('completes a batch of 200 images from a local HTTP server exactly once through a worker kill -9 and a NATS restart', async () => {
     const started = Date.now();
@@ -240,7 +219,7 @@ function childPidsByHttpPort(): Map<number, number> {
     // 1. kill -9 the moderation worker once a fifth of the batch is done; the supervisor restarts it.
     await untilEnded(jobId, BATCH / 5, 60_000);
     const port = Number(new URL(spawned.workerUrls.moderation).port);
-    const victim = childPidsByHttpPort().get(port);
+    const victim = childPidsByHttpPort(spawned.process.pid).get(port);
     expect(victim).toEqual(expect.any(Number));
     process.kill(victim!, 'SIGKILL');
     const endedAtKill = (await status(jobId))?.counts;

@@ -1,9 +1,9 @@
 // Local supervision as `npm start` runs it: ARGUS_REPLICAS=2 gives every worker two processes in one NATS queue group,
 // and a worker process that dies (kill -9) is restarted with backoff while its twin keeps serving.
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Problem } from '@argus/contracts';
 import { multipartBody, uniquePhotoJpeg } from '../support/fixtures';
 import { OllamaStandIn } from '../support/ollama-stand-in';
+import { childPidsByHttpPort, stackChildren } from '../support/stack-processes';
 import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
 
 jest.setTimeout(180_000);
@@ -16,42 +16,6 @@ const CONCURRENCY = 4;
 
 let ollama: OllamaStandIn;
 let spawned: SpawnedStack;
-
-/** The pids of the stack's children (start.mjs spawns them), by the HTTP_PORT each was given. */
-function childPidsByHttpPort(): Map<number, number> {
-  const parent = spawned.process.pid;
-  const found = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== parent) continue;
-      const port = readFileSync(`/proc/${entry}/environ`, 'utf8')
-        .split('\0')
-        .find((variable) => variable.startsWith('HTTP_PORT='));
-      if (port) found.set(Number(port.slice('HTTP_PORT='.length)), Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return found;
-}
-
-function childPids(): number[] {
-  const parent = spawned.process.pid;
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 const portOf = (url: string) => Number(new URL(url).port);
 
@@ -137,7 +101,7 @@ afterAll(async () => {
 (process.platform === 'linux' ? describe : describe.skip)('npm start with ARGUS_REPLICAS=2', () => {
   it('runs two processes per worker, each with its own probes-and-metrics port, all in the startup table', async () => {
     expect(spawned.output()).toContain('(2 replicas each');
-    const pids = childPidsByHttpPort();
+    const pids = childPidsByHttpPort(spawned.process.pid);
     for (const [name, urls] of Object.entries(spawned.replicaUrls)) {
       expect(urls).toHaveLength(2);
       const service = name === 'tagging' ? 'product-tagging' : name;
@@ -154,7 +118,7 @@ afterAll(async () => {
 
   it('restarts a kill -9ed OCR replica while the other one keeps answering, and no request hangs', async () => {
     const [, victimUrl] = spawned.replicaUrls.ocr;
-    const victim = childPidsByHttpPort().get(portOf(victimUrl));
+    const victim = childPidsByHttpPort(spawned.process.pid).get(portOf(victimUrl));
     expect(victim).toEqual(expect.any(Number));
 
     const started = Date.now();
@@ -198,7 +162,7 @@ afterAll(async () => {
     while (!(await answers(victimUrl)) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 250));
     expect(await answers(victimUrl)).toBe(true);
-    const successor = childPidsByHttpPort().get(portOf(victimUrl));
+    const successor = childPidsByHttpPort(spawned.process.pid).get(portOf(victimUrl));
     expect(successor).toEqual(expect.any(Number));
     expect(successor).not.toBe(victim);
     expect(isAlive(victim!)).toBe(false);
@@ -211,7 +175,7 @@ afterAll(async () => {
   });
 
   it('stops every replica on SIGTERM and restarts nothing while stopping', async () => {
-    const pids = childPids();
+    const pids = stackChildren(spawned.process.pid).map((child) => child.pid);
     expect(pids.length).toBe(8); // nats, gateway, 2 × 3 workers
     const exited = new Promise<number | null>((resolve) => spawned.process.once('exit', resolve));
     const stopAt = spawned.output().length;

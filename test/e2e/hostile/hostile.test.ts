@@ -3,11 +3,12 @@
 // measurements only: the cheapest task that still decodes the stored image in a worker, with no model at all, where
 // moderation would run nsfwjs on the worker's event loop) and must get exactly its documented answer; around them the gateway must never answer 5xx, never miss a deadline, never die and never grow
 // past 512 MB. docs/hostile-inputs.md lists the cases.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { AnalyzeResponse, Problem } from '@argus/contracts';
+import { rssBytes, stackChildren } from '../../support/stack-processes';
 import { startSpawnedStack, type SpawnedStack } from '../../support/spawned-stack';
 import { generateHostileCases, type HostileCase, type HostileLimits } from './generate';
 
@@ -37,31 +38,20 @@ let sampler: NodeJS.Timeout | undefined;
 /** The gateway's pid: the stack's child running dist/services/gateway. */
 function findGatewayPid(): number {
   const parent = spawned.process.pid;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== parent) continue;
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('/services/gateway/')) return Number(entry);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  throw new Error(`no gateway process under the stack (pid ${parent})`);
+  const gateway = stackChildren(parent).find((child) => child.cmdline.includes('/services/gateway/'));
+  if (!gateway) throw new Error(`no gateway process under the stack (pid ${parent})`);
+  return gateway.pid;
 }
 
-function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(match[1]) * 1024;
+function gatewayRss(pid: number): number {
+  const bytes = rssBytes(pid);
+  if (bytes === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return bytes;
 }
 
 function sampleRss(): void {
   try {
-    peakRss = Math.max(peakRss, rssBytes(gatewayPid));
+    peakRss = Math.max(peakRss, gatewayRss(gatewayPid));
   } catch {
     // a dead gateway is caught by the pid check at the end
   }
@@ -332,6 +322,6 @@ describe('POST /v1/analyze under hostile input', () => {
     expect(answer.status).toBe(200);
     expect(findGatewayPid()).toBe(gatewayPid);
     sampleRss();
-    expect(rssBytes(gatewayPid)).toBeLessThan(MAX_RSS_BYTES);
+    expect(gatewayRss(gatewayPid)).toBeLessThan(MAX_RSS_BYTES);
   });
 });
