@@ -118,3 +118,24 @@ export type TierModelReport = z.infer<typeof tierModelReportSchema>;
 
 export const modelsReplySchema = z.object({ task: z.string(), tiers: z.array(tierModelReportSchema) });
 export type ModelsReply = z.infer<typeof modelsReplySchema>;
+
+/**
+ * Liveness of a task request on the sync path. The gateway names a heartbeat subject in a header; the worker that took
+ * the request publishes a heartbeat there at once and then every `intervalMs` until it replies. The gateway fails the
+ * request as soon as `TASK_HEARTBEAT.missedBeats` intervals pass without one, so a request on a worker that died
+ * ends in seconds (503, retryable) instead of at the deadline.
+ */
+export const TASK_HEARTBEAT = {
+  /** Header on the task request: the subject to publish heartbeats to. Absent: the caller does not watch. */
+  subjectHeader: 'Argus-Heartbeat-Subject',
+  /** Heartbeats the gateway may miss before it gives the worker up. */
+  missedBeats: 3,
+  /** Default interval (ARGUS_HEARTBEAT_INTERVAL_MS). */
+  defaultIntervalMs: 1_000,
+} as const;
+
+/** Published by a worker on the heartbeat subject; it says how often to expect the next one. */
+export const taskHeartbeatSchema = z.object({
+  intervalMs: z.number().int().positive(),
+});
+export type TaskHeartbeat = z.infer<typeof taskHeartbeatSchema>;

@@ -12,3 +12,4 @@ export * from './durable-pull';
 export * from './jetstream-layout';
 export * from './job-events';
 export * from './review-store';
+export * from './task-heartbeat';

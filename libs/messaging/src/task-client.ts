@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode as NatsErrorCode, JSONCodec, NatsError, type NatsConnection } from 'nats';
+import { ErrorCode as NatsErrorCode, Events, JSONCodec, NatsError, type NatsConnection } from 'nats';
 import { context, SpanKind } from '@opentelemetry/api';
-import { MESSAGE_HEADERS } from '@argus/contracts';
+import { MESSAGE_HEADERS, TASK_HEARTBEAT } from '@argus/contracts';
 import { inSpan, injectTraceHeaders } from '@argus/telemetry';
 import { asMessageHeaders, createHeaders } from './nats-headers';
 import { MessagingError, type MessagingFailure } from './messaging-error';
+import { HeartbeatWatch, WorkerLostError } from './task-heartbeat';
 
 const codec = JSONCodec();
 
@@ -21,7 +22,10 @@ interface NestReplyPacket {
   isDisposed?: boolean;
 }
 
-/** Round trips for the request-latency metric; `outcome` is `ok` or the messaging failure. */
+/** The parts of a NATS connection the client uses; tests fake these. */
+export type TaskClientConnection = Pick<NatsConnection, 'request' | 'subscribe' | 'isClosed' | 'status'>;
+
+/** Round trips for the request-latency metric; `outcome` is `ok`, the messaging failure, or `worker_lost`. */
 export interface RequestObserver {
   requestDone(subject: string, outcome: string, seconds: number): void;
 }
@@ -35,12 +39,36 @@ export interface TaskRequestOptions {
  * Request/reply to Argus workers. It uses the NATS client directly rather than Nest's ClientProxy so that every
  * call has a deadline, a missing worker fails at once (no-responders) instead of waiting out the timeout, and the
  * W3C trace context plus the remaining time budget travel in message headers.
+ *
+ * Two more ways to fail fast instead of waiting out the deadline:
+ * - while the connection to NATS is down (between a disconnect and the reconnect), requests fail at once as
+ *   `disconnected`: nothing could carry them;
+ * - every request names a heartbeat subject; a worker that took it and then goes silent for
+ *   `TASK_HEARTBEAT.missedBeats` intervals (killed, wedged, cut off) fails it as `disconnected` (a WorkerLostError).
  */
 export class NatsTaskClient {
+  private readonly heartbeats: HeartbeatWatch;
+  private connected = true;
+
   constructor(
-    private readonly connection: NatsConnection,
+    private readonly connection: TaskClientConnection,
     private readonly observer?: RequestObserver,
-  ) {}
+  ) {
+    this.heartbeats = new HeartbeatWatch(connection);
+    void this.followConnection();
+  }
+
+  /** Tracks whether the connection is up; nats.js buffers publishes while it reconnects, which would hang callers. */
+  private async followConnection(): Promise<void> {
+    try {
+      for await (const status of this.connection.status()) {
+        if (status.type === Events.Disconnect) this.connected = false;
+        if (status.type === Events.Reconnect) this.connected = true;
+      }
+    } catch {
+      // The status stream ends with the connection; isClosed() covers that.
+    }
+  }
 
   async request(subject: string, payload: unknown, options: TaskRequestOptions): Promise<unknown> {
     const started = performance.now();
@@ -48,7 +76,12 @@ export class NatsTaskClient {
     try {
       return await this.traced(subject, payload, options);
     } catch (error) {
-      outcome = error instanceof MessagingError ? error.failure : 'error';
+      outcome =
+        error instanceof WorkerLostError
+          ? 'worker_lost'
+          : error instanceof MessagingError
+            ? error.failure
+            : 'error';
       throw error;
     } finally {
       this.observer?.requestDone(subject, outcome, (performance.now() - started) / 1000);
@@ -87,15 +120,31 @@ export class NatsTaskClient {
     timeoutMs: number,
   ) {
     if (this.connection.isClosed()) throw new MessagingError('disconnected', 'the NATS connection is closed');
+    if (!this.connected) {
+      throw new MessagingError('disconnected', `NATS is unreachable (reconnecting); ${subject} was not sent`);
+    }
+    let lost: (error: WorkerLostError) => void = () => undefined;
+    const silence = new Promise<never>((_, reject) => {
+      lost = reject;
+    });
+    const watch = this.heartbeats.watch((loss) => {
+      lost(new WorkerLostError(subject, loss));
+    });
+    hdrs.set(TASK_HEARTBEAT.subjectHeader, watch.subject);
     try {
-      const msg = await this.connection.request(subject, data, {
+      const reply = this.connection.request(subject, data, {
         timeout: timeoutMs,
         headers: hdrs,
         noMux: false,
       });
+      // When the heartbeat loss wins, the request itself still ends later, at its timeout: nobody is listening then.
+      reply.catch(() => undefined);
+      const msg = await Promise.race([reply, silence]);
       return codec.decode(msg.data);
     } catch (error) {
       throw toMessagingError(error, subject, timeoutMs);
+    } finally {
+      watch.stop();
     }
   }
 }

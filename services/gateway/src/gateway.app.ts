@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import multipart from '@fastify/multipart';
 import { ConfigError, loadListingProfiles, loadModerationPolicies, type GatewayConfig } from '@argus/config';
+import { ArgusError } from '@argus/contracts';
 import { connectNats, JobQueue, JobStore, watchConnection } from '@argus/messaging';
 import { ArgusMetrics, PinoNestLogger } from '@argus/telemetry';
 import { AccessControl } from './access-control';
@@ -91,7 +92,20 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
     );
     done();
   });
-  app.enableShutdownHooks();
+  // While NATS is down nothing can be stored or dispatched: refuse analysis at once, retryably, rather than let the
+  // upload wait out JetStream's timeout (docs/faults.md).
+  const nats = { up: true };
+  watchConnection(connection, {
+    connectionChanged: (up) => (nats.up = up),
+    reconnected: () => undefined,
+  });
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (nats.up || !request.url.startsWith('/v1/analyze')) return undefined;
+    const outage = new ArgusError('MODEL_UNAVAILABLE', 'the gateway has lost NATS and is reconnecting');
+    await sendProblem(reply, outage, '/v1/analyze', accessLogger);
+    return reply;
+  });
+  // No app.enableShutdownHooks(): main.ts stops listening and lets requests in flight finish before it closes the app.
   // The job streams, consumers and buckets exist before the first POST /v1/jobs can publish to them.
   await Promise.all([app.get(JobQueue).ensure(), app.get(JobStore).check()]);
   await app.listen(config.port, config.host);

@@ -1,4 +1,4 @@
-import { MessagingError } from '@argus/messaging';
+import { MessagingError, WorkerLostError } from '@argus/messaging';
 import type { TaskRequest } from '@argus/contracts';
 import { TaskDispatcher, type TaskRequester } from './task-dispatcher.service';
 
@@ -60,5 +60,14 @@ describe('TaskDispatcher', () => {
       engine: 'none',
       error: { code, message },
     });
+  });
+
+  it('answers a worker that went silent (no heartbeat) with a retryable MODEL_UNAVAILABLE, saying so', async () => {
+    const { dispatcher } = dispatcherAnswering(() =>
+      Promise.reject(new WorkerLostError('argus.v1.ocr.extract', { silentMs: 3_000, intervalMs: 1_000 })),
+    );
+    const reply = await dispatcher.dispatch('ocr', request, 60_000);
+    expect(reply).toMatchObject({ status: 'error', error: { code: 'MODEL_UNAVAILABLE' } });
+    expect(reply.status === 'error' && reply.error.message).toMatch(/went silent: no heartbeat for 3000 ms/);
   });
 });

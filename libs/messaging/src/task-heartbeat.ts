@@ -1,0 +1,150 @@
+import { createInbox, JSONCodec, type NatsConnection, type Subscription } from 'nats';
+import { TASK_HEARTBEAT, taskHeartbeatSchema, type TaskHeartbeat } from '@argus/contracts';
+import { MessagingError } from './messaging-error';
+
+const codec = JSONCodec();
+
+/**
+ * Heartbeat subjects are inboxes the gateway made: anything else in the header (a task subject, a wildcard) is
+ * ignored, so a forged header cannot make a worker publish where it pleases.
+ */
+const HEARTBEAT_SUBJECT = /^_INBOX\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export type HeartbeatPublisher = Pick<NatsConnection, 'publish'>;
+
+/**
+ * Worker side: says "still working on it" to the caller's heartbeat subject at once and then every `intervalMs`, until
+ * the returned function is called. No subject (a caller that does not watch), a subject that is not an inbox, or an
+ * interval of 0 means no heartbeats.
+ */
+export function startTaskHeartbeat(
+  publisher: HeartbeatPublisher,
+  subject: string | undefined,
+  intervalMs: number,
+): () => void {
+  if (!subject || !HEARTBEAT_SUBJECT.test(subject) || !(intervalMs > 0)) return () => undefined;
+  const beat: TaskHeartbeat = { intervalMs: Math.floor(intervalMs) };
+  const data = codec.encode(beat);
+  const publish = (): void => {
+    try {
+      publisher.publish(subject, data);
+    } catch {
+      // A closed connection: the caller notices the silence, which is the point.
+    }
+  };
+  publish();
+  const timer = setInterval(publish, beat.intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+  };
+}
+
+/** Why a watched request was given up: how long it had been silent, and the interval the worker announced. */
+export interface HeartbeatLoss {
+  silentMs: number;
+  intervalMs: number;
+}
+
+export interface WatchedRequest {
+  /** Hand this to the worker in the `TASK_HEARTBEAT.subjectHeader` header. */
+  subject: string;
+  /** Stops watching; call when the request ends, however it ends. */
+  stop(): void;
+}
+
+/**
+ * The worker that took a request stopped sending heartbeats. A `disconnected` failure (the request can be retried and
+ * another replica will take it), told apart for metrics and logs.
+ */
+export class WorkerLostError extends MessagingError {
+  constructor(
+    subject: string,
+    readonly loss: HeartbeatLoss,
+  ) {
+    super(
+      'disconnected',
+      `the worker handling ${subject} went silent: no heartbeat for ${loss.silentMs} ms ` +
+        `(every ${loss.intervalMs} ms expected); it stopped or lost NATS`,
+    );
+    this.name = 'WorkerLostError';
+  }
+}
+
+interface Watched {
+  onLost: (loss: HeartbeatLoss) => void;
+  timer?: ReturnType<typeof setTimeout>;
+  lastBeatAt: number;
+}
+
+/**
+ * Gateway side: one wildcard subscription for the heartbeats of every request in flight, one timer per request.
+ * The watch is armed by the first heartbeat, so a worker that does not send any (an older release, a ping handler) is
+ * held only to the request's deadline, as before. After that, `missedBeats` × the announced interval of silence
+ * means the worker is gone: killed, wedged, or cut off from NATS.
+ */
+export class HeartbeatWatch {
+  private readonly prefix = createInbox();
+  private subscription: Subscription | undefined;
+  private readonly watched = new Map<string, Watched>();
+  private sequence = 0;
+
+  constructor(
+    private readonly connection: Pick<NatsConnection, 'subscribe'>,
+    private readonly missedBeats: number = TASK_HEARTBEAT.missedBeats,
+  ) {}
+
+  /** Requests being watched now (tests and leak checks). */
+  get size(): number {
+    return this.watched.size;
+  }
+
+  watch(onLost: (loss: HeartbeatLoss) => void): WatchedRequest {
+    this.subscription ??= this.connection.subscribe(`${this.prefix}.*`, {
+      callback: (error, msg) => {
+        if (!error) this.beat(msg.subject, msg.data);
+      },
+    });
+    this.sequence += 1;
+    const subject = `${this.prefix}.${this.sequence.toString(36)}`;
+    this.watched.set(subject, { onLost, lastBeatAt: Date.now() });
+    return {
+      subject,
+      stop: () => {
+        const entry = this.watched.get(subject);
+        if (entry?.timer !== undefined) clearTimeout(entry.timer);
+        this.watched.delete(subject);
+      },
+    };
+  }
+
+  /** Called for every message on the heartbeat subscription. */
+  beat(subject: string, data: Uint8Array): void {
+    const entry = this.watched.get(subject);
+    if (!entry) return;
+    const parsed = taskHeartbeatSchema.safeParse(decode(data));
+    const intervalMs = parsed.success ? parsed.data.intervalMs : TASK_HEARTBEAT.defaultIntervalMs;
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.lastBeatAt = Date.now();
+    entry.timer = setTimeout(() => {
+      if (this.watched.get(subject) !== entry) return;
+      this.watched.delete(subject);
+      entry.onLost({ silentMs: Date.now() - entry.lastBeatAt, intervalMs });
+    }, intervalMs * this.missedBeats);
+  }
+
+  close(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    for (const entry of this.watched.values()) if (entry.timer !== undefined) clearTimeout(entry.timer);
+    this.watched.clear();
+  }
+}
+
+function decode(data: Uint8Array): unknown {
+  try {
+    return codec.decode(data);
+  } catch {
+    return undefined;
+  }
+}
