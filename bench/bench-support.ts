@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: percentiles, a timing loop, the stack started as `npm start` starts it, and a
 // results writer. Every benchmark prints ratios measured in one run on this machine.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/nats-harness';
 
@@ -11,6 +11,185 @@ export interface StackHandle {
   gatewayUrl: string;
   workerUrls: Record<string, string>;
   stop(): Promise<void>;
+}
+
+/**
+ * One line of the summary table (`npm run bench` ends with it): a value measured in this run, the target it is judged
+ * against, and whether it met it. Each bench writes its rows under `summary` in its results file; bench/summary.ts
+ * collects them.
+ */
+export interface SummaryRow {
+  /** P1 … P7, with a letter for a second reading of the same row (P4a, P4b). */
+  id: string;
+  name: string;
+  /** The measured value as printed, with its unit. */
+  measured: string;
+  value: number;
+  target: string;
+  /** Undefined for a row reported without a target. */
+  pass?: boolean;
+  /** os.loadavg() when the row was measured: 1, 5 and 15 minutes. */
+  load: string;
+  note?: string;
+}
+
+/** os.loadavg() as `1m 5m 15m`: the machine is shared, so every row records how busy it was. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+}
+
+export interface Sample {
+  /** ms from the scheduled send (so a late send counts against the system, no coordinated omission). */
+  latencyMs: number;
+  /** ms from the moment the request was actually issued. */
+  serviceMs: number;
+  ok: boolean;
+}
+
+/**
+ * Open-loop load at a fixed rate: request i is due at start + i / rate, whether or not earlier ones have answered,
+ * as autocannon's `overallRate` or wrk2 do. Latency counts from the due time, so a driver or a server that falls
+ * behind shows up in the numbers instead of silently lowering the rate.
+ */
+export async function fixedRate(
+  ratePerSecond: number,
+  count: number,
+  run: (index: number) => Promise<void>,
+): Promise<{ samples: Sample[]; seconds: number; achievedRate: number; maxBehindMs: number }> {
+  const intervalMs = 1000 / ratePerSecond;
+  const started = performance.now();
+  const pending: Array<Promise<Sample>> = [];
+  let maxBehindMs = 0;
+  for (let i = 0; i < count; i += 1) {
+    const due = started + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    else if (wait > 0) await new Promise((resolve) => setImmediate(resolve));
+    const issued = performance.now();
+    maxBehindMs = Math.max(maxBehindMs, issued - due);
+    pending.push(
+      run(i).then(
+        () => {
+          const end = performance.now();
+          return { latencyMs: end - due, serviceMs: end - issued, ok: true };
+        },
+        () => {
+          const end = performance.now();
+          return { latencyMs: end - due, serviceMs: end - issued, ok: false };
+        },
+      ),
+    );
+  }
+  const issuedSeconds = (performance.now() - started) / 1000;
+  const samples = await Promise.all(pending);
+  return {
+    samples,
+    seconds: (performance.now() - started) / 1000,
+    achievedRate: count / Math.max(issuedSeconds, (count - 1) / ratePerSecond),
+    maxBehindMs,
+  };
+}
+
+/** Resident set size of a Linux process in KiB (VmRSS from /proc/<pid>/status); undefined when unknown. */
+export function rssKiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stack's processes by name (nats, gateway, moderation, …) with their current pid. */
+export function stackPids(stack: StackHandle): Record<string, number> {
+  const children =
+    (stack as unknown as { children?: Array<{ name: string; child?: { pid?: number } }> }).children ?? [];
+  const pids: Record<string, number> = {};
+  for (const { name, child } of children) if (child?.pid !== undefined) pids[name] = child.pid;
+  return pids;
+}
+
+/** CPU seconds (user + system) of a Linux process from /proc/<pid>/stat; undefined elsewhere or when it is gone. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of proc(5) counted from the state field (3); USER_HZ is 100 on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds so far of every stack process and of this one (which hosts the stand-in and the load driver). */
+export function cpuSnapshot(stack: StackHandle): Record<string, number> {
+  const snapshot: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(stackPids(stack))) {
+    const seconds = cpuSeconds(pid);
+    if (seconds !== undefined) snapshot[name] = seconds;
+  }
+  const own = process.cpuUsage();
+  snapshot['bench (driver + stand-in)'] = (own.user + own.system) / 1e6;
+  return snapshot;
+}
+
+/** CPU ms per unit of work between two snapshots, by process. */
+export function cpuMsPer(
+  after: Record<string, number>,
+  before: Record<string, number>,
+  units: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, seconds]) => [
+      name,
+      round(((seconds - (before[name] ?? 0)) * 1000) / units, 2),
+    ]),
+  );
+}
+
+/** Sums and counts of a service's stage histograms (seconds), from its Prometheus text; empty if unreachable. */
+export async function stageTimings(url: string): Promise<Record<string, number>> {
+  const values: Record<string, number> = {};
+  let text: string;
+  try {
+    const response = await fetch(`${url}/metrics`);
+    if (!response.ok) return values;
+    text = await response.text();
+  } catch {
+    return values;
+  }
+  const add = (key: string, value: number) => {
+    values[key] = (values[key] ?? 0) + value;
+  };
+  for (const line of text.split('\n')) {
+    const stage = /^argus_stage_duration_seconds_(sum|count)\{[^}]*stage="(\w+)"[^}]*\} (\S+)/.exec(line);
+    if (stage) add(`${stage[2]}_${stage[1]}`, Number(stage[3]));
+    const image = /^argus_image_duration_seconds_(sum|count)\{[^}]*\} (\S+)/.exec(line);
+    if (image) add(`image_${image[1]}`, Number(image[2]));
+    const request = /^argus_gateway_request_duration_seconds_(sum|count)\{[^}]*\} (\S+)/.exec(line);
+    if (request) add(`request_${request[1]}`, Number(request[2]));
+  }
+  return values;
+}
+
+/** Mean ms per observation of each histogram between two stageTimings() readings. */
+export function stageMeansMs(
+  after: Record<string, number>,
+  before: Record<string, number>,
+): Record<string, number> {
+  const means: Record<string, number> = {};
+  for (const key of Object.keys(after)) {
+    if (!key.endsWith('_count')) continue;
+    const name = key.slice(0, -'_count'.length);
+    const count = (after[key] ?? 0) - (before[key] ?? 0);
+    const sum = (after[`${name}_sum`] ?? 0) - (before[`${name}_sum`] ?? 0);
+    if (count > 0) means[name] = round((sum / count) * 1000, 2);
+  }
+  return means;
 }
 
 export function percentile(samples: number[], p: number): number {

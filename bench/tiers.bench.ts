@@ -1,14 +1,35 @@
-// Throughput through the stack against two emulated GPUs (N parallel slots × T ms per image), as a ratio of the
-// GPU's own capacity N/T; and the latency of an answer served from the result cache.
+// P2, saturation: throughput of the sync path (POST /v1/analyze) through the stack against two emulated GPUs (N
+// parallel slots × T ms per image), as a ratio of the GPU's own capacity N/T; target ≥ 97%.
+// P4, cache hit: a repeated request answered from the result cache, read three ways: (a) the gateway round trip a
+// client sees (upload, normalise, store, NATS request, worker fetch + KV read, reply), (b) the worker's own time for
+// it (the reply's durationMs: image fetch from the object store + KV lookup + reply), (c) the bare JetStream KV get
+// of the cached answer from this process. Target ≤ 2 ms p50, judged on (a), the number a client gets.
+import { connect } from 'nats';
 import { multipartBody, photoJpeg, uniquePhotoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
-import { percentile, printTable, round, startBenchStack, time, writeResults } from './bench-support';
+import {
+  loadAverage,
+  percentile,
+  printTable,
+  round,
+  startBenchStack,
+  time,
+  writeResults,
+  type SummaryRow,
+} from './bench-support';
 
 const TIERS = [
-  { tier: 'small', model: 'qwen2.5vl:3b', slots: 2, serviceTimeMs: 250, requests: 80 },
-  { tier: 'medium', model: 'qwen2.5vl:7b', slots: 4, serviceTimeMs: 500, requests: 80 },
+  { tier: 'small', model: 'qwen2.5vl:3b', slots: 2, serviceTimeMs: 250, requests: 120, extra: 0 },
+  { tier: 'medium', model: 'qwen2.5vl:7b', slots: 4, serviceTimeMs: 500, requests: 120, extra: 0 },
+  // Not a shipped setting: the small GPU again (on the large tier's slot in the catalog) with the tier allowed one
+  // call more than the GPU has slots, queued at Ollama (OLLAMA_MAX_QUEUE) as a real server queues it. It shows what
+  // the gap between one answer and the next call costs the rows above (see docs/performance.md).
+  { tier: 'large', model: 'qwen2.5vl:72b', slots: 2, serviceTimeMs: 250, requests: 120, extra: 1 },
 ] as const;
 const CACHE_ITERATIONS = 200;
+const TARGET_SATURATION = 0.97;
+const TARGET_CACHE_P50_MS = 2;
+const RESULT_BUCKET = 'argus-results';
 
 async function drive(
   gatewayUrl: string,
@@ -41,16 +62,18 @@ async function main(): Promise<void> {
     TIERS.map((spec) =>
       OllamaStandIn.start({
         models: [{ name: spec.model }],
-        gpu: { slots: spec.slots, serviceTimeMs: spec.serviceTimeMs, queueLimit: 0 },
+        gpu: { slots: spec.slots, serviceTimeMs: spec.serviceTimeMs, queueLimit: spec.extra },
       }),
     ),
   );
   const stack = await startBenchStack({
     OLLAMA_HOST: standIns[0].url,
     ARGUS_TIER_MEDIUM_URL: standIns[1].url,
-    ARGUS_TIERS: 'small,medium',
-    ARGUS_TIER_SMALL_CONCURRENCY: String(TIERS[0].slots),
-    ARGUS_TIER_MEDIUM_CONCURRENCY: String(TIERS[1].slots),
+    ARGUS_TIER_LARGE_URL: standIns[2].url,
+    ARGUS_TIERS: 'small,medium,large',
+    ARGUS_TIER_SMALL_CONCURRENCY: String(TIERS[0].slots + TIERS[0].extra),
+    ARGUS_TIER_MEDIUM_CONCURRENCY: String(TIERS[1].slots + TIERS[1].extra),
+    ARGUS_TIER_LARGE_CONCURRENCY: String(TIERS[2].slots + TIERS[2].extra),
   });
   try {
     const rows: Array<Array<string | number>> = [];
@@ -59,61 +82,188 @@ async function main(): Promise<void> {
       const photos = await Promise.all(
         Array.from({ length: spec.requests }, () => uniquePhotoJpeg(640, 480)),
       );
+      // The stand-in's busy slots, sampled every 10 ms during the run: their mean ÷ N is the GPU's busy share.
+      let sampled = 0;
+      let held = 0;
+      const sampler = setInterval(() => {
+        sampled += 1;
+        held += standIns[index].stats.inFlight;
+      }, 10);
       const { seconds, failed } = await drive(
         stack.gatewayUrl,
         spec.tier,
         spec.requests,
-        spec.slots + 2,
+        spec.slots + spec.extra + 2,
         photos,
-      );
+      ).finally(() => {
+        clearInterval(sampler);
+      });
+      const busyShare = held / Math.max(1, sampled) / spec.slots;
       const throughput = spec.requests / seconds;
       const capacity = spec.slots / (spec.serviceTimeMs / 1000);
       const ratio = throughput / capacity;
+      const load = loadAverage();
       rows.push([
-        `${spec.tier}: ${spec.slots} slots × ${spec.serviceTimeMs} ms`,
+        `${spec.tier}: ${spec.slots} slots × ${spec.serviceTimeMs} ms, tier concurrency ${spec.slots + spec.extra}`,
         round(capacity, 1),
         round(throughput, 2),
         `${round(ratio * 100, 1)}%`,
+        `${round(busyShare * 100, 1)}%`,
         failed,
         standIns[index].rejected,
+        load,
       ]);
-      results.push({ ...spec, capacityPerSecond: capacity, throughputPerSecond: throughput, ratio, failed });
+      results.push({
+        ...spec,
+        concurrency: spec.slots + spec.extra + 2,
+        tierConcurrency: spec.slots + spec.extra,
+        slotsBusyShare: busyShare,
+        capacityPerSecond: capacity,
+        throughputPerSecond: throughput,
+        ratio,
+        failed,
+        loadAverage: load,
+      });
     }
     printTable(
-      'Throughput through the stack ÷ the emulated GPU capacity N/T (moderation, pinned tier, unique 640×480 images)',
-      ['tier', 'capacity img/s', 'measured img/s', 'ratio', 'failed', 'Ollama 503s'],
+      'P2 sync-path throughput through the stack ÷ the emulated GPU capacity N/T (moderation, pinned tier, unique 640×480 images, tier concurrency + 2 clients)',
+      [
+        'tier',
+        'capacity img/s',
+        'measured img/s',
+        'ratio',
+        'GPU slots busy',
+        'failed',
+        'Ollama 503s',
+        'load 1/5/15',
+      ],
       rows,
     );
 
     const photo = await photoJpeg(640, 480);
+    const workerMs: number[] = [];
     const cached = () => async () => {
       const response = await fetch(`${stack.gatewayUrl}/v1/analyze`, {
         method: 'POST',
         body: multipartBody(photo, { tasks: 'moderation', tier: 'small' }),
       });
-      const body = (await response.json()) as { results: { moderation?: { cached?: boolean } } };
+      const body = (await response.json()) as {
+        results: { moderation?: { cached?: boolean; durationMs?: number } };
+      };
       if (body.results.moderation?.cached !== true) throw new Error('expected a cache hit');
+      workerMs.push(body.results.moderation.durationMs ?? Number.NaN);
     };
     await fetch(`${stack.gatewayUrl}/v1/analyze`, {
       method: 'POST',
       body: multipartBody(photo, { tasks: 'moderation', tier: 'small' }),
     });
     await time(20, cached());
+    workerMs.length = 0;
     const hits = await time(CACHE_ITERATIONS, cached());
+    const cacheLoad = loadAverage();
+
+    // (c) The KV read alone, from this process, of the entries the worker wrote.
+    const natsUrl = (stack as unknown as { natsUrl: string }).natsUrl;
+    const connection = await connect({ servers: natsUrl });
+    const kvMs: number[] = [];
+    try {
+      const kv = await connection.jetstream().views.kv(RESULT_BUCKET);
+      const keys: string[] = [];
+      for await (const key of await kv.keys()) keys.push(key);
+      const key = keys.find((k) => k.startsWith('moderation.small.')) ?? keys.at(0);
+      if (key === undefined) throw new Error(`no cached answer in ${RESULT_BUCKET}`);
+      await time(20, async () => {
+        await kv.get(key);
+      });
+      kvMs.push(
+        ...(await time(CACHE_ITERATIONS, async () => {
+          const entry = await kv.get(key);
+          if (!entry) throw new Error('cache entry gone');
+          JSON.parse(entry.string());
+        })),
+      );
+    } finally {
+      await connection.close();
+    }
+    const hitP50 = percentile(hits, 50);
+    const workerP50 = percentile(workerMs, 50);
+    const kvP50 = percentile(kvMs, 50);
     printTable(
-      `Cache hit through the stack (${CACHE_ITERATIONS} sequential requests, 640×480 JPEG, moderation)`,
-      ['path', 'p50 ms', 'p95 ms'],
+      `P4 cache hit (${CACHE_ITERATIONS} sequential requests, 640×480 JPEG, moderation, small tier); load ${cacheLoad}`,
+      ['what is timed', 'p50 ms', 'p95 ms'],
       [
         [
-          'cache hit: upload, normalise, store, NATS, KV read, reply',
-          round(percentile(hits, 50)),
+          '(a) gateway round trip: upload, normalise, store, NATS, worker, reply',
+          round(hitP50),
           round(percentile(hits, 95)),
+        ],
+        [
+          "(b) worker side: the reply's durationMs (object-store fetch + KV lookup + reply)",
+          round(workerP50),
+          round(percentile(workerMs, 95)),
+        ],
+        [
+          '(c) bare JetStream KV get + JSON decode, from the bench process',
+          round(kvP50),
+          round(percentile(kvMs, 95)),
         ],
       ],
     );
+    const summary: SummaryRow[] = results.map((result, index) => {
+      const r = result as {
+        ratio: number;
+        throughputPerSecond: number;
+        capacityPerSecond: number;
+        loadAverage: string;
+        failed: number;
+      };
+      const spec = TIERS[index];
+      return {
+        id: ['P2', 'P2m', 'P2x'][index] ?? 'P2',
+        name:
+          spec.extra > 0
+            ? `(proposal, not shipped) ${spec.slots} slots × ${spec.serviceTimeMs} ms, tier concurrency N + ${spec.extra} queued at Ollama`
+            : `sync-path saturation, ${spec.tier}: ${spec.slots} slots × ${spec.serviceTimeMs} ms (throughput ÷ N/T)`,
+        measured: `${round(r.ratio * 100, 1)}% (${round(r.throughputPerSecond, 2)} of ${round(r.capacityPerSecond, 1)}/s)`,
+        value: round(r.ratio, 4),
+        target: `≥ ${TARGET_SATURATION * 100}%`,
+        ...(spec.extra > 0 ? {} : { pass: r.ratio >= TARGET_SATURATION }),
+        load: r.loadAverage,
+        ...(r.failed > 0 ? { note: `${r.failed} failed` } : {}),
+      };
+    });
+    summary.push(
+      {
+        id: 'P4a',
+        name: 'cache hit p50, gateway round trip (what a client sees)',
+        measured: `${round(hitP50)} ms`,
+        value: round(hitP50),
+        target: `≤ ${TARGET_CACHE_P50_MS} ms`,
+        pass: hitP50 <= TARGET_CACHE_P50_MS,
+        load: cacheLoad,
+      },
+      {
+        id: 'P4b',
+        name: 'cache hit p50, worker side (fetch image + KV lookup + reply)',
+        measured: `${round(workerP50)} ms`,
+        value: round(workerP50),
+        target: `≤ ${TARGET_CACHE_P50_MS} ms`,
+        pass: workerP50 <= TARGET_CACHE_P50_MS,
+        load: cacheLoad,
+        note: `bare KV get ${round(kvP50)} ms p50`,
+      },
+    );
     writeResults('tiers', {
       throughput: results,
-      cacheHit: { iterations: CACHE_ITERATIONS, p50Ms: percentile(hits, 50), p95Ms: percentile(hits, 95) },
+      cacheHit: {
+        iterations: CACHE_ITERATIONS,
+        gatewayRoundTrip: { p50Ms: hitP50, p95Ms: percentile(hits, 95) },
+        workerSide: { p50Ms: workerP50, p95Ms: percentile(workerMs, 95) },
+        bareKvGet: { p50Ms: kvP50, p95Ms: percentile(kvMs, 95) },
+        loadAverage: cacheLoad,
+      },
+      summary,
+      samples: { cacheHit: hits.map((ms) => round(ms)) },
     });
   } finally {
     await stack.stop();

@@ -1,0 +1,146 @@
+// P7, tokens: the image tokens each model is charged at the sizes Argus actually sends. For every Ollama tier and task
+// of config/model-catalog.yaml, one upload goes through the stack (gateway normalise to ≤ 2048 px, worker
+// resizeForModel to the catalog's input) to an Ollama stand-in; the stand-in records the size of the image that
+// arrived, and the worker's argus_inference_tokens_total{kind="input"} counts the prompt_eval_count it reported.
+// Image tokens follow qwen2.5vl's rule, the one the catalog's checks (libs/inference model-catalog.ts) and the
+// stand-in use: one token per 28 × 28 px, the input capped at 2 MiB pixels. No target: the row reports what a
+// request costs in context, against the tier's num_ctx.
+import { loadModelCatalog, QWEN_VL_MAX_PIXELS } from '@argus/inference';
+import { multipartBody, photoJpeg } from '../test/support/fixtures';
+import { OllamaStandIn } from '../test/support/ollama-stand-in';
+import { loadAverage, printTable, startBenchStack, writeResults, type SummaryRow } from './bench-support';
+
+const PX_PER_TOKEN = 28 * 28;
+const UPLOADS = [
+  { label: '12 MP photo 4000×3000', width: 4000, height: 3000 },
+  { label: 'listing photo 1000×750', width: 1000, height: 750 },
+] as const;
+const TASKS = ['moderation', 'tagging', 'ocr'] as const;
+const WORKER_OF = { moderation: 'moderation', tagging: 'product-tagging', ocr: 'ocr' } as const;
+
+function imageTokens(width: number, height: number): number {
+  return Math.max(1, Math.ceil(Math.min(width * height, QWEN_VL_MAX_PIXELS) / PX_PER_TOKEN));
+}
+
+async function inputTokens(workerUrl: string, tier: string): Promise<number> {
+  const text = await (await fetch(`${workerUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const match = /^argus_inference_tokens_total\{([^}]*)\} (\S+)/.exec(line);
+    if (match && match[1].includes('kind="input"') && match[1].includes(`tier="${tier}"`))
+      total += Number(match[2]);
+  }
+  return total;
+}
+
+async function main(): Promise<void> {
+  const env = { ARGUS_TIERS: 'small,medium,large', ARGUS_CACHE_TTL_SECONDS: '0' };
+  const catalog = loadModelCatalog(env);
+  const tiers = catalog.enabled.map((name) => catalog.tiers[name]).filter((spec) => spec.engine === 'ollama');
+  const models = [...new Set(tiers.flatMap((spec) => TASKS.map((task) => spec.tasks[task].model)))];
+  const standIn = await OllamaStandIn.start({ models: models.map((name) => ({ name })) });
+  const stack = await startBenchStack({
+    ...env,
+    OLLAMA_HOST: standIn.url,
+    ARGUS_TIER_MEDIUM_URL: standIn.url,
+    ARGUS_TIER_LARGE_URL: standIn.url,
+  });
+  try {
+    const photos = await Promise.all(UPLOADS.map((upload) => photoJpeg(upload.width, upload.height)));
+    const rows: Array<Array<string | number>> = [];
+    const results: Array<Record<string, unknown>> = [];
+    for (const spec of tiers) {
+      for (const task of TASKS) {
+        const entry = spec.tasks[task];
+        for (const [index, upload] of UPLOADS.entries()) {
+          const workerUrl = stack.workerUrls[WORKER_OF[task]];
+          const before = await inputTokens(workerUrl, spec.name);
+          const chatsBefore = standIn.chats.length;
+          const response = await fetch(`${stack.gatewayUrl}/v1/analyze`, {
+            method: 'POST',
+            body: multipartBody(photos[index], { tasks: task, tier: spec.name }),
+          });
+          const body = (await response.json()) as { results?: Record<string, { status?: string }> };
+          if (response.status !== 200 || body.results?.[task]?.status !== 'ok')
+            throw new Error(`${spec.name} ${task}: ${response.status} ${JSON.stringify(body).slice(0, 300)}`);
+          const chat = standIn.chats.slice(chatsBefore).at(-1);
+          const image = chat?.images[0];
+          if (!image) throw new Error(`${spec.name} ${task}: no image reached the stand-in`);
+          const reported = (await inputTokens(workerUrl, spec.name)) - before;
+          const tokens = imageTokens(image.width, image.height);
+          const inputSpec =
+            'longSide' in entry.input ? `longSide ${entry.input.longSide}` : `square ${entry.input.square}`;
+          rows.push([
+            spec.name,
+            task,
+            entry.model,
+            inputSpec,
+            upload.label,
+            `${image.width}×${image.height}`,
+            tokens,
+            reported,
+            `${spec.contextLength}`,
+          ]);
+          results.push({
+            tier: spec.name,
+            task,
+            model: entry.model,
+            input: entry.input,
+            upload: upload.label,
+            sent: { width: image.width, height: image.height, bytes: image.bytes, format: image.format },
+            imageTokens: tokens,
+            reportedPromptTokens: reported,
+            contextLength: spec.contextLength,
+          });
+        }
+      }
+    }
+    const load = loadAverage();
+    printTable(
+      `P7 image tokens per model at the size actually sent (stand-in accounting: ⌈min(w·h, 2 MiB px) ÷ 784⌉); load ${load}`,
+      [
+        'tier',
+        'task',
+        'model',
+        'catalog input',
+        'upload',
+        'sent to the model',
+        'image tokens',
+        'prompt tokens reported (image + text)',
+        'num_ctx',
+      ],
+      rows,
+    );
+    const at12mp = results.filter((r) => r.upload === UPLOADS[0].label && r.tier === 'small');
+    const summary: SummaryRow[] = [
+      {
+        id: 'P7',
+        name: 'image tokens per request at the size sent, 12 MP upload (small tier; same sizes on every tier)',
+        measured: at12mp
+          .map((r) => {
+            const sent = r.sent as { width: number; height: number };
+            return `${String(r.task)} ${String(r.imageTokens)} (${sent.width}×${sent.height})`;
+          })
+          .join(', '),
+        value: Math.max(...at12mp.map((r) => r.imageTokens as number)),
+        target: 'report (≤ num_ctx − 2048; catalog check)',
+        pass: at12mp.every((r) => (r.imageTokens as number) + 2048 <= (r.contextLength as number)),
+        load,
+        note: `models: ${models.join(', ')}; prompt tokens incl. text: ${at12mp
+          .map((r) => `${String(r.task)} ${String(r.reportedPromptTokens)}`)
+          .join(', ')}`,
+      },
+    ];
+    writeResults('tokens', { rows: results, loadAverage: load, summary });
+  } finally {
+    await stack.stop();
+    await standIn.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
