@@ -248,7 +248,14 @@ const items = (paths: string[], prefix: string) =>
     );
 
     // Every item ended exactly once, done, with the sync reply.
-    expect(done.counts).toEqual({ total: BATCH, done: BATCH, failed: 0, dead: 0, cancelled: 0, pending: 0 });
+    // The items that did not end done, with their errors, so a failure says why.
+    const notDone = done.items
+      .filter((item) => item.status !== 'done')
+      .map((item) => ({ id: item.id, status: item.status, errors: item.errors }));
+    expect({ counts: done.counts, notDone }).toEqual({
+      counts: { total: BATCH, done: BATCH, failed: 0, dead: 0, cancelled: 0, pending: 0 },
+      notDone: [],
+    });
     expect(done.percent).toBe(100);
     expect(done.items.map((item) => item.id).sort()).toEqual(batch.map((item) => item.id).sort());
     for (const item of done.items) {

@@ -20,6 +20,11 @@ export const ERROR_TABLE = {
   URL_FETCH_FAILED: { status: 502, retryable: false, title: 'The image could not be fetched from its URL' },
   MODEL_UNAVAILABLE: { status: 503, retryable: true, title: 'The model is not available' },
   UPSTREAM_BUSY: { status: 503, retryable: true, title: 'The inference backend is busy' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    title: 'Argus cannot reach its message bus or image store',
+  },
   INFERENCE_TIMEOUT: { status: 504, retryable: false, title: 'Inference did not finish before the deadline' },
 } as const;
 
@@ -61,6 +66,7 @@ export function mostActionableCode(codes: readonly ErrorCode[]): ErrorCode {
   const priority: ErrorCode[] = [
     'MODEL_UNAVAILABLE',
     'UPSTREAM_BUSY',
+    'SERVICE_UNAVAILABLE',
     'INFERENCE_TIMEOUT',
     'INVALID_MODEL_OUTPUT',
     'URL_FETCH_FAILED',

@@ -1,5 +1,11 @@
 import type { NatsConnection, ObjectStore } from 'nats';
-import { IMAGE_BUCKET } from '@argus/contracts';
+import { ArgusError, IMAGE_BUCKET } from '@argus/contracts';
+
+function unavailable(action: 'store' | 'read', error: unknown): ArgusError {
+  if (error instanceof ArgusError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new ArgusError('SERVICE_UNAVAILABLE', `the image store could not ${action} the image: ${reason}`);
+}
 
 /**
  * The claim check: image bytes live in a JetStream object store with a TTL and only a reference crosses NATS, which
@@ -36,16 +42,28 @@ export class ImageStore {
     return this.store;
   }
 
+  /** SERVICE_UNAVAILABLE (503, retryable) when JetStream cannot take it, e.g. while NATS restarts. */
   async put(key: string, bytes: Uint8Array, mime: string): Promise<void> {
-    const store = await this.open();
-    await store.putBlob({ name: key, description: mime }, bytes);
+    try {
+      const store = await this.open();
+      await store.putBlob({ name: key, description: mime }, bytes);
+    } catch (error) {
+      throw unavailable('store', error);
+    }
   }
 
-  /** Returns null when the object is gone (expired or never stored) or the bucket is not one this store knows. */
+  /**
+   * Returns null when the object is gone (expired or never stored) or the bucket is not one this store knows;
+   * SERVICE_UNAVAILABLE (retryable) when JetStream cannot answer, so a job item is retried rather than failed.
+   */
   async get(key: string, bucket: string = this.bucket): Promise<Uint8Array | null> {
     if (bucket !== this.bucket) return (await this.others.get(bucket)?.get(key)) ?? null;
-    const store = await this.open();
-    return store.getBlob(key);
+    try {
+      const store = await this.open();
+      return await store.getBlob(key);
+    } catch (error) {
+      throw unavailable('read', error);
+    }
   }
 
   async delete(key: string): Promise<void> {

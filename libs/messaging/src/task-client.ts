@@ -62,8 +62,14 @@ export class NatsTaskClient {
   private async followConnection(): Promise<void> {
     try {
       for await (const status of this.connection.status()) {
-        if (status.type === Events.Disconnect) this.connected = false;
-        if (status.type === Events.Reconnect) this.connected = true;
+        if (status.type === Events.Disconnect) {
+          this.connected = false;
+          this.heartbeats.connectionLost();
+        }
+        if (status.type === Events.Reconnect) {
+          this.connected = true;
+          this.heartbeats.connectionRestored();
+        }
       }
     } catch {
       // The status stream ends with the connection; isClosed() covers that.

@@ -166,3 +166,42 @@ describe('HeartbeatWatch', () => {
     expect(error.message).toContain('no heartbeat for 3000 ms');
   });
 });
+
+describe('HeartbeatWatch.connectionLost', () => {
+  it('arms requests that never heard a beat, so a lost connection ends them after the missed beats', () => {
+    const { connection, subscriptions } = fakeSubscriber();
+    const watch = new HeartbeatWatch(connection);
+    const losses: HeartbeatLoss[] = [];
+    const silent = watch.watch((loss) => losses.push(loss));
+    const revived = watch.watch(() => losses.push({ silentMs: -1, intervalMs: -1 }));
+    jest.advanceTimersByTime(60_000);
+    expect(losses).toEqual([]);
+    watch.connectionLost(500);
+    jest.advanceTimersByTime(1_000);
+    // A worker that beats again after the reconnect keeps its request.
+    subscriptions[0]?.deliver(revived.subject, { intervalMs: 500 });
+    jest.advanceTimersByTime(600);
+    expect(losses).toEqual([{ silentMs: 1_500, intervalMs: 500 }]);
+    expect(watch.size).toBe(1);
+    silent.stop();
+    revived.stop();
+  });
+});
+
+describe('HeartbeatWatch.connectionRestored', () => {
+  it('arms requests at once for a while after a reconnect, then by their first beat again', () => {
+    const { connection } = fakeSubscriber();
+    const watch = new HeartbeatWatch(connection);
+    const losses: string[] = [];
+    watch.connectionRestored(5_000);
+    const early = watch.watch(() => losses.push('early'));
+    jest.advanceTimersByTime(3 * TASK_HEARTBEAT.defaultIntervalMs);
+    expect(losses).toEqual(['early']);
+    jest.advanceTimersByTime(5_000);
+    const later = watch.watch(() => losses.push('later'));
+    jest.advanceTimersByTime(60_000);
+    expect(losses).toEqual(['early']);
+    early.stop();
+    later.stop();
+  });
+});

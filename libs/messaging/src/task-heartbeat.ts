@@ -3,6 +3,8 @@ import { TASK_HEARTBEAT, taskHeartbeatSchema, type TaskHeartbeat } from '@argus/
 import { MessagingError } from './messaging-error';
 
 const codec = JSONCodec();
+/** How long after a reconnect new requests are armed at once (see HeartbeatWatch.connectionRestored). */
+const RECONNECT_GRACE_MS = 10_000;
 
 /**
  * Heartbeat subjects are inboxes the gateway made: anything else in the header (a task subject, a wildcard) is
@@ -88,6 +90,8 @@ export class HeartbeatWatch {
   private subscription: Subscription | undefined;
   private readonly watched = new Map<string, Watched>();
   private sequence = 0;
+  /** Until when new requests are armed at once, without waiting for a first beat (just after a reconnect). */
+  private armAtSendUntil = 0;
 
   constructor(
     private readonly connection: Pick<NatsConnection, 'subscribe'>,
@@ -107,7 +111,9 @@ export class HeartbeatWatch {
     });
     this.sequence += 1;
     const subject = `${this.prefix}.${this.sequence.toString(36)}`;
-    this.watched.set(subject, { onLost, lastBeatAt: Date.now() });
+    const entry: Watched = { onLost, lastBeatAt: Date.now() };
+    this.watched.set(subject, entry);
+    if (Date.now() < this.armAtSendUntil) this.arm(subject, entry, TASK_HEARTBEAT.defaultIntervalMs);
     return {
       subject,
       stop: () => {
@@ -124,6 +130,30 @@ export class HeartbeatWatch {
     if (!entry) return;
     const parsed = taskHeartbeatSchema.safeParse(decode(data));
     const intervalMs = parsed.success ? parsed.data.intervalMs : TASK_HEARTBEAT.defaultIntervalMs;
+    this.arm(subject, entry, intervalMs);
+  }
+
+  /**
+   * The connection to NATS dropped: no heartbeat can arrive, and a request that was never armed (its worker had not
+   * beaten yet, or the request was lost with the server) would otherwise wait out its whole deadline. Arm every such
+   * request with the default interval; beats after the reconnect keep alive the ones whose worker carries on.
+   */
+  connectionLost(intervalMs: number = TASK_HEARTBEAT.defaultIntervalMs): void {
+    for (const [subject, entry] of this.watched) {
+      if (entry.timer === undefined) this.arm(subject, entry, intervalMs);
+    }
+  }
+
+  /**
+   * The connection is back. For a while, the server may route a request to a worker whose replies and beats cannot
+   * reach us yet (subscriptions are still being restored on either side), so new requests are armed at once instead of
+   * by their first beat; a request that hears nothing ends after the missed beats rather than at its deadline.
+   */
+  connectionRestored(graceMs: number = RECONNECT_GRACE_MS): void {
+    this.armAtSendUntil = Date.now() + graceMs;
+  }
+
+  private arm(subject: string, entry: Watched, intervalMs: number): void {
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     entry.lastBeatAt = Date.now();
     entry.timer = setTimeout(() => {

@@ -101,7 +101,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   });
   fastify.addHook('onRequest', async (request, reply) => {
     if (nats.up || !request.url.startsWith('/v1/analyze')) return undefined;
-    const outage = new ArgusError('MODEL_UNAVAILABLE', 'the gateway has lost NATS and is reconnecting');
+    const outage = new ArgusError('SERVICE_UNAVAILABLE', 'the gateway has lost NATS and is reconnecting');
     await sendProblem(reply, outage, '/v1/analyze', accessLogger);
     return reply;
   });
