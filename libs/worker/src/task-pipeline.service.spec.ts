@@ -149,6 +149,14 @@ describe('TaskPipeline', () => {
     expect(routed).toHaveLength(0);
   });
 
+  it('answers a missing job image as retryable SERVICE_UNAVAILABLE, so the job item is retried', async () => {
+    const { pipeline } = setup({ stored: null });
+    const jobRequest = { ...request, image: { ...request.image, bucket: 'argus-job-images' } };
+    await expect(pipeline.handle(jobRequest, undefined, 5_000)).resolves.toMatchObject({
+      error: { code: 'SERVICE_UNAVAILABLE' },
+    });
+  });
+
   it('gives the router a signal that fires just before the caller deadline', async () => {
     const { pipeline } = setup({
       route: ({ signal }) =>

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
 import {
   ArgusError,
+  JOB_IMAGE_BUCKET,
   TASK_REPLY_SCHEMAS,
   TASK_SUBJECTS,
   taskRequestSchema,
@@ -127,6 +128,14 @@ export class TaskPipeline {
       inSpan('fetch image', {}, () => this.images.get(request.image.key, request.image.bucket)),
     );
     if (!stored) {
+      // A job's image is stored before its items are queued and kept as long as the job, so a miss is the store
+      // still recovering (e.g. after a NATS restart): retryable, and dead-lettered with this reason if it persists.
+      if (request.image.bucket === JOB_IMAGE_BUCKET) {
+        throw new ArgusError(
+          'SERVICE_UNAVAILABLE',
+          `job image ${request.image.key} was not found in the store; it may be recovering`,
+        );
+      }
       throw new ArgusError(
         'INVALID_REQUEST',
         `image ${request.image.key} is not in the store (expired or never stored)`,
