@@ -12,13 +12,24 @@ import { readFileSync } from 'node:fs';
 import { loadModelCatalog } from '@argus/inference';
 import { photoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
-import { printTable, round, startBenchStack, writeResults, type StackHandle } from './bench-support';
+import {
+  cpuMsPer,
+  cpuSnapshot,
+  printTable,
+  round,
+  runBench,
+  startBenchStack,
+  writeResults,
+} from './bench-support';
 
 const ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 1000);
 const SIDE = 128;
 const MODEL = 'qwen2.5vl:3b';
 const TASK = 'moderation';
 const WORKER = 'moderation';
+/** This process's key in cpuMsPerItem: it hosts the stand-in but no load driver (one job, then polling), and
+ * bench/results/batch.json is keyed so. */
+const STAND_IN_CPU = 'bench (stand-in)';
 /**
  * N slots × T ms; the second row only when the first leaves time for it (the whole bench stays near 3 minutes).
  * BENCH_BATCH_GPUS=4x50,8x50 measures others.
@@ -51,38 +62,11 @@ interface JobView {
   counts: { total: number; done: number; failed: number; dead: number; cancelled: number; pending: number };
 }
 
-/** The stack's processes as scripts/stack.mjs reports them (its handle carries more than StackHandle declares). */
-type Processes = { children?: Array<{ name: string; child?: { pid?: number } }> };
-
 let variant = 0;
 /** Distinct images: a different background per call (g, b from the counter), so every item has its own sha256. */
 function distinctJpeg(): Promise<Buffer> {
   variant += 1;
   return photoJpeg(SIDE, SIDE, { r: 200, g: variant % 256, b: (Math.floor(variant / 256) * 37) % 256 });
-}
-
-/** CPU seconds (user + system) of a Linux process from /proc; undefined elsewhere or when it is gone. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 of proc(5) (utime, stime), counted from the state field (3); USER_HZ is 100 on Linux.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-function cpuSnapshot(stack: StackHandle): Record<string, number> {
-  const snapshot: Record<string, number> = {};
-  for (const { name, child } of (stack as unknown as Processes).children ?? []) {
-    const seconds = cpuSeconds(child?.pid);
-    if (seconds !== undefined) snapshot[name] = seconds;
-  }
-  const own = process.cpuUsage();
-  snapshot['bench (stand-in)'] = (own.user + own.system) / 1e6;
-  return snapshot;
 }
 
 /** Sums and counts of the worker's histograms we read (seconds), from its Prometheus text. */
@@ -201,7 +185,7 @@ async function measure(gpu: { slots: number; serviceTimeMs: number }) {
 
     const workerUrl = stack.workerUrls[WORKER];
     const timingsBefore = await workerTimings(workerUrl);
-    const cpuBefore = cpuSnapshot(stack);
+    const cpuBefore = cpuSnapshot(stack, STAND_IN_CPU);
     const started = performance.now();
     const jobId = await submit(stack.gatewayUrl, photos, 'item');
     const accepted = performance.now();
@@ -209,7 +193,7 @@ async function measure(gpu: { slots: number; serviceTimeMs: number }) {
     const answeredAtAccept = standIn.stats.completed;
     const { view, busySlots } = await waitCompleted(stack.gatewayUrl, jobId, standIn, ITEMS);
     const completed = performance.now();
-    const cpuAfter = cpuSnapshot(stack);
+    const cpuAfter = cpuSnapshot(stack, STAND_IN_CPU);
     const timingsAfter = await workerTimings(workerUrl);
 
     const drainSeconds = (completed - accepted) / 1000;
@@ -223,12 +207,7 @@ async function measure(gpu: { slots: number; serviceTimeMs: number }) {
     const lastCall = Math.max(...chats.map((chat) => chat.receivedAt.getTime()));
     // From the first call's arrival to the last call's answer: the rate while the model was being fed.
     const modelWindowSeconds = (lastCall + serviceTimeMs - firstCall) / 1000;
-    const cpuMsPerItem = Object.fromEntries(
-      Object.entries(cpuAfter).map(([name, seconds]) => [
-        name,
-        round(((seconds - (cpuBefore[name] ?? 0)) * 1000) / ITEMS, 2),
-      ]),
-    );
+    const cpuMsPerItem = cpuMsPer(cpuAfter, cpuBefore, ITEMS);
     const cpuTotalSeconds = Object.entries(cpuAfter).reduce(
       (sum, [name, seconds]) => sum + seconds - (cpuBefore[name] ?? 0),
       0,
@@ -334,9 +313,4 @@ async function main(): Promise<void> {
   writeResults('batch', { rows });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);

@@ -125,15 +125,18 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-/** CPU seconds so far of every stack process and of this one (which hosts the stand-in and the load driver). */
-export function cpuSnapshot(stack: StackHandle): Record<string, number> {
+/**
+ * CPU seconds so far of every stack process and of this one, filed under `self`: its name says what this process
+ * hosts besides the bench (the stand-in, and the load driver unless the bench submits one job and waits).
+ */
+export function cpuSnapshot(stack: StackHandle, self = 'bench (driver + stand-in)'): Record<string, number> {
   const snapshot: Record<string, number> = {};
   for (const [name, pid] of Object.entries(stackPids(stack))) {
     const seconds = cpuSeconds(pid);
     if (seconds !== undefined) snapshot[name] = seconds;
   }
   const own = process.cpuUsage();
-  snapshot['bench (driver + stand-in)'] = (own.user + own.system) / 1e6;
+  snapshot[self] = (own.user + own.system) / 1e6;
   return snapshot;
 }
 
@@ -265,4 +268,14 @@ export function writeResults(name: string, data: unknown): void {
 export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** Runs a bench's main: a failure prints its stack and exits 1, so `npm run bench` stops on the first broken bench. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
 }

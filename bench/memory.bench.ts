@@ -17,6 +17,7 @@ import {
   printTable,
   round,
   rssKiB,
+  runBench,
   stackPids,
   startBenchStack,
   writeResults,
@@ -259,9 +260,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);

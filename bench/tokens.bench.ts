@@ -8,7 +8,14 @@
 import { loadModelCatalog, QWEN_VL_MAX_PIXELS } from '@argus/inference';
 import { multipartBody, photoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
-import { loadAverage, printTable, startBenchStack, writeResults, type SummaryRow } from './bench-support';
+import {
+  loadAverage,
+  printTable,
+  runBench,
+  startBenchStack,
+  writeResults,
+  type SummaryRow,
+} from './bench-support';
 
 const PX_PER_TOKEN = 28 * 28;
 const UPLOADS = [
@@ -138,9 +145,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);

@@ -10,8 +10,6 @@
 // no CPU-engine work, so 200 items stay a few seconds of work on a 2-core machine, and one worker process (the
 // moderation one) carries the whole batch, which makes "kill the worker mid-batch" unambiguous. Images are 320×240.
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   TASK_REPLY_SCHEMAS,
   type DeadLetter,
@@ -19,8 +17,9 @@ import {
   type JobStatus,
   type JobUnitResult,
 } from '@argus/contracts';
-import { connectNats, JobQueue, JobStore, type NatsConnection } from '@argus/messaging';
+import type { JobQueue, JobStore, NatsConnection } from '@argus/messaging';
 import { uniquePhotoJpeg } from '../support/fixtures';
+import { connectJobClients, servePhotos } from '../support/job-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { BUSY_ERROR, OllamaStandIn, type RecordedChat } from '../support/ollama-stand-in';
 import { childPidsByHttpPort } from '../support/stack-processes';
@@ -52,7 +51,6 @@ const POISON = { width: 333, height: 222 };
 let nats: NatsHarness;
 let ollama: OllamaStandIn;
 let spawned: SpawnedStack;
-let images: Server;
 let imagesUrl: string;
 let connection: NatsConnection;
 let store: JobStore;
@@ -68,17 +66,9 @@ beforeAll(async () => {
   cleanups.push(() => ollama.stop());
   for (let i = 1; i <= BATCH; i++) photos.set(`/p${i}.jpg`, await uniquePhotoJpeg(320, 240));
   photos.set('/poison.jpg', await uniquePhotoJpeg(POISON.width, POISON.height));
-  images = createServer((request, response) => {
-    const photo = photos.get(request.url ?? '');
-    if (!photo) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
-  });
-  await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise((resolve) => images.close(resolve)));
-  imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
+  const images = await servePhotos(photos);
+  cleanups.push(() => images.close());
+  imagesUrl = images.url;
   spawned = await startSpawnedStack({
     NATS_URL: nats.url,
     OLLAMA_HOST: ollama.url,
@@ -96,10 +86,8 @@ beforeAll(async () => {
     ARGUS_JOB_METRICS_INTERVAL_MS: '1000',
   });
   cleanups.push(() => spawned.stop());
-  connection = await connectNats({ servers: [nats.url], name: 'job-faults-test' });
+  ({ connection, store, queue } = await connectJobClients(nats.url, 'job-faults-test', JOB_SETTINGS));
   cleanups.push(() => connection.drain());
-  store = new JobStore(connection, JOB_SETTINGS.ttlSeconds);
-  queue = new JobQueue(connection, JOB_SETTINGS);
 });
 
 afterEach(() => {

@@ -2,8 +2,6 @@
 // three workers pull them through their durable consumers and answer through the same pipeline as /v1/analyze, and
 // results land once in KV. Real nats-server, the Ollama stand-in on the small tier, cache off so every unit reaches
 // the model. Every wait is bounded and ends on a count (results, consumer state), never on a fixed sleep.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   JOB_IMAGE_BUCKET,
   TASK_REPLY_SCHEMAS,
@@ -18,9 +16,10 @@ import { loadWorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog } from '@argus/inference';
 import { createWorkerApp } from '@argus/worker';
-import { connectNats, ImageStore, JobQueue, JobStore, type NatsConnection } from '@argus/messaging';
+import { ImageStore, type JobQueue, type JobStore, type NatsConnection } from '@argus/messaging';
 import { uniquePhotoJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
+import { connectJobClients, servePhotos, type PhotoServer } from '../support/job-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { BUSY_ERROR, OllamaStandIn } from '../support/ollama-stand-in';
 
@@ -54,7 +53,7 @@ function stackEnv(): NodeJS.ProcessEnv {
 let ollama: OllamaStandIn;
 let stack: InProcessStack;
 let gatewayUrl: string;
-let images: Server;
+let images: PhotoServer;
 let imagesUrl: string;
 let connection: NatsConnection;
 let store: JobStore;
@@ -65,21 +64,11 @@ beforeAll(async () => {
   nats = await startNats();
   ollama = await OllamaStandIn.start({ models: [{ name: SMALL_MODEL }] });
   for (let i = 1; i <= 20; i++) photos.set(`/p${i}.jpg`, await uniquePhotoJpeg(640, 480));
-  images = createServer((request, response) => {
-    const photo = photos.get(request.url ?? '');
-    if (!photo) {
-      response.writeHead(404).end();
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo);
-  });
-  await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
-  imagesUrl = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
+  images = await servePhotos(photos);
+  imagesUrl = images.url;
   stack = await startInProcessStack(nats.url, stackEnv());
   gatewayUrl = (await stack.startGateway({ ARGUS_URL_ALLOW_PRIVATE: 'true' })).url;
-  connection = await connectNats({ servers: [nats.url], name: 'jobs-test' });
-  store = new JobStore(connection, JOB_SETTINGS.ttlSeconds);
-  queue = new JobQueue(connection, JOB_SETTINGS);
+  ({ connection, store, queue } = await connectJobClients(nats.url, 'jobs-test', JOB_SETTINGS));
 });
 
 afterEach(() => {
@@ -90,7 +79,7 @@ afterEach(() => {
 afterAll(async () => {
   await connection.drain();
   await stack.stop();
-  await new Promise((resolve) => images.close(resolve));
+  await images.close();
   await ollama.stop();
   await nats.stop();
 });

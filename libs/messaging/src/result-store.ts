@@ -1,4 +1,5 @@
 import { JSONCodec, type KV, type NatsConnection } from 'nats';
+import { KvBucket } from './kv-bucket';
 
 /** Default bucket for cached task answers. */
 export const RESULT_BUCKET = 'argus-results';
@@ -10,27 +11,21 @@ const codec = JSONCodec();
  * setup. Implements the router's CacheStore shape (get/put) without importing it, to keep libs independent.
  */
 export class ResultStore {
-  private kv?: Promise<KV>;
+  private readonly kvBucket: KvBucket;
 
   constructor(
-    private readonly connection: NatsConnection,
-    private readonly ttlSeconds: number,
+    connection: NatsConnection,
+    ttlSeconds: number,
     readonly bucket: string = RESULT_BUCKET,
-  ) {}
+  ) {
+    this.kvBucket = new KvBucket(connection, bucket, {
+      ttlSeconds,
+      description: 'Argus cached task answers',
+    });
+  }
 
   private open(): Promise<KV> {
-    this.kv ??= this.connection
-      .jetstream()
-      .views.kv(this.bucket, {
-        ttl: this.ttlSeconds * 1000,
-        history: 1,
-        description: 'Argus cached task answers',
-      })
-      .catch((error: unknown) => {
-        this.kv = undefined;
-        throw error;
-      });
-    return this.kv;
+    return this.kvBucket.open();
   }
 
   /** Creates the bucket if needed; called at start so the first request does not pay for it. */

@@ -8,6 +8,7 @@ import {
   type ReviewQuery,
   type ReviewResolution,
 } from '@argus/contracts';
+import { KvBucket } from './kv-bucket';
 
 const codec = JSONCodec();
 /** Review reads in flight at once while a list request reads the queue. */
@@ -18,26 +19,17 @@ const LIST_BATCH = 200;
  * and resolved once (compare-and-set on the revision read), so two reviewers cannot both decide the same item.
  */
 export class ReviewStore {
-  private kv?: Promise<KV>;
+  private readonly bucket: KvBucket;
 
-  constructor(
-    private readonly connection: NatsConnection,
-    private readonly ttlSeconds: number,
-  ) {}
+  constructor(connection: NatsConnection, ttlSeconds: number) {
+    this.bucket = new KvBucket(connection, REVIEW_BUCKET, {
+      ttlSeconds,
+      description: 'Argus human review queue',
+    });
+  }
 
   private open(): Promise<KV> {
-    this.kv ??= this.connection
-      .jetstream()
-      .views.kv(REVIEW_BUCKET, {
-        ttl: this.ttlSeconds * 1000,
-        history: 1,
-        description: 'Argus human review queue',
-      })
-      .catch((error: unknown) => {
-        this.kv = undefined;
-        throw error;
-      });
-    return this.kv;
+    return this.bucket.open();
   }
 
   async check(): Promise<void> {
