@@ -129,7 +129,14 @@ function requestFor(entry: HostileCase): { url: string; init: RequestInit } {
 async function send(entry: HostileCase): Promise<Answer> {
   const { url, init } = requestFor(entry);
   const started = performance.now();
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(DEADLINE_MS) });
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(DEADLINE_MS) });
+  } catch (error) {
+    // Status 0 marks a transport failure (reset, EPIPE, timeout); the mismatch report names the case and the cause.
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { status: 0, contentType: '', body: `${String(error)}${cause}`, ms: performance.now() - started };
+  }
   const text = await response.text();
   const contentType = response.headers.get('content-type') ?? '';
   let body: unknown = text;
@@ -257,6 +264,7 @@ describe('POST /v1/analyze under hostile input', () => {
     for (const { entry, answer } of answers) {
       const summary = `${entry.name}: got ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
       if (answer.status >= 500) mismatches.push(`5xx! ${summary}`);
+      if (answer.status === 0) mismatches.push(`no HTTP answer! ${summary}`);
       if (answer.ms > DEADLINE_MS) mismatches.push(`too slow (${Math.round(answer.ms)} ms): ${summary}`);
       const expected = entry.expect;
       if (expected.status === 200) {
