@@ -2,7 +2,7 @@
 // and the gateway plus three workers running in this process exactly as their main() builds them. The cache is off
 // here so every request reaches the model; tiers.test.ts covers the cascade, the CPU tier and the cache.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
 import { multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
@@ -189,6 +189,51 @@ describe('POST /v1/analyze', () => {
     const { response, body } = await post(form);
     expect(response.status).toBe(status);
     expect(body.code).toBe(code);
+  });
+
+  it('answers an oversized upload 413 while the client is still sending, reads the rest, and keeps the connection', async () => {
+    // A raw socket, so the test controls when the body is sent: a little, then the answer arrives, then the rest.
+    // A server that closed the connection here would reset the client's remaining writes (EPIPE) instead.
+    const { hostname, port } = new URL(gatewayUrl);
+    const declared = 26 * 1024 * 1024;
+    const socket = connect({ host: hostname, port: Number(port) });
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = new Promise<string>((resolve) => {
+      socket.on('close', () => resolve('closed'));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    });
+    const until = async (done: () => boolean, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!done()) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; got ${received.slice(0, 200)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `POST /v1/analyze?tier=small HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: image/jpeg\r\n` +
+        `Content-Length: ${declared}\r\n\r\n`,
+    );
+    socket.write(Buffer.alloc(64 * 1024));
+    await until(() => received.includes('IMAGE_TOO_LARGE'), 'the 413');
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received.toLowerCase()).not.toContain('connection: close');
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let sent = 64 * 1024; sent < declared; sent += chunk.length) {
+      const rest = chunk.subarray(0, Math.min(chunk.length, declared - sent));
+      if (!socket.write(rest)) await new Promise((resolve) => socket.once('drain', resolve));
+    }
+    const answered = received.length;
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+    await until(
+      () => received.slice(answered).includes('HTTP/1.1 200'),
+      'the next response on the connection',
+    );
+    socket.end();
+    expect(await closed).toBe('closed');
+    expect(ollama.chats).toHaveLength(0);
   });
 
   it('rejects junk base64 and malformed JSON as INVALID_REQUEST', async () => {

@@ -85,6 +85,13 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
       },
     );
   }
+  // Fastify closes the connection when it refuses a body it has not read (413 on Content-Length), and the client, still
+  // uploading, may then get a reset (EPIPE) instead of the answer. Keeping the connection lets Node read and discard
+  // the rest, as nginx's lingering close does, so the client gets the problem+json; the upload timeout still bounds it.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete && reply.getHeader('connection') === 'close') reply.removeHeader('connection');
+    done(null, payload);
+  });
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.gatewayRequestDuration.observe(
       { route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
