@@ -47,9 +47,9 @@ const GPUS: ReadonlyArray<{ slots: number; serviceTimeMs: number }> = (
 const JOB_CONCURRENCY = Number(process.env.BENCH_BATCH_JOB_CONCURRENCY ?? 0);
 /**
  * Tier concurrency above the GPU's N slots, with as many places in the stand-in's queue (Ollama queues them up to
- * OLLAMA_MAX_QUEUE): 0 (the default) matches the tier to the GPU exactly.
+ * OLLAMA_MAX_QUEUE): 1 (the default) is the shipped catalog's N + 1 for one Ollama replica; 0 matches the GPU exactly.
  */
-const TIER_EXTRA = Number(process.env.BENCH_BATCH_TIER_EXTRA ?? 0);
+const TIER_EXTRA = Number(process.env.BENCH_BATCH_TIER_EXTRA ?? 1);
 const WARMUP_ITEMS = 16;
 const DRAIN_TIMEOUT_MS = 10 * 60_000;
 /** Gateway polls during the drain are sparse: each one lists every result of the job and costs CPU on 2 cores. */

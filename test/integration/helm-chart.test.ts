@@ -306,7 +306,7 @@ describe('profiles', () => {
       const tiers = tiersOf(settings);
       for (const tier of enabledTiers(settings)) {
         const resolved = catalog.tiers[tier];
-        expect(resolved.concurrency).toBe(tiers[tier].numParallel * tiers[tier].replicas);
+        expect(resolved.concurrency).toBe((tiers[tier].numParallel + 1) * tiers[tier].replicas);
         for (const model of Object.values(resolved.tasks)) {
           const estimateMiB = (model.vramEstimateGiB ?? 0) * 1024;
           expect({ tier, model: model.model, fits: estimateMiB < tiers[tier].gpu.memoryMinMB }).toEqual({
@@ -708,7 +708,7 @@ describeWithHelm('the chart rendered by helm', () => {
     }
   });
 
-  it('wires the workers to the enabled tiers: ARGUS_TIERS, a URL to the tier’s Service and parallel × replicas', () => {
+  it('wires the workers to the enabled tiers: ARGUS_TIERS, a URL to the tier’s Service and (parallel + 1) × replicas', () => {
     for (const { name, values: settings } of cases) {
       const objects = renders.get(name)!;
       const serviceNames = new Set(
@@ -735,7 +735,7 @@ describeWithHelm('the chart rendered by helm', () => {
           }
           expect(serviceNames.has(new URL(url!).hostname)).toBe(true);
           expect(env[`ARGUS_TIER_${tier.toUpperCase()}_CONCURRENCY`]).toBe(
-            String(tiers[tier].numParallel * tiers[tier].replicas),
+            String((tiers[tier].numParallel + 1) * tiers[tier].replicas),
           );
         }
       }

@@ -365,16 +365,51 @@ describe('listing compliance', () => {
 });
 
 describe('the result cache', () => {
-  it('answers a repeated image from the cache without a model call', async () => {
+  /** How many times a service timed a stage, from its /metrics. */
+  async function stageCount(url: string, service: string, stage: string): Promise<number> {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const line = metrics
+      .split('\n')
+      .find((entry) =>
+        entry.startsWith(`argus_stage_duration_seconds_count{service="${service}",stage="${stage}"}`),
+      );
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  }
+
+  it('answers a repeated image from the cache without a model call, a decode, a store or an image read', async () => {
     const photo = await uniquePhotoJpeg(640, 480);
     const first = await post(multipartBody(photo, { tasks: 'ocr', tier: 'small' }));
     expect(first.body.results.ocr).toMatchObject({ status: 'ok', cached: false });
     const calls = small.chats.length;
+    const ocrUrl = await stack.workerUrl('ocr');
+    const before = await Promise.all([
+      stageCount(stack.gatewayUrl, 'gateway', 'normalise'),
+      stageCount(stack.gatewayUrl, 'gateway', 'store'),
+      stageCount(ocrUrl, 'ocr', 'fetch'),
+    ]);
     const second = await post(multipartBody(photo, { tasks: 'ocr', tier: 'small' }));
     expect(second.body.results.ocr).toMatchObject({ status: 'ok', cached: true, tier: 'small' });
+    expect(second.body.image).toEqual(first.body.image);
     expect(small.chats.length).toBe(calls);
-    const metrics = await (await fetch(`${await stack.workerUrl('ocr')}/metrics`)).text();
+    const after = await Promise.all([
+      stageCount(stack.gatewayUrl, 'gateway', 'normalise'),
+      stageCount(stack.gatewayUrl, 'gateway', 'store'),
+      stageCount(ocrUrl, 'ocr', 'fetch'),
+    ]);
+    expect(after).toEqual(before);
+    const metrics = await (await fetch(`${ocrUrl}/metrics`)).text();
     expect(metrics).toMatch(/argus_cache_lookups_total\{task="ocr",result="hit"\} [1-9]/);
+  });
+
+  it('sends a task without a cached answer down the full path when the same upload comes with another task', async () => {
+    const photo = await uniquePhotoJpeg(640, 480);
+    await post(multipartBody(photo, { tasks: 'ocr', tier: 'small' }));
+    const calls = small.chats.length;
+    const both = await post(multipartBody(photo, { tasks: 'ocr,moderation', tier: 'small' }));
+    expect(both.response.status).toBe(200);
+    expect(both.body.results.ocr).toMatchObject({ status: 'ok', cached: true });
+    expect(both.body.results.moderation).toMatchObject({ status: 'ok', cached: false });
+    expect(small.chats.length).toBe(calls + 1);
   });
 });
 

@@ -222,6 +222,9 @@ topologySpreadConstraints:
   value: argus-{{ .component }}
 - name: HOST
   value: 0.0.0.0
+{{- /* Workers keep answers this long; the gateway remembers uploads as long, for its cache-only fast path. */}}
+- name: ARGUS_CACHE_TTL_SECONDS
+  value: {{ int64 $root.Values.workerConfig.cacheTtlSeconds | quote }}
 {{- if and $root.Values.secrets.nats.existingSecret $root.Values.secrets.nats.urlKey }}
 - name: NATS_URL
   valueFrom:
@@ -310,8 +313,6 @@ topologySpreadConstraints:
 {{- $root := .root -}}
 - name: HTTP_PORT
   value: {{ int .port | quote }}
-- name: ARGUS_CACHE_TTL_SECONDS
-  value: {{ int64 $root.Values.workerConfig.cacheTtlSeconds | quote }}
 - name: ARGUS_PULL_MODELS
   value: {{ $root.Values.workerConfig.pullModels | quote }}
 - name: ARGUS_TIER_CHECK_INTERVAL_MS
@@ -325,7 +326,7 @@ topologySpreadConstraints:
 - name: ARGUS_TIER_{{ upper $name }}_URL
   value: {{ printf "http://%s-ollama-%s:%d" (include "argus.fullname" $root) $name (int $root.Values.ollama.port) | quote }}
 - name: ARGUS_TIER_{{ upper $name }}_CONCURRENCY
-  value: {{ mul (int $tier.numParallel) (int $tier.replicas) | quote }}
+  value: {{ mul (add1 (int $tier.numParallel)) (int $tier.replicas) | quote }}
 {{- end }}
 {{- end }}
 {{- end -}}

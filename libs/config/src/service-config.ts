@@ -25,6 +25,8 @@ const commonEnv = z.object({
   LOG_LEVEL: logLevel,
   HOST: z.string().default('127.0.0.1'),
   ARGUS_IMAGE_TTL_SECONDS: positiveInt(3600),
+  /** Lifetime of cached answers (workers) and of the gateway's memo of uploads it has normalised; 0 turns both off. */
+  ARGUS_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(86_400),
   /**
    * Seconds images may be kept, at most (caps ARGUS_IMAGE_TTL_SECONDS and the job image TTL). 0 deletes each image as
    * soon as every task answered. Unset: the TTLs alone decide.
@@ -181,6 +183,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       maxLongSide: parsed.ARGUS_MAX_LONG_SIDE,
     },
     requestTimeoutMs: parsed.ARGUS_REQUEST_TIMEOUT_MS,
+    /** 0: every upload is normalised and sent in full, since no worker would have a cached answer. */
+    cacheTtlSeconds: parsed.ARGUS_CACHE_TTL_SECONDS,
     readyTimeoutMs: parsed.ARGUS_READY_TIMEOUT_MS,
     /** Fetching images by URL: only public addresses unless the operator opens private ones. */
     urlFetch: {
@@ -230,7 +234,6 @@ export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.env) {
   const workerEnv = commonEnv.extend({
     HTTP_PORT: port(TASK_DEFAULT_PORTS[task]),
-    ARGUS_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(86_400),
     ARGUS_PULL_MODELS: flag(false),
     ARGUS_TIER_CHECK_INTERVAL_MS: positiveInt(15_000),
     /** Job items processed at once by this worker; 0 means the sum of the task's tier concurrencies. */

@@ -31,6 +31,11 @@ export const taskRequestSchema = z.object({
   tagging: taggingOptionsSchema.optional(),
   /** OCR: the reading mode. */
   ocr: ocrOptionsSchema.optional(),
+  /**
+   * Answer from the result cache or not at all: a miss is a NOT_FOUND error reply, and the image is never read (it
+   * may not be stored). The gateway's fast path for an upload it has seen before; it falls back to the full path.
+   */
+  cacheOnly: z.boolean().optional(),
 });
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 

@@ -183,7 +183,12 @@ export class ImageProcessor {
    * the limits, EXIF orientation applied, metadata gone, long side capped, 8-bit sRGB JPEG (or PNG
    * when there is transparency to keep).
    */
-  async normalise(input: Uint8Array, limits: ImageLimits): Promise<NormalisedImage> {
+  async normalise(
+    input: Uint8Array,
+    limits: ImageLimits,
+    /** The caller's hash of `input`, when it already has one, so a large upload is not hashed twice. */
+    knownSha256?: string,
+  ): Promise<NormalisedImage> {
     if (input.length === 0) throw new ArgusError('IMAGE_DECODE_FAILED', 'The image is empty');
     if (input.length > limits.maxBytes) {
       throw new ArgusError(
@@ -246,7 +251,7 @@ export class ImageProcessor {
       sourceFormat,
       sourceBytes: input.length,
       sourcePixels: pixels,
-      sha256: this.sha256(input),
+      sha256: knownSha256 ?? this.sha256(input),
       timings: { decodeMs, normaliseMs },
     };
   }

@@ -2,7 +2,7 @@ import { ArgusError, type Escalation, type RoutingOptions, type TierName } from 
 import type { CacheStore } from './result-cache';
 import type { EngineAnswer, EngineRequest, TaskEngine } from './task-engine';
 import { TierGuard } from './tier-guard';
-import { RoutingError, TierRouter, type RouterObserver, type TierRoute } from './tier-router';
+import { ImageLoadError, RoutingError, TierRouter, type RouterObserver, type TierRoute } from './tier-router';
 
 type Behaviour = (request: EngineRequest) => Promise<EngineAnswer>;
 
@@ -98,9 +98,16 @@ function setup(
     options.cache,
     observer,
   );
-  const route = (routing: Partial<RoutingOptions> = {}) =>
+  const imageLoads: string[] = [];
+  const route = (
+    routing: Partial<RoutingOptions> = {},
+    loadImage: () => Promise<Uint8Array> = () => Promise.resolve(Buffer.from('img')),
+  ) =>
     router.route({
-      image: Buffer.from('img'),
+      loadImage: () => {
+        imageLoads.push('load');
+        return loadImage();
+      },
       sha256: 'a'.repeat(64),
       width: 100,
       height: 100,
@@ -108,7 +115,7 @@ function setup(
       signal: new AbortController().signal,
       deadlineAt: Date.now() + 10_000,
     });
-  return { router, route, engines, escalations, lookups };
+  return { router, route, engines, escalations, lookups, imageLoads };
 }
 
 const ok =
@@ -236,6 +243,34 @@ describe('TierRouter with the result cache', () => {
     const { route, lookups } = setup({ small: ok() }, { cache: broken });
     expect((await route()).route.tier).toBe('small');
     expect(lookups).toEqual(['error']);
+  });
+
+  it('never reads the image for a cached answer', async () => {
+    const cache = new MemoryCache();
+    const { route, imageLoads } = setup({ small: ok() }, { cache });
+    await route();
+    expect(imageLoads).toHaveLength(1);
+    const cacheOnly = () => Promise.reject(new ImageLoadError('NOT_FOUND', 'cache only'));
+    expect((await route({}, cacheOnly)).cached).toBe(true);
+    expect(imageLoads).toHaveLength(1);
+  });
+
+  it('stops at an image that cannot be read: no other tier, and no cheaper answer in its place', async () => {
+    const cache = new MemoryCache();
+    const { route, engines } = setup({ cpu: ok({ confidence: 0.3 }), small: ok() }, { cache });
+    await route({ tier: 'cpu' });
+    const cacheOnly = () => Promise.reject(new ImageLoadError('NOT_FOUND', 'no cached answer'));
+    const routed = route({}, cacheOnly);
+    await expect(routed).rejects.toBeInstanceOf(RoutingError);
+    await expect(routed).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      escalations: [expect.objectContaining({ from: 'cpu', to: 'small', reason: 'low_confidence' })],
+    });
+    expect(engines.get('small')!.calls).toBe(0);
+    await expect(route({ tier: 'small', fallback: true }, cacheOnly)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(engines.get('cpu')!.calls).toBe(1);
   });
 });
 

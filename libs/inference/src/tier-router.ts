@@ -22,7 +22,11 @@ export interface TierRoute {
 }
 
 export interface RouteRequest {
-  image: Uint8Array;
+  /**
+   * The image's bytes, read only when a tier has no cached answer, so a cache hit never touches the image store. A
+   * failure should be an ImageLoadError: it ends routing, since no other tier could see the image either.
+   */
+  loadImage: () => Promise<Uint8Array>;
   sha256: string;
   width: number;
   height: number;
@@ -79,6 +83,9 @@ export interface TierAvailability {
   describe(tier: TierName): string;
 }
 
+/** The image could not be read (gone from the store, or a cache-only request missed): no tier is tried after it. */
+export class ImageLoadError extends ArgusError {}
+
 /** Thrown when routing ends without an answer; carries the hops taken so the reply can show them. */
 export class RoutingError extends ArgusError {
   constructor(
@@ -116,7 +123,8 @@ export class TierRouter {
       try {
         return { ...(await this.attempt(pinned, request)), escalations: [] };
       } catch (error) {
-        if (!fallback) throw new RoutingError(asArgusError(error), [], pinned);
+        if (!fallback || error instanceof ImageLoadError)
+          throw new RoutingError(asArgusError(error), [], pinned);
         return this.cascade(this.others(choice), request, [], {
           from: choice,
           reason: 'failed',
@@ -168,6 +176,8 @@ export class TierRouter {
         attempt = await this.attempt(route, request);
       } catch (error) {
         lastError = asArgusError(error);
+        // Not `best` either: a cache-only answer must be the one the full path would give, escalations included.
+        if (error instanceof ImageLoadError) throw new RoutingError(lastError, escalations, route);
         if (request.signal.aborted) break;
         hop = { from: route.tier, reason: 'failed', detail: lastError.message };
         continue;
@@ -219,6 +229,7 @@ export class TierRouter {
     });
     const cached = await this.lookup(key);
     if (cached) return { answer: cached, route, cached: true };
+    const image = await request.loadImage();
 
     const started = performance.now();
     let slotAt: number | undefined;
@@ -228,7 +239,7 @@ export class TierRouter {
         (signal) => {
           slotAt ??= performance.now();
           return route.engine.run({
-            image: request.image,
+            image,
             signal,
             policy: request.policy,
             tagging: request.tagging,

@@ -60,24 +60,36 @@ function setup(
 ) {
   const config = loadWorkerConfig('moderation', {});
   const routed: RouteRequest[] = [];
+  const fetched: string[] = [];
+  const modelCalls: Uint8Array[] = [];
   const images: ImageStoreReader = {
-    get: () => Promise.resolve(options.stored === undefined ? Buffer.from('stored') : options.stored),
+    get: (key) => {
+      fetched.push(key);
+      return Promise.resolve(options.stored === undefined ? Buffer.from('stored') : options.stored);
+    },
   };
   const router: Router = {
-    route: (routeRequest) => {
+    route: async (routeRequest) => {
       routed.push(routeRequest);
-      return options.route
-        ? options.route(routeRequest)
-        : Promise.resolve({
-            answer,
-            route: route('small', 'qwen2.5vl:3b'),
-            cached: false,
-            escalations: [{ from: 'cpu', to: 'small', reason: 'cannot_judge' }],
-          });
+      if (options.route) return options.route(routeRequest);
+      // As the real router does on a cache miss: read the image, then call the model with it.
+      modelCalls.push(await routeRequest.loadImage());
+      return {
+        answer,
+        route: route('small', 'qwen2.5vl:3b'),
+        cached: false,
+        escalations: [{ from: 'cpu', to: 'small', reason: 'cannot_judge' }],
+      };
     },
   };
   const metrics = new ArgusMetrics('moderation');
-  return { pipeline: new TaskPipeline(config, images, router, metrics), routed, metrics };
+  return {
+    pipeline: new TaskPipeline(config, images, router, metrics),
+    routed,
+    fetched,
+    modelCalls,
+    metrics,
+  };
 }
 
 describe('TaskPipeline', () => {
@@ -137,8 +149,8 @@ describe('TaskPipeline', () => {
     );
   });
 
-  it('rejects a request that breaks the contract and an image that is gone, without routing', async () => {
-    const { pipeline, routed } = setup({ stored: null });
+  it('rejects a request that breaks the contract and an image that is gone, without a model call', async () => {
+    const { pipeline, routed, fetched, modelCalls } = setup({ stored: null });
     await expect(pipeline.handle({ requestId: 'x' }, undefined, 5_000)).resolves.toMatchObject({
       error: { code: 'INVALID_REQUEST' },
       tier: 'none',
@@ -146,7 +158,56 @@ describe('TaskPipeline', () => {
     await expect(pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({
       error: { code: 'INVALID_REQUEST' },
     });
-    expect(routed).toHaveLength(0);
+    expect(routed).toHaveLength(1);
+    expect(fetched).toEqual([request.image.key]);
+    expect(modelCalls).toHaveLength(0);
+  });
+
+  it('reads the image once, and only when the router needs it', async () => {
+    const cachedAnswer = {
+      answer,
+      route: route('small', 'qwen2.5vl:3b'),
+      cached: true,
+      escalations: [],
+    };
+    const hit = setup({ route: () => Promise.resolve(cachedAnswer) });
+    await expect(hit.pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({ cached: true });
+    expect(hit.fetched).toEqual([]);
+    const twice = setup({
+      route: async ({ loadImage }) => {
+        await Promise.all([loadImage(), loadImage()]);
+        return cachedAnswer;
+      },
+    });
+    await twice.pipeline.handle(request, undefined, 5_000);
+    expect(twice.fetched).toEqual([request.image.key]);
+  });
+
+  it('declines a cache-only request at once when its postprocessor measures the pixels', async () => {
+    const { routed, fetched } = setup();
+    const config = loadWorkerConfig('tagging', {});
+    const measuring = { readsImage: true, run: () => Promise.resolve({}) };
+    const images: ImageStoreReader = { get: () => Promise.resolve(Buffer.from('stored')) };
+    const router: Router = {
+      route: (routeRequest) => (routed.push(routeRequest), Promise.reject(new Error('routed'))),
+    };
+    const pipeline = new TaskPipeline(config, images, router, new ArgusMetrics('product-tagging'), measuring);
+    await expect(pipeline.handle({ ...request, cacheOnly: true }, undefined, 5_000)).resolves.toMatchObject({
+      error: { code: 'NOT_FOUND' },
+    });
+    expect(routed).toEqual([]);
+    expect(fetched).toEqual([]);
+  });
+
+  it('answers a cache-only miss NOT_FOUND without reading the image or recording an image processed', async () => {
+    const { pipeline, fetched, modelCalls, metrics } = setup();
+    await expect(pipeline.handle({ ...request, cacheOnly: true }, undefined, 5_000)).resolves.toMatchObject({
+      status: 'error',
+      error: { code: 'NOT_FOUND' },
+    });
+    expect(fetched).toEqual([]);
+    expect(modelCalls).toEqual([]);
+    expect((await metrics.exposition()).body).not.toContain('argus_image_duration_seconds_count');
   });
 
   it('answers a missing job image as retryable SERVICE_UNAVAILABLE, so the job item is retried', async () => {

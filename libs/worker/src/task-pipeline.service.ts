@@ -11,7 +11,13 @@ import {
   type TaskRequest,
 } from '@argus/contracts';
 import type { ModerationPolicies, WorkerConfig } from '@argus/config';
-import { asArgusError, RoutingError, type PolicyContext, type TierRouter } from '@argus/inference';
+import {
+  asArgusError,
+  ImageLoadError,
+  RoutingError,
+  type PolicyContext,
+  type TierRouter,
+} from '@argus/inference';
 import { ImageStore, type MessageHeaders } from '@argus/messaging';
 import { ArgusMetrics, extractTraceContext, inSpan, NOT_APPLICABLE, SpanKind } from '@argus/telemetry';
 import { resolveNamed, type TaskPostprocessor } from './task-postprocessor';
@@ -60,6 +66,8 @@ export class TaskPipeline {
     const deadlineAt = Date.now() + budget;
     const signal = AbortSignal.timeout(budget);
     const labels = { tier: NOT_APPLICABLE, model: NOT_APPLICABLE, outcome: 'ok' };
+    /** A cache-only probe that missed is not an image processed: no latency sample, no log line. */
+    let probeMissed = false;
     this.metrics.inflight.inc({ service, tier: 'all' });
     const parent = extractTraceContext(headers);
     try {
@@ -84,6 +92,7 @@ export class TaskPipeline {
     } catch (error) {
       const argusError = asArgusError(error);
       labels.outcome = argusError.code.toLowerCase();
+      probeMissed = isCacheOnly(payload) && argusError.code === 'NOT_FOUND';
       if (argusError.code === 'INTERNAL') this.logger.error(`${task} failed: ${describe(error)}`);
       const route = error instanceof RoutingError ? error.lastRoute : undefined;
       const escalations: Escalation[] = error instanceof RoutingError ? error.escalations : [];
@@ -100,11 +109,12 @@ export class TaskPipeline {
     } finally {
       this.metrics.inflight.dec({ service, tier: 'all' });
       // Under the caller's trace, so the sample's exemplar and the log line link to it.
-      context.with(parent, () => {
-        const seconds = (performance.now() - started) / 1000;
-        this.metrics.imageDuration.observe({ service, task, ...labels }, seconds);
-        this.logger.log({ task, ...labels, durationMs: Math.round(seconds * 1000) }, 'image processed');
-      });
+      if (!probeMissed)
+        context.with(parent, () => {
+          const seconds = (performance.now() - started) / 1000;
+          this.metrics.imageDuration.observe({ service, task, ...labels }, seconds);
+          this.logger.log({ task, ...labels, durationMs: Math.round(seconds * 1000) }, 'image processed');
+        });
     }
   }
 
@@ -117,6 +127,32 @@ export class TaskPipeline {
       this.metrics.moderationDecisions.inc({ decision: reply.decision, category });
   }
 
+  /** The stored image, read when a tier or the postprocessor first needs it; never for a cache-only request. */
+  private async loadImage(request: TaskRequest): Promise<Uint8Array> {
+    if (request.cacheOnly) throw new ImageLoadError('NOT_FOUND', 'cache-only request: no cached answer');
+    const stored = await this.metrics
+      .timeStage('fetch', () =>
+        inSpan('fetch image', {}, () => this.images.get(request.image.key, request.image.bucket)),
+      )
+      .catch((error: unknown) => {
+        // A store that fails now fails for every tier: stop routing with the store's own code.
+        throw error instanceof ArgusError ? new ImageLoadError(error.code, error.message) : error;
+      });
+    if (stored) return stored;
+    // A job's image is stored before its items are queued and kept as long as the job, so a miss is the store
+    // still recovering (e.g. after a NATS restart): retryable, and dead-lettered with this reason if it persists.
+    if (request.image.bucket === JOB_IMAGE_BUCKET) {
+      throw new ImageLoadError(
+        'SERVICE_UNAVAILABLE',
+        `job image ${request.image.key} was not found in the store; it may be recovering`,
+      );
+    }
+    throw new ImageLoadError(
+      'INVALID_REQUEST',
+      `image ${request.image.key} is not in the store (expired or never stored)`,
+    );
+  }
+
   private async analyze(
     payload: unknown,
     signal: AbortSignal,
@@ -124,26 +160,14 @@ export class TaskPipeline {
     started: number,
   ): Promise<TaskReply> {
     const request = parseRequest(payload);
-    const stored = await this.metrics.timeStage('fetch', () =>
-      inSpan('fetch image', {}, () => this.images.get(request.image.key, request.image.bucket)),
-    );
-    if (!stored) {
-      // A job's image is stored before its items are queued and kept as long as the job, so a miss is the store
-      // still recovering (e.g. after a NATS restart): retryable, and dead-lettered with this reason if it persists.
-      if (request.image.bucket === JOB_IMAGE_BUCKET) {
-        throw new ArgusError(
-          'SERVICE_UNAVAILABLE',
-          `job image ${request.image.key} was not found in the store; it may be recovering`,
-        );
-      }
-      throw new ArgusError(
-        'INVALID_REQUEST',
-        `image ${request.image.key} is not in the store (expired or never stored)`,
-      );
+    if (request.cacheOnly && this.postprocessor?.readsImage) {
+      // Checked before the cache, so that a probe which could never be answered does not count as a hit.
+      throw new ImageLoadError('NOT_FOUND', 'cache-only request: this task measures the image itself');
     }
+    const loadImage = once(() => this.loadImage(request));
     const routed = await this.metrics.timeStage('inference', () =>
       this.router.route({
-        image: stored,
+        loadImage,
         sha256: request.image.sha256,
         width: request.image.width,
         height: request.image.height,
@@ -160,7 +184,7 @@ export class TaskPipeline {
     const extra = postprocessor
       ? await this.metrics.timeStage('postprocess', () =>
           inSpan('postprocess', {}, () =>
-            postprocessor.run(stored, request, answer.result, answer.needsGpuTier),
+            postprocessor.run(loadImage, request, answer.result, answer.needsGpuTier),
           ),
         )
       : {};
@@ -183,6 +207,18 @@ export class TaskPipeline {
       ...extra,
     } as TaskReply;
   }
+}
+
+/** Runs `load` on the first call only; every later call gets the same promise. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => (loaded ??= load());
+}
+
+function isCacheOnly(payload: unknown): boolean {
+  return (
+    typeof payload === 'object' && payload !== null && 'cacheOnly' in payload && payload.cacheOnly === true
+  );
 }
 
 function hasDecision(reply: TaskReply): reply is Extract<TaskReply, { decision: unknown }> {

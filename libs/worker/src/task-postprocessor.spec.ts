@@ -53,10 +53,12 @@ function postprocessor() {
   );
 }
 
+const IMAGE = () => Promise.resolve(Buffer.from('img'));
+
 describe('ListingCompliancePostprocessor', () => {
   it('adds the vision-model checks when a GPU tier looked at the photo, and leaves needsGpuTier alone', async () => {
     const extra = await postprocessor().run(
-      Buffer.from('img'),
+      IMAGE,
       request(),
       tagging({ productCount: 2, props: true, placeholder: false }),
       [],
@@ -74,10 +76,7 @@ describe('ListingCompliancePostprocessor', () => {
   });
 
   it("on the CPU tier leaves them out and adds them to the engine's needsGpuTier", async () => {
-    const extra = await postprocessor().run(Buffer.from('img'), request(), tagging(null), [
-      'category',
-      'defects',
-    ]);
+    const extra = await postprocessor().run(IMAGE, request(), tagging(null), ['category', 'defects']);
     expect(extra.compliance.checks.map((check) => check.id)).not.toContain('single_product');
     expect(extra.compliance.passed).toBe(true);
     expect(extra.needsGpuTier).toEqual([
@@ -90,12 +89,9 @@ describe('ListingCompliancePostprocessor', () => {
   });
 
   it("names only the profile's model checks", async () => {
-    const extra = await postprocessor().run(
-      Buffer.from('img'),
-      request('marketplace-secondary'),
-      tagging(null),
-      ['category'],
-    );
+    const extra = await postprocessor().run(IMAGE, request('marketplace-secondary'), tagging(null), [
+      'category',
+    ]);
     expect(extra.needsGpuTier).toEqual(['category', 'compliance.not_placeholder']);
   });
 });

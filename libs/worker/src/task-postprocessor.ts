@@ -25,12 +25,15 @@ export function resolveNamed<Entry>(
 
 /** Deterministic work added to a task's answer after routing, whichever tier answered; never cached. */
 export interface TaskPostprocessor {
+  /** True when run() reads the pixels, so the task cannot answer a cache-only request. */
+  readonly readsImage: boolean;
   /**
    * Returns fields that are added to (or replace fields of) the routed answer. `needsGpuTier` is the answering
    * engine's list: a postprocessor that returns its own `needsGpuTier` replaces the reply's, so it merges.
    */
   run(
-    image: Uint8Array,
+    /** Reads the stored image on first use; a postprocessor that needs no pixels never calls it. */
+    loadImage: () => Promise<Uint8Array>,
     request: TaskRequest,
     result: TaskResult,
     needsGpuTier?: readonly string[],
@@ -39,7 +42,13 @@ export interface TaskPostprocessor {
 
 /** OCR: personal data in the text, flagged or redacted as the request asks. */
 export class PiiPostprocessor implements TaskPostprocessor {
-  run(_image: Uint8Array, request: TaskRequest, result: TaskResult): Promise<Record<string, unknown>> {
+  readonly readsImage = false;
+
+  run(
+    _loadImage: () => Promise<Uint8Array>,
+    request: TaskRequest,
+    result: TaskResult,
+  ): Promise<Record<string, unknown>> {
     const mode = request.pii ?? 'off';
     if (mode === 'off' || !('lines' in result)) return Promise.resolve({});
     return Promise.resolve({ ...applyPiiMode(result, mode) });
@@ -52,6 +61,8 @@ export class PiiPostprocessor implements TaskPostprocessor {
  * answered. On the CPU tier those are left out and named in needsGpuTier as `compliance.<id>`.
  */
 export class ListingCompliancePostprocessor implements TaskPostprocessor {
+  readonly readsImage = true;
+
   constructor(
     private readonly processor: Pick<ImageProcessor, 'measure' | 'measureListing'>,
     private readonly profiles: ListingProfiles,
@@ -64,12 +75,13 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
   ) {}
 
   async run(
-    image: Uint8Array,
+    loadImage: () => Promise<Uint8Array>,
     request: TaskRequest,
     result: TaskResult,
     needsGpuTier: readonly string[] = [],
   ): Promise<{ compliance: ReturnType<typeof evaluateCompliance>; needsGpuTier?: string[] }> {
     const { name, entry: profile } = resolveNamed(this.profiles, request.profile, 'listing profile');
+    const image = await loadImage();
     // Words are read first so that text over the background is measured as background, not as product.
     const words = profile.checks.text_overlay ? await this.readWords(image) : [];
     const readable = words ?? [];

@@ -70,8 +70,11 @@ const failed = (code: 'MODEL_UNAVAILABLE' | 'INVALID_MODEL_OUTPUT'): TaskReply =
 
 const routing = { tier: 'auto', fallback: false } as const;
 
+type Replies =
+  Partial<Record<Task, TaskReply>> | ((task: Task, request: TaskRequest) => TaskReply | undefined);
+
 function setup(
-  replies: Partial<Record<Task, TaskReply>>,
+  replies: Replies,
   normalise: ImageNormaliser['normalise'] = () => Promise.resolve(image),
   env: NodeJS.ProcessEnv = {},
 ) {
@@ -91,7 +94,8 @@ function setup(
   const dispatcher: Pick<TaskDispatcher, 'dispatch'> = {
     dispatch: (task, request, timeoutMs) => {
       sent.push({ task, request, timeoutMs });
-      return Promise.resolve(replies[task] ?? ok(task));
+      const reply = typeof replies === 'function' ? replies(task, request) : replies[task];
+      return Promise.resolve(reply ?? ok(task));
     },
   };
   const metrics = new ArgusMetrics('gateway');
@@ -213,5 +217,90 @@ describe('AnalyzeService', () => {
     expect(await metrics.registry.getSingleMetricAsString('argus_image_duration_seconds')).toContain(
       'outcome="unsupported_media_type"',
     );
+  });
+});
+
+describe('AnalyzeService with an upload it has normalised before', () => {
+  /** A normaliser that counts its calls and keeps the caller's hash, as ImageProcessor does. */
+  function counting() {
+    const calls: string[] = [];
+    const normalise: ImageNormaliser['normalise'] = (_bytes, _limits, knownSha256) => {
+      calls.push('normalise');
+      return Promise.resolve({ ...image, sha256: knownSha256 ?? image.sha256 });
+    };
+    return { calls, normalise };
+  }
+  const cachedOk = (task: Task): TaskReply => ({ ...ok(task), cached: true }) as TaskReply;
+  const miss: TaskReply = {
+    ...meta,
+    status: 'error',
+    error: { code: 'NOT_FOUND', message: 'no cached answer' },
+  };
+  const sentAs = (sent: Array<{ task: Task; request: TaskRequest }>) =>
+    sent.map(({ task, request }) => `${task}${request.cacheOnly ? ' cache-only' : ''}`);
+
+  it('asks the workers for cached answers and neither normalises nor stores it again', async () => {
+    const { calls, normalise } = counting();
+    const { service, stored, sent } = setup(
+      (task, request) => (request.cacheOnly ? cachedOk(task) : ok(task)),
+      normalise,
+    );
+    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing };
+    const first = await service.analyze(input);
+    const second = await service.analyze(input);
+    expect(calls).toEqual(['normalise']);
+    expect(stored).toHaveLength(1);
+    expect(sentAs(sent)).toEqual(['moderation', 'moderation cache-only']);
+    expect(sent[1].request.image).toMatchObject({ sha256: first.image.sha256, width: 2048, height: 1536 });
+    expect(sent[1].timeoutMs).toBeLessThanOrEqual(1_000);
+    expect(second.image).toEqual(first.image);
+    expect(second.results.moderation).toMatchObject({ status: 'ok', cached: true });
+  });
+
+  it('sends only the tasks without a cached answer down the full path, and keeps the request order', async () => {
+    const { calls, normalise } = counting();
+    const { service, stored, sent } = setup((task, request) => {
+      if (!request.cacheOnly) return ok(task);
+      return task === 'ocr' ? cachedOk(task) : miss;
+    }, normalise);
+    const input = {
+      bytes: Buffer.from('same photo'),
+      tasks: ['moderation' as const, 'ocr' as const],
+      routing,
+    };
+    await service.analyze(input);
+    const second = await service.analyze(input);
+    expect(calls).toEqual(['normalise', 'normalise']);
+    expect(stored).toHaveLength(2);
+    expect(sentAs(sent)).toEqual([
+      'moderation',
+      'ocr',
+      'moderation cache-only',
+      'ocr cache-only',
+      'moderation',
+    ]);
+    expect(Object.keys(second.results)).toEqual(['moderation', 'ocr']);
+    expect(second.results.ocr).toMatchObject({ status: 'ok', cached: true });
+    expect(second.results.moderation).toMatchObject({ status: 'ok', cached: false });
+  });
+
+  it('does not remember an upload no task could answer', async () => {
+    const { calls, normalise } = counting();
+    const { service, sent } = setup({ moderation: failed('MODEL_UNAVAILABLE') }, normalise);
+    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing };
+    await expect(service.analyze(input)).rejects.toBeInstanceOf(AnalyzeFailedError);
+    await expect(service.analyze(input)).rejects.toBeInstanceOf(AnalyzeFailedError);
+    expect(calls).toEqual(['normalise', 'normalise']);
+    expect(sentAs(sent)).toEqual(['moderation', 'moderation']);
+  });
+
+  it('never asks for cached answers with ARGUS_CACHE_TTL_SECONDS=0', async () => {
+    const { calls, normalise } = counting();
+    const { service, sent } = setup({}, normalise, { ARGUS_CACHE_TTL_SECONDS: '0' });
+    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing };
+    await service.analyze(input);
+    await service.analyze(input);
+    expect(calls).toEqual(['normalise', 'normalise']);
+    expect(sentAs(sent)).toEqual(['moderation', 'moderation']);
   });
 });

@@ -6,7 +6,9 @@ import {
   mostActionableCode,
   type AnalyzeResponse,
   type AnalyzeResults,
+  type Task,
   type TaskReply,
+  type TaskRequest,
 } from '@argus/contracts';
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
@@ -24,16 +26,27 @@ import {
 } from './image-ingest';
 import { TaskDispatcher } from './task-dispatcher.service';
 import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
+import { UploadMemo, type UploadDescription } from './upload-memo';
 
 export type ImageWriter = Pick<ImageStore, 'put' | 'delete'>;
 
 /**
+ * How long a cache-only request may take. It is a KV lookup in the worker, so anything slower means a worker too
+ * busy to matter: the full path is taken instead.
+ */
+const CACHE_PROBE_TIMEOUT_MS = 1_000;
+
+type TaskReplies = Array<readonly [Task, TaskReply]>;
+
+/**
  * The gateway's use case: normalise once, store once, fan the tasks out in parallel under one deadline, merge.
- * One task failing never hides the others; only when all fail is the whole request an error.
+ * One task failing never hides the others; only when all fail is the whole request an error. An upload seen before
+ * first asks the workers for cached answers, and only the tasks without one take the full path.
  */
 @Injectable()
 export class AnalyzeService {
   private readonly logger = new Logger(AnalyzeService.name);
+  private readonly uploads: UploadMemo;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
@@ -44,7 +57,9 @@ export class AnalyzeService {
     @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
     @Inject(MODERATION_POLICIES) private readonly policies: Pick<ModerationPolicies, 'names'>,
     @Inject(SafeFetcher) private readonly downloader: ImageDownloader | null = null,
-  ) {}
+  ) {
+    this.uploads = new UploadMemo(config.cacheTtlSeconds);
+  }
 
   /** The uploaded bytes, or the image fetched from `imageUrl` within what is left of the request's deadline. */
   private async imageBytes(input: AnalyzeInput, deadline: number): Promise<Buffer> {
@@ -62,21 +77,35 @@ export class AnalyzeService {
     let stored = false;
     try {
       const bytes = await this.imageBytes(input, deadline);
-      const image = await normaliseImage(this.processor, this.metrics, bytes, this.config.limits);
+      const sha256 = this.uploads.hash(bytes);
+      const seen = this.uploads.recall(sha256);
+      const cached = seen ? await this.cachedReplies(id, input, seen, deadline) : [];
+      const pending = input.tasks.filter((task) => !cached.some(([answered]) => answered === task));
+      let image: UploadDescription;
+      let replies: TaskReplies;
+      if (seen && pending.length === 0) {
+        image = seen;
+        replies = cached;
+      } else {
+        const normalised = await normaliseImage(
+          this.processor,
+          this.metrics,
+          bytes,
+          this.config.limits,
+          sha256,
+        );
+        image = normalised;
+        await this.metrics.timeStage('store', () =>
+          inSpan('store image', {}, () => this.store.put(id, normalised.data, normalised.mime)),
+        );
+        stored = true;
+        const request = taskRequestFor(id, input, { bucket: IMAGE_BUCKET, key: id }, normalised);
+        replies = [...cached, ...(await this.dispatchAll(pending, request, deadline))];
+        if (replies.some(([, reply]) => reply.status === 'ok')) this.uploads.remember(normalised);
+      }
       this.metrics.imageInputBytes.observe(image.sourceBytes);
       this.metrics.imageInputPixels.observe(image.sourcePixels);
-
-      await this.metrics.timeStage('store', () =>
-        inSpan('store image', {}, () => this.store.put(id, image.data, image.mime)),
-      );
-      stored = true;
-      const request = taskRequestFor(id, input, { bucket: IMAGE_BUCKET, key: id }, image);
-      const replies = await Promise.all(
-        input.tasks.map(
-          async (task) =>
-            [task, await this.dispatcher.dispatch(task, request, deadline - Date.now())] as const,
-        ),
-      );
+      replies.sort(([a], [b]) => input.tasks.indexOf(a) - input.tasks.indexOf(b));
       const results: AnalyzeResults = Object.fromEntries(replies);
       const failed = replies.map(([, reply]) => reply).filter((reply) => reply.status === 'error');
       if (failed.length === replies.length) {
@@ -119,6 +148,39 @@ export class AnalyzeService {
         (performance.now() - started) / 1000,
       );
     }
+  }
+
+  private dispatchAll(tasks: Task[], request: TaskRequest, deadline: number): Promise<TaskReplies> {
+    return Promise.all(
+      tasks.map(
+        async (task) => [task, await this.dispatcher.dispatch(task, request, deadline - Date.now())] as const,
+      ),
+    );
+  }
+
+  /**
+   * The tasks a worker could answer from its cache, for an upload this gateway has normalised before. Any other
+   * reply (a miss, a busy or absent worker, a slow one) leaves the task to the full path, so nothing is lost.
+   */
+  private async cachedReplies(
+    id: string,
+    input: AnalyzeInput,
+    seen: UploadDescription,
+    deadline: number,
+  ): Promise<TaskReplies> {
+    const probe: TaskRequest = {
+      ...taskRequestFor(id, input, { bucket: IMAGE_BUCKET, key: id }, seen),
+      cacheOnly: true,
+    };
+    const timeoutMs = Math.min(CACHE_PROBE_TIMEOUT_MS, deadline - Date.now());
+    const replies = await inSpan('cached answers', {}, () =>
+      Promise.all(
+        input.tasks.map(
+          async (task) => [task, await this.dispatcher.dispatch(task, probe, timeoutMs)] as const,
+        ),
+      ),
+    );
+    return replies.filter(([, reply]) => reply.status === 'ok');
   }
 }
 

@@ -34,8 +34,9 @@ export async function normaliseImage(
   metrics: ArgusMetrics,
   bytes: Uint8Array,
   limits: ImageLimits,
+  knownSha256?: string,
 ): Promise<NormalisedImage> {
-  const image = await inSpan('normalise image', {}, () => processor.normalise(bytes, limits));
+  const image = await inSpan('normalise image', {}, () => processor.normalise(bytes, limits, knownSha256));
   metrics.recordStage('decode', image.timings.decodeMs / 1000);
   metrics.recordStage('normalise', image.timings.normaliseMs / 1000);
   return image;
@@ -46,7 +47,7 @@ export function taskRequestFor(
   requestId: string,
   options: AnalysisOptions,
   stored: { bucket: string; key: string },
-  image: NormalisedImage,
+  image: Pick<NormalisedImage, 'sha256' | 'width' | 'height' | 'mime'>,
 ): TaskRequest {
   return {
     requestId,

@@ -110,8 +110,8 @@ describe('loadModelCatalog', () => {
       expect(rows.map((cells) => cells.slice(1, 6))).toEqual(expected);
     });
 
-    it('derives concurrency from parallel × replicas and uses OLLAMA_HOST for tiers without a url', () => {
-      expect(TIER_ORDER.map((tier) => catalog.tiers[tier].concurrency)).toEqual([1, 2, 4, 4]);
+    it('derives concurrency from (parallel + 1) × replicas (cpu: parallel × replicas) and uses OLLAMA_HOST for tiers without a url', () => {
+      expect(TIER_ORDER.map((tier) => catalog.tiers[tier].concurrency)).toEqual([1, 3, 5, 5]);
       expect(catalog.tiers.small.url).toBe(DEFAULT_OLLAMA_HOST);
       expect(catalog.tiers.cpu.url).toBeUndefined();
     });
@@ -230,7 +230,7 @@ describe('loadModelCatalog', () => {
       expect(tiers.large.concurrency).toBe(8);
       expect(tiers.large.queueLimit).toBe(16);
       expect(tiers.cpu.concurrency).toBe(2);
-      expect(tiers.medium.concurrency).toBe(4);
+      expect(tiers.medium.concurrency).toBe(5);
     });
 
     it('restricts the enabled tiers with ARGUS_TIERS, keeping cpu', () => {
