@@ -12,6 +12,8 @@ import {
 } from './task-options.schema';
 
 export const taskSchema = z.enum(TASKS);
+/** Built once: a schema made inside the transform below would be rebuilt on every request. */
+const taskListSchema = z.array(taskSchema).min(1);
 
 /** `tasks` arrives as a JSON array or, in multipart forms, as a comma list. */
 export const tasksFieldSchema = z
@@ -24,7 +26,7 @@ export const tasksFieldSchema = z
             .map((part) => part.trim())
             .filter(Boolean)
         : value;
-    const parsed = z.array(taskSchema).min(1).safeParse(list);
+    const parsed = taskListSchema.safeParse(list);
     if (!parsed.success) {
       ctx.addIssue({ code: 'custom', message: `tasks must be a non-empty list of ${TASKS.join(', ')}` });
       return z.NEVER;

@@ -63,6 +63,9 @@ export function natsClientOptions(options: NatsConnectOptions): ConnectionOption
     // A process that boots before NATS waits for it instead of crash-looping.
     waitOnFirstConnect: true,
     pingInterval: 10_000,
+    // Otherwise every request and JetStream call captures a stack (new Error) and builds a timeout error up front:
+    // 4–5% of a busy gateway's and worker's main thread in a profile. Our errors carry their own context.
+    noAsyncTraces: true,
     ...securityOptions(options.security),
   };
 }
