@@ -92,9 +92,7 @@ const seconds = (ms) => `${ms / 1000} s`;
  * @param {{ env?: NodeJS.ProcessEnv, natsServerPath?: string, output?: (line: string) => void }} options
  */
 export async function startStack(options = {}) {
-  // glibc gives each libuv thread running sharp its own malloc arena, which fragments and keeps RSS growing in the
-  // sharp-heavy services; two arenas keep it near flat (docs/performance.md, P6). The image sets the same.
-  const env = { MALLOC_ARENA_MAX: '2', ...process.env, ...options.env };
+  const env = { ...process.env, ...options.env };
   const output = options.output ?? ((line) => process.stdout.write(line));
   const replicas = parseReplicas(env.ARGUS_REPLICAS);
   /** One entry per supervised process; `child` is its current incarnation. */
