@@ -200,8 +200,12 @@ describe('POST /v1/analyze', () => {
     let received = '';
     socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
     const closed = new Promise<string>((resolve) => {
-      socket.on('close', () => resolve('closed'));
-      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      socket.on('close', () => {
+        resolve('closed');
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        resolve(error.code ?? 'error');
+      });
     });
     const until = async (done: () => boolean, what: string) => {
       const deadline = Date.now() + 10_000;

@@ -189,7 +189,10 @@ describe('TaskPipeline', () => {
     const measuring = { readsImage: true, run: () => Promise.resolve({}) };
     const images: ImageStoreReader = { get: () => Promise.resolve(Buffer.from('stored')) };
     const router: Router = {
-      route: (routeRequest) => (routed.push(routeRequest), Promise.reject(new Error('routed'))),
+      route: (routeRequest) => {
+        routed.push(routeRequest);
+        return Promise.reject(new Error('routed'));
+      },
     };
     const pipeline = new TaskPipeline(config, images, router, new ArgusMetrics('product-tagging'), measuring);
     await expect(pipeline.handle({ ...request, cacheOnly: true }, undefined, 5_000)).resolves.toMatchObject({
