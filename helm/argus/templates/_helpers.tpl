@@ -343,6 +343,8 @@ topologySpreadConstraints:
   value: {{ int64 .Values.gateway.maxLongSide | quote }}
 - name: ARGUS_REQUEST_TIMEOUT_MS
   value: {{ int64 .Values.gateway.requestTimeoutMs | quote }}
+- name: ARGUS_UPLOAD_TIMEOUT_MS
+  value: {{ int64 .Values.gateway.uploadTimeoutMs | quote }}
 - name: ARGUS_READY_TIMEOUT_MS
   value: {{ int64 .Values.gateway.readyTimeoutMs | quote }}
 - name: ARGUS_RATE_LIMIT_REQUESTS

@@ -7,6 +7,14 @@ describe('service config', () => {
     expect(config.port).toBe(8080);
     expect(config.natsServers).toEqual(['nats://127.0.0.1:4222']);
     expect(config.limits.maxLongSide).toBe(2048);
+    expect(config.cacheTtlSeconds).toBe(86_400);
+  });
+
+  it('cuts uploads at the request timeout plus 10 s unless ARGUS_UPLOAD_TIMEOUT_MS says otherwise', () => {
+    expect(loadGatewayConfig({}).uploadTimeoutMs).toBe(130_000);
+    expect(loadGatewayConfig({ ARGUS_REQUEST_TIMEOUT_MS: '15000' }).uploadTimeoutMs).toBe(25_000);
+    expect(loadGatewayConfig({ ARGUS_UPLOAD_TIMEOUT_MS: '30000' }).uploadTimeoutMs).toBe(30_000);
+    expect(() => loadGatewayConfig({ ARGUS_UPLOAD_TIMEOUT_MS: '-1' })).toThrow(/ARGUS_UPLOAD_TIMEOUT_MS/);
   });
 
   it('gives each worker its port, cache and pull settings', () => {

@@ -116,6 +116,11 @@ const gatewayEnv = commonEnv.extend({
   ARGUS_MAX_IMAGE_PIXELS: positiveInt(40_000_000),
   ARGUS_MAX_LONG_SIDE: positiveInt(2048),
   ARGUS_REQUEST_TIMEOUT_MS: positiveInt(120_000),
+  /**
+   * Longest time to receive one request, headers and body (slow uploads get 408 and the connection closed); 0 means
+   * the request timeout plus 10 s.
+   */
+  ARGUS_UPLOAD_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
   ARGUS_READY_TIMEOUT_MS: positiveInt(2_000),
   ARGUS_URL_ALLOW_PRIVATE: flag(false),
   ARGUS_URL_ALLOW_CIDRS: commaList(),
@@ -183,6 +188,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
       maxLongSide: parsed.ARGUS_MAX_LONG_SIDE,
     },
     requestTimeoutMs: parsed.ARGUS_REQUEST_TIMEOUT_MS,
+    uploadTimeoutMs:
+      parsed.ARGUS_UPLOAD_TIMEOUT_MS > 0
+        ? parsed.ARGUS_UPLOAD_TIMEOUT_MS
+        : parsed.ARGUS_REQUEST_TIMEOUT_MS + 10_000,
     /** 0: every upload is normalised and sent in full, since no worker would have a cached answer. */
     cacheTtlSeconds: parsed.ARGUS_CACHE_TTL_SECONDS,
     readyTimeoutMs: parsed.ARGUS_READY_TIMEOUT_MS,

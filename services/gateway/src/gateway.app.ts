@@ -22,7 +22,7 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   const metrics = new ArgusMetrics('gateway');
   watchConnection(connection, metrics.natsObserver());
   const base64Bytes = Math.ceil((config.limits.maxBytes * 4) / 3) + ENVELOPE_BYTES;
-  const uploadTimeoutMs = config.requestTimeoutMs + 10_000;
+  const { uploadTimeoutMs } = config;
   const adapter = new FastifyAdapter({
     bodyLimit: base64Bytes,
     requestTimeout: uploadTimeoutMs,
