@@ -100,7 +100,7 @@ export class AnalyzeService {
         );
         stored = true;
         const request = taskRequestFor(id, input, { bucket: IMAGE_BUCKET, key: id }, normalised);
-        replies = [...cached, ...(await this.dispatchAll(pending, request, deadline))];
+        replies = [...cached, ...(await this.dispatchAll(pending, request, () => deadline - Date.now()))];
         if (replies.some(([, reply]) => reply.status === 'ok')) this.uploads.remember(normalised);
       }
       this.metrics.imageInputBytes.observe(image.sourceBytes);
@@ -150,11 +150,10 @@ export class AnalyzeService {
     }
   }
 
-  private dispatchAll(tasks: Task[], request: TaskRequest, deadline: number): Promise<TaskReplies> {
+  /** Sends every task at once; `budgetMs` is read as each dispatch starts. */
+  private dispatchAll(tasks: Task[], request: TaskRequest, budgetMs: () => number): Promise<TaskReplies> {
     return Promise.all(
-      tasks.map(
-        async (task) => [task, await this.dispatcher.dispatch(task, request, deadline - Date.now())] as const,
-      ),
+      tasks.map(async (task) => [task, await this.dispatcher.dispatch(task, request, budgetMs())] as const),
     );
   }
 
@@ -172,13 +171,8 @@ export class AnalyzeService {
       ...taskRequestFor(id, input, { bucket: IMAGE_BUCKET, key: id }, seen),
       cacheOnly: true,
     };
-    const timeoutMs = Math.min(CACHE_PROBE_TIMEOUT_MS, deadline - Date.now());
     const replies = await inSpan('cached answers', {}, () =>
-      Promise.all(
-        input.tasks.map(
-          async (task) => [task, await this.dispatcher.dispatch(task, probe, timeoutMs)] as const,
-        ),
-      ),
+      this.dispatchAll(input.tasks, probe, () => Math.min(CACHE_PROBE_TIMEOUT_MS, deadline - Date.now())),
     );
     return replies.filter(([, reply]) => reply.status === 'ok');
   }
