@@ -12,6 +12,12 @@ function unavailable(action: 'store' | 'read', error: unknown): ArgusError {
 const HEADER_ROOM_BYTES = 16 * 1024;
 /** Used until the connection reports the server's limit; NATS's own default. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/**
+ * Bound on each store operation. They take milliseconds when JetStream is healthy; while it recovers (just after a
+ * NATS restart) a publish can wait out JetStream's 5 s default unanswered, which would eat a whole request deadline.
+ * Failing sooner gives the caller a retryable 503 SERVICE_UNAVAILABLE instead.
+ */
+const STORE_TIMEOUT_MS = 1_500;
 /** KV keys allow [-/_=.a-zA-Z0-9], no empty tokens; other keys (a caller's job item id) use the object store. */
 const KV_KEY = /^[-_=a-zA-Z0-9]+(?:[./][-_=a-zA-Z0-9]+)*$/;
 
@@ -36,6 +42,7 @@ export class ImageStore {
     this.inline = new KvBucket(connection, `${bucket}-inline`, {
       ttlSeconds,
       description: `${description}, one message each`,
+      timeoutMs: STORE_TIMEOUT_MS,
     });
   }
 
@@ -47,7 +54,7 @@ export class ImageStore {
 
   private openObjects(): Promise<ObjectStore> {
     this.objects ??= this.connection
-      .jetstream()
+      .jetstream({ timeout: STORE_TIMEOUT_MS })
       .views.os(this.bucket, {
         ttl: this.ttlSeconds * 1e9,
         description: this.description,

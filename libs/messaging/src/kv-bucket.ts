@@ -10,12 +10,18 @@ export class KvBucket {
   constructor(
     private readonly connection: NatsConnection,
     readonly name: string,
-    private readonly options: { ttlSeconds: number; description: string },
+    private readonly options: {
+      ttlSeconds: number;
+      description: string;
+      /** Bound on every operation (JetStream's default is 5 s). */
+      timeoutMs?: number;
+    },
   ) {}
 
   open(): Promise<KV> {
+    const { timeoutMs } = this.options;
     this.kv ??= this.connection
-      .jetstream()
+      .jetstream(timeoutMs === undefined ? undefined : { timeout: timeoutMs })
       .views.kv(this.name, {
         ttl: this.options.ttlSeconds * 1000,
         history: 1,
