@@ -8,13 +8,14 @@
 //
 // Requests carry one task (moderation) on the pinned `small` tier, so each costs one model call (plus retries) and no
 // CPU-engine work, and the stand-in's chat count says exactly what the worker did. The result cache is off.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Problem } from '@argus/contracts';
 import { multipartBody, uniquePhotoJpeg } from '../support/fixtures';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { OllamaStandIn, scriptSequence, type ChatScript } from '../support/ollama-stand-in';
 import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
+import { isAlive, stackChildren } from '../support/stack-processes';
 
 // Each scenario takes seconds; the bound is for a loaded machine. The stack's boot has its own bound (beforeAll).
 jest.setTimeout(60_000);
@@ -115,34 +116,8 @@ function expectRetryable503(outcome: Outcome, code: string) {
   });
 }
 
-/** The stack's child processes (start.mjs spawns them), with the environment each was started with. */
-function stackChildren(): Array<{ pid: number; env: Map<string, string> }> {
-  const parent = stack().process.pid;
-  const children: Array<{ pid: number; env: Map<string, string> }> = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== parent) continue;
-      const env = new Map(
-        readFileSync(`/proc/${entry}/environ`, 'utf8')
-          .split('\0')
-          .filter((variable) => variable.includes('='))
-          .map((variable) => [
-            variable.slice(0, variable.indexOf('=')),
-            variable.slice(variable.indexOf('=') + 1),
-          ]),
-      );
-      children.push({ pid: Number(entry), env });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return children;
-}
-
 function pidOf(service: string, replica: number): number {
-  const found = stackChildren().find(
+  const found = stackChildren(stack().process.pid).find(
     ({ env }) =>
       env.get('ARGUS_SERVICE') === `argus-${service}` && env.get('ARGUS_REPLICA') === String(replica),
   );
@@ -155,15 +130,6 @@ async function inflightOf(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
   const line = text.split('\n').find((l) => l.startsWith('argus_inflight{') && l.includes('tier="all"'));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether a fresh TCP connection to the port is accepted. */

@@ -3,7 +3,7 @@
 import type { Problem } from '@argus/contracts';
 import { multipartBody, uniquePhotoJpeg } from '../support/fixtures';
 import { OllamaStandIn } from '../support/ollama-stand-in';
-import { childPidsByHttpPort, stackChildren } from '../support/stack-processes';
+import { childPidsByHttpPort, isAlive, stackChildren } from '../support/stack-processes';
 import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
 
 jest.setTimeout(180_000);
@@ -18,15 +18,6 @@ let ollama: OllamaStandIn;
 let spawned: SpawnedStack;
 
 const portOf = (url: string) => Number(new URL(url).port);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function answers(url: string): Promise<boolean> {
   try {

@@ -52,3 +52,13 @@ export function rssBytes(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
