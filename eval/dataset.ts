@@ -15,6 +15,12 @@ export type EvalTask = (typeof TASK_IDS)[number];
 export const CHECK_IDS = CPU_COMPLIANCE_CHECK_IDS;
 export type CheckId = (typeof CHECK_IDS)[number];
 
+export const SPLITS = ['tune', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+/** What a run can ask for: one split, or every item. */
+export const SPLIT_CHOICES = [...SPLITS, 'all'] as const;
+export type SplitChoice = (typeof SPLIT_CHOICES)[number];
+
 const expectedSchema = z.strictObject({
   decision: z.enum(['allow', 'review', 'block']).optional(),
   /** Moderation category ids expected present; every other category is expected absent. */
@@ -23,6 +29,10 @@ const expectedSchema = z.strictObject({
   compliance: z.partialRecord(z.enum(CHECK_IDS), z.boolean()).optional(),
   /** The expected OCR text, lines in reading order joined by \n. */
   text: z.string().optional(),
+  /** The photo has no text at all: any OCR text is phantom text. */
+  noText: z.literal(true).optional(),
+  /** The upright page was turned clockwise by this angle to make the image; `text` is the upright reading. */
+  rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]).optional(),
 });
 
 export const datasetItemSchema = z
@@ -36,6 +46,12 @@ export const datasetItemSchema = z
     ocrMode: z.enum(['document', 'label', 'scene']).optional(),
     pii: z.enum(['off', 'flag', 'redact']).optional(),
     listing: z.record(z.string(), z.unknown()).optional(),
+    /** Which part of a dataset tuning may look at (`tune`) and which part is reported (`test`). */
+    split: z.enum(SPLITS).optional(),
+    /** A kind of item the report shows apart (`ocr-upright`, `ocr-rotated`, `no-text`, …). */
+    group: z.string().min(1).optional(),
+    /** The expected text was typed by a person looking at the photo, not extracted from a document. */
+    handTranscribed: z.boolean().optional(),
     expected: expectedSchema,
   })
   .superRefine((item, ctx) => {
@@ -60,8 +76,13 @@ export function itemTasks(item: DatasetItem): EvalTask[] {
   const { expected } = item;
   if (expected.decision !== undefined || expected.categories !== undefined) tasks.push('moderation');
   if (expected.compliance !== undefined) tasks.push('tagging');
-  if (expected.text !== undefined) tasks.push('ocr');
+  if (expected.text !== undefined || expected.noText) tasks.push('ocr');
   return tasks.length > 0 ? tasks : [...TASK_IDS];
+}
+
+/** Keeps the items of the chosen split; `all` keeps every item, with or without a split. */
+export function itemsOfSplit(items: readonly DatasetItem[], split: SplitChoice): DatasetItem[] {
+  return split === 'all' ? [...items] : items.filter((item) => item.split === split);
 }
 
 /** Parses dataset.jsonl text; blank lines are allowed, anything else that is not a valid item throws. */

@@ -414,14 +414,25 @@ async function renderPicture(
 // ---------------------------------------------------------------------------------------------------------------
 // Listing photos
 
-type Defect = CheckId | 'clean';
+/** The checks every synthetic listing photo is labelled with: the facts its drawing controls. */
+export const SYNTHETIC_CHECK_IDS = [
+  'background_white',
+  'fill_ratio',
+  'min_resolution',
+  'sharpness',
+  'exposure',
+  'border',
+  'text_overlay',
+] as const satisfies readonly CheckId[];
+type LabelledCheck = (typeof SYNTHETIC_CHECK_IDS)[number];
+type Defect = LabelledCheck | 'clean';
 
 interface ListingPhoto {
   id: string;
   defect: Defect;
   data: Buffer;
   /** Check id → passes, by construction. */
-  expected: Record<CheckId, boolean>;
+  expected: Record<LabelledCheck, boolean>;
   note: string;
 }
 
@@ -457,7 +468,7 @@ const JPEG = { quality: 92, chromaSubsampling: '4:4:4' } as const;
 
 async function listingPhotos(random: Random): Promise<ListingPhoto[]> {
   const photos: ListingPhoto[] = [];
-  const allPass = (): Record<CheckId, boolean> => ({
+  const allPass = (): Record<LabelledCheck, boolean> => ({
     background_white: true,
     fill_ratio: true,
     min_resolution: true,
@@ -466,8 +477,13 @@ async function listingPhotos(random: Random): Promise<ListingPhoto[]> {
     border: true,
     text_overlay: true,
   });
-  const add = (id: string, defect: Defect, data: Buffer, expected: Record<CheckId, boolean>, note: string) =>
-    photos.push({ id, defect, data, expected, note });
+  const add = (
+    id: string,
+    defect: Defect,
+    data: Buffer,
+    expected: Record<LabelledCheck, boolean>,
+    note: string,
+  ) => photos.push({ id, defect, data, expected, note });
 
   /** A product alone on a background; returns the SVG and the truth about its fill. */
   const scene = (

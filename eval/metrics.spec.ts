@@ -1,16 +1,20 @@
 import {
   complianceMetrics,
+  flaggedSafePhotos,
   gateFailures,
   moderationMetrics,
   normaliseText,
+  ocrGroupMetrics,
   ocrMetrics,
+  orientationMetrics,
   percentile,
+  phantomTextMetrics,
   scores,
   scoreText,
   summariseLatency,
   wordMatches,
 } from './metrics';
-import { DatasetError, itemTasks, parseDataset } from './dataset';
+import { DatasetError, itemsOfSplit, itemTasks, parseDataset } from './dataset';
 
 describe('scores', () => {
   it('computes precision, recall and F1 from a confusion', () => {
@@ -51,6 +55,16 @@ describe('complianceMetrics', () => {
     // exposure was answered but not labelled, so it is not scored
     expect(metrics.checks.exposure).toBeUndefined();
     expect(metrics.micro).toMatchObject({ tp: 1, fp: 1, fn: 1, tn: 3, f1: 0.5 });
+    // 4 of the 6 scored checks were answered as labelled
+    expect(metrics.accuracy).toEqual({ correct: 4, total: 6, rate: 4 / 6 });
+  });
+
+  it('reports accuracy null when nothing is scored', () => {
+    expect(complianceMetrics([{ expected: {}, actual: {} }]).accuracy).toEqual({
+      correct: 0,
+      total: 0,
+      rate: null,
+    });
   });
 
   it('counts a failed request, or a check the answer left out, as nothing flagged', () => {
@@ -101,6 +115,86 @@ describe('moderationMetrics', () => {
     expect(metrics.categories).toEqual({});
     expect(metrics.micro.f1).toBeNull();
     expect(metrics.decision.accuracy).toBe(1);
+  });
+});
+
+describe('flaggedSafePhotos', () => {
+  it('lists the photos labelled safe that got review or block, and counts the safe ones', () => {
+    const result = flaggedSafePhotos([
+      {
+        id: 'footballer',
+        expectedDecision: 'allow',
+        expectedCategories: [],
+        decision: 'review',
+        categories: ['sexual.suggestive'],
+      },
+      { id: 'fruit', expectedDecision: 'allow', expectedCategories: [], decision: 'allow', categories: [] },
+      { id: 'failed', expectedDecision: 'allow', expectedCategories: [], decision: null, categories: null },
+      // labelled with a category: not a safe photo, whatever it got
+      {
+        id: 'contact',
+        expectedDecision: 'block',
+        expectedCategories: ['text.contact_info'],
+        decision: 'block',
+        categories: ['text.contact_info'],
+      },
+    ]);
+    expect(result).toEqual({
+      safe: 3,
+      flagged: [{ id: 'footballer', decision: 'review', categories: ['sexual.suggestive'] }],
+    });
+  });
+});
+
+describe('phantomTextMetrics', () => {
+  it('counts photos without text that got any text back, apart from failed requests', () => {
+    const result = phantomTextMetrics([
+      { id: 'cup', text: '4\n&\n7\n7; ¥' },
+      { id: 'landscape', text: '  \n \n' },
+      { id: 'meadow', text: '' },
+      { id: 'failed', text: null },
+    ]);
+    expect(result).toEqual({
+      answered: 3,
+      failed: 1,
+      withText: [{ id: 'cup', text: '4\n&\n7\n7; ¥' }],
+      rate: 1 / 3,
+    });
+    expect(phantomTextMetrics([{ id: 'failed', text: null }]).rate).toBeNull();
+  });
+});
+
+describe('orientationMetrics', () => {
+  it('counts pages whose reported turn equals the label, a failed request as wrong', () => {
+    const result = orientationMetrics([
+      { id: 'upright', expected: 0, answered: 0 },
+      { id: 'quarter', expected: 90, answered: 90 },
+      { id: 'upside-down', expected: 180, answered: 0 },
+      { id: 'failed', expected: 270, answered: null },
+    ]);
+    expect(result).toMatchObject({ correct: 2, total: 4, rate: 0.5 });
+    expect(result.wrong.map((w) => w.id)).toEqual(['upside-down', 'failed']);
+  });
+});
+
+describe('ocrGroupMetrics', () => {
+  it('scores each group on its own, items without a group under "other"', () => {
+    const groups = ocrGroupMetrics([
+      { id: 'a', group: 'ocr-upright', expected: 'abcd', text: 'abcd' },
+      { id: 'b', group: 'ocr-rotated', expected: 'abcd', text: '' },
+      { id: 'c', group: 'ocr-upright', expected: 'efgh', text: 'efgX' },
+      { id: 'd', expected: 'x y', text: 'x y' },
+    ]);
+    expect(Object.keys(groups)).toEqual(['ocr-rotated', 'ocr-upright', 'other']);
+    expect(groups['ocr-upright']).toMatchObject({
+      items: 2,
+      distance: 1,
+      length: 8,
+      cer: 1 / 8,
+      wordRecall: 0.5,
+    });
+    expect(groups['ocr-rotated']).toMatchObject({ items: 1, cer: 1, wordRecall: 0 });
+    expect(groups.other).toMatchObject({ items: 1, cer: 0, wordRecall: 1 });
   });
 });
 
@@ -183,6 +277,22 @@ describe('gateFailures', () => {
     ]);
   });
 
+  it('fails on check accuracy under its floor and on phantom text over its ceiling', () => {
+    const phantom = phantomTextMetrics([
+      { id: 'cup', text: 'junk' },
+      { id: 'sky', text: '' },
+    ]);
+    expect(gateFailures(compliance, ocr, { minCheckAccuracy: 0.98, maxPhantom: 0.05 }, phantom)).toEqual([
+      'listing check accuracy 0.500 < 0.98',
+      'phantom text on 50.0% of photos without text (1/2) > 5.0%',
+    ]);
+    expect(gateFailures(compliance, ocr, { minCheckAccuracy: 0.5, maxPhantom: 0.5 }, phantom)).toEqual([]);
+    expect(gateFailures(null, null, { minCheckAccuracy: 0.9, maxPhantom: 0.1 })).toEqual([
+      '--min-check-accuracy 0.9: the dataset has no listing checks to score',
+      '--max-phantom 0.1: the dataset has no answered photos without text',
+    ]);
+  });
+
   it('passes when the floors are met, and fails a gate with nothing to measure', () => {
     expect(gateFailures(compliance, ocr, {})).toEqual([]);
     expect(gateFailures(null, ocr, { maxCer: 0.1 })).toEqual([]);
@@ -200,6 +310,24 @@ describe('parseDataset', () => {
     const items = parseDataset(`${good}\n\n{"id":"b","image":"b.png","expected":{"text":"x"}}\n`);
     expect(items.map((item) => item.id)).toEqual(['a', 'b']);
     expect(itemTasks(items[1])).toEqual(['ocr']);
+  });
+
+  it('reads the split, group and no-text fields, and sends a no-text photo to OCR', () => {
+    const items = parseDataset(
+      [
+        '{"id":"a","image":"a.jpg","split":"tune","group":"no-text","expected":{"noText":true}}',
+        '{"id":"b","image":"b.png","split":"test","group":"ocr-rotated","handTranscribed":false,"expected":{"text":"x","rotation":90}}',
+        '{"id":"c","image":"c.png","expected":{"text":"y"}}',
+      ].join('\n'),
+    );
+    expect(itemTasks(items[0])).toEqual(['ocr']);
+    expect(items[1]).toMatchObject({ split: 'test', group: 'ocr-rotated', expected: { rotation: 90 } });
+    expect(itemsOfSplit(items, 'tune').map((i) => i.id)).toEqual(['a']);
+    expect(itemsOfSplit(items, 'test').map((i) => i.id)).toEqual(['b']);
+    expect(itemsOfSplit(items, 'all').map((i) => i.id)).toEqual(['a', 'b', 'c']);
+    expect(() => parseDataset('{"id":"x","image":"x.png","split":"train","expected":{}}')).toThrow(/split/);
+    expect(() => parseDataset('{"id":"x","image":"x.png","expected":{"noText":false}}')).toThrow(/noText/);
+    expect(() => parseDataset('{"id":"x","image":"x.png","expected":{"rotation":45}}')).toThrow(/rotation/);
   });
 
   it('names the line of a bad item', () => {

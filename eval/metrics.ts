@@ -65,11 +65,24 @@ export interface ComplianceObservation {
   actual: Partial<Record<string, boolean>> | null;
 }
 
+export interface Accuracy {
+  correct: number;
+  total: number;
+  /** correct ÷ total; null when nothing was scored. */
+  rate: number | null;
+}
+
+export function accuracy(correct: number, total: number): Accuracy {
+  return { correct, total, rate: total === 0 ? null : correct / total };
+}
+
 export interface ComplianceMetrics {
   /** Per check id; positive = the check fails (the photo has that defect). */
   checks: Record<string, Scores>;
   /** Micro average: the confusions of every check added up. */
   micro: Scores;
+  /** Scored checks whose answer equals the label (TP + TN), over all scored checks. */
+  accuracy: Accuracy;
 }
 
 export function complianceMetrics(observations: readonly ComplianceObservation[]): ComplianceMetrics {
@@ -83,7 +96,12 @@ export function complianceMetrics(observations: readonly ComplianceObservation[]
     }
   }
   const checks = Object.fromEntries([...byCheck].map(([id, c]) => [id, scores(c)]));
-  return { checks, micro: scores(sumConfusions(byCheck.values())) };
+  const total = sumConfusions(byCheck.values());
+  return {
+    checks,
+    micro: scores(total),
+    accuracy: accuracy(total.tp + total.tn, total.tp + total.tn + total.fp + total.fn),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -142,6 +160,33 @@ export function moderationMetrics(observations: readonly ModerationObservation[]
     micro: scores(sumConfusions(byCategory.values())),
     decision: { correct, total, accuracy: total === 0 ? null : correct / total },
     reviewRate: { review, answered, rate: answered === 0 ? null : review / answered },
+  };
+}
+
+export interface SafeObservation {
+  id: string;
+  /** Labelled safe: decision `allow` and no category expected. */
+  decision: Decision | null;
+  categories: readonly string[] | null;
+}
+
+/**
+ * Photos labelled safe (decision `allow`, no category) that got `review` or `block`: each one is a good photo a
+ * marketplace would hold back. A failed request is not counted here (it is an error, reported as such).
+ */
+export function flaggedSafePhotos(
+  observations: ReadonlyArray<
+    SafeObservation & { expectedDecision?: Decision; expectedCategories?: readonly string[] }
+  >,
+): { safe: number; flagged: SafeObservation[] } {
+  const safe = observations.filter(
+    (o) => o.expectedDecision === 'allow' && o.expectedCategories?.length === 0,
+  );
+  return {
+    safe: safe.length,
+    flagged: safe
+      .filter((o) => o.decision === 'review' || o.decision === 'block')
+      .map(({ id, decision, categories }) => ({ id, decision, categories })),
   };
 }
 
@@ -239,6 +284,72 @@ export function ocrMetrics(observations: readonly OcrObservation[]): OcrMetrics 
   };
 }
 
+/** OCR scores per item group (`ocr-upright`, `ocr-rotated`, …); items without a group count under `other`. */
+export function ocrGroupMetrics(
+  observations: ReadonlyArray<OcrObservation & { group?: string }>,
+): Record<string, Omit<OcrMetrics, 'items'> & { items: number }> {
+  const groups = new Map<string, OcrObservation[]>();
+  for (const o of observations) {
+    const key = o.group ?? 'other';
+    groups.set(key, [...(groups.get(key) ?? []), o]);
+  }
+  return Object.fromEntries(
+    [...groups]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([group, members]) => {
+        const { items, ...totals } = ocrMetrics(members);
+        return [group, { ...totals, items: items.length }];
+      }),
+  );
+}
+
+export interface OrientationObservation {
+  id: string;
+  /** The clockwise angle the page was turned by. */
+  expected: number;
+  /** The angle the answer reports (0 when it reports none); null when the request failed. */
+  answered: number | null;
+}
+
+/** Pages whose reported orientation equals the label; a failed request counts as wrong. */
+export function orientationMetrics(observations: readonly OrientationObservation[]): Accuracy & {
+  wrong: OrientationObservation[];
+} {
+  const wrong = observations.filter((o) => o.answered !== o.expected);
+  return { ...accuracy(observations.length - wrong.length, observations.length), wrong };
+}
+
+export interface PhantomObservation {
+  id: string;
+  /** The OCR text answered for a photo labelled as having no text; null when the request failed. */
+  text: string | null;
+}
+
+export interface PhantomMetrics {
+  /** Photos labelled `noText` whose OCR answered. */
+  answered: number;
+  /** Those whose request or task failed: neither phantom nor clean, reported apart. */
+  failed: number;
+  /** Answered photos with any text after normalising, with that text. */
+  withText: Array<{ id: string; text: string }>;
+  /** withText ÷ answered. */
+  rate: number | null;
+}
+
+/** "Phantom text": photos without any text that got text back. */
+export function phantomTextMetrics(observations: readonly PhantomObservation[]): PhantomMetrics {
+  const answered = observations.filter((o) => o.text !== null);
+  const withText = answered
+    .map((o) => ({ id: o.id, text: normaliseText(o.text ?? '') }))
+    .filter((o) => o.text !== '');
+  return {
+    answered: answered.length,
+    failed: observations.length - answered.length,
+    withText,
+    rate: answered.length === 0 ? null : withText.length / answered.length,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Latency
 
@@ -275,16 +386,22 @@ export function summariseLatency(samples: readonly number[]): LatencySummary | n
 export interface GateOptions {
   minF1?: number;
   maxCer?: number;
+  /** Floor for the listing checks' accuracy over all scored checks. */
+  minCheckAccuracy?: number;
+  /** Ceiling for the share of photos without text that got text back. */
+  maxPhantom?: number;
 }
 
 /**
  * What fails the run's quality gate: listing-check micro F1 or any check's F1 below minF1 (a check with nothing to
- * score, F1 null, is skipped), or the dataset's OCR CER above maxCer. Empty when everything passes.
+ * score, F1 null, is skipped), the dataset's OCR CER above maxCer, the listing checks' accuracy below
+ * minCheckAccuracy, or the phantom-text rate above maxPhantom. Empty when everything passes.
  */
 export function gateFailures(
   compliance: ComplianceMetrics | null,
   ocr: OcrMetrics | null,
   gates: GateOptions,
+  phantom: PhantomMetrics | null = null,
 ): string[] {
   const failures: string[] = [];
   if (gates.minF1 !== undefined) {
@@ -305,6 +422,23 @@ export function gateFailures(
     if (!ocr || ocr.cer === null) failures.push(`--max-cer ${max}: the dataset has no OCR text to score`);
     else if (ocr.cer > max)
       failures.push(`OCR CER ${(ocr.cer * 100).toFixed(2)}% > ${(max * 100).toFixed(2)}%`);
+  }
+  if (gates.minCheckAccuracy !== undefined) {
+    const min = gates.minCheckAccuracy;
+    const rate = compliance?.accuracy.rate ?? null;
+    if (rate === null)
+      failures.push(`--min-check-accuracy ${min}: the dataset has no listing checks to score`);
+    else if (rate < min) failures.push(`listing check accuracy ${rate.toFixed(3)} < ${min}`);
+  }
+  if (gates.maxPhantom !== undefined) {
+    const max = gates.maxPhantom;
+    if (!phantom || phantom.rate === null) {
+      failures.push(`--max-phantom ${max}: the dataset has no answered photos without text`);
+    } else if (phantom.rate > max) {
+      failures.push(
+        `phantom text on ${(phantom.rate * 100).toFixed(1)}% of photos without text (${phantom.withText.length}/${phantom.answered}) > ${(max * 100).toFixed(1)}%`,
+      );
+    }
   }
   return failures;
 }

@@ -1,9 +1,10 @@
-// `npm run eval -- --dataset DIR [--tier T] [--gateway URL] [--out FILE] [--concurrency N] [--min-f1 X] [--max-cer Y]`
+// `npm run eval -- --dataset DIR|synthetic|realworld [--split tune|test|all] [--tier T] [--gateway URL] [--out FILE]
+//                  [--concurrency N] [--min-f1 X] [--max-cer Y] [--min-check-accuracy X] [--max-phantom X]`
 //
 // Sends every item of a labelled dataset through POST /v1/analyze, of a running Argus or of the local stack started
 // as `npm start` starts it, and scores the answers: listing checks and moderation categories (precision, recall, F1),
 // decisions, OCR character error rate and word recall, and latency. Low scores are a result, not a failure: the exit
-// code is 1 only when the run itself failed, or when a --min-f1 / --max-cer gate is not met.
+// code is 1 only when the run itself failed, or when a gate (--min-f1, --max-cer, …) is not met.
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,20 +16,33 @@ import {
   loadDataset,
   type CheckId,
   type DatasetItem,
+  itemsOfSplit,
+  SPLIT_CHOICES,
   type EvalTask,
+  type Split,
+  type SplitChoice,
 } from './dataset';
+import { DEFAULT_REALWORLD_DIR, ensureRealworld } from './collect-realworld';
 import { DEFAULT_SYNTHETIC_DIR, ensureSynthetic, GENERATOR_VERSION } from './generate-synthetic';
 import {
+  accuracy,
   complianceMetrics,
+  flaggedSafePhotos,
   gateFailures,
   moderationMetrics,
+  ocrGroupMetrics,
   ocrMetrics,
+  orientationMetrics,
+  phantomTextMetrics,
   summariseLatency,
+  type Accuracy,
   type ComplianceMetrics,
   type Decision,
   type LatencySummary,
   type ModerationMetrics,
   type OcrMetrics,
+  type PhantomMetrics,
+  type SafeObservation,
   type Scores,
 } from './metrics';
 
@@ -49,28 +63,36 @@ class RunError extends Error {}
 
 export interface EvalOptions {
   dataset: string;
+  /** Which items to send; undefined means the dataset's default (`test` for realworld, `all` otherwise). */
+  split?: SplitChoice;
   tier: TierChoice;
   gateway?: string;
   out?: string;
   concurrency: number;
   minF1?: number;
   maxCer?: number;
+  minCheckAccuracy?: number;
+  maxPhantom?: number;
 }
 
-const USAGE = `usage: npm run eval -- [--dataset DIR|synthetic] [--tier cpu|small|medium|large|auto] [--gateway URL]
-                     [--out FILE] [--concurrency N] [--min-f1 X] [--max-cer Y]`;
+const USAGE = `usage: npm run eval -- [--dataset DIR|synthetic|realworld] [--split tune|test|all]
+                     [--tier cpu|small|medium|large|auto] [--gateway URL] [--out FILE] [--concurrency N]
+                     [--min-f1 X] [--max-cer Y] [--min-check-accuracy X] [--max-phantom X]`;
 
 export function parseOptions(argv: string[]): EvalOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
       dataset: { type: 'string' },
+      split: { type: 'string' },
       tier: { type: 'string', default: 'cpu' },
       gateway: { type: 'string' },
       out: { type: 'string' },
       concurrency: { type: 'string', default: '2' },
       'min-f1': { type: 'string' },
       'max-cer': { type: 'string' },
+      'min-check-accuracy': { type: 'string' },
+      'max-phantom': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -82,6 +104,10 @@ export function parseOptions(argv: string[]): EvalOptions {
   }
   const tier = values.tier as TierChoice;
   if (!TIERS.includes(tier)) throw new RunError(`--tier must be one of ${TIERS.join(', ')}; got "${tier}"`);
+  const split = values.split as SplitChoice | undefined;
+  if (split !== undefined && !SPLIT_CHOICES.includes(split)) {
+    throw new RunError(`--split must be one of ${SPLIT_CHOICES.join(', ')}; got "${split}"`);
+  }
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RunError(`--concurrency must be a positive integer; got "${values.concurrency}"`);
@@ -99,12 +125,15 @@ export function parseOptions(argv: string[]): EvalOptions {
   }
   return {
     dataset: values.dataset ?? 'synthetic',
+    split,
     tier,
     gateway: values.gateway?.replace(/\/+$/, ''),
     out: values.out,
     concurrency,
     minF1: fraction('min-f1', values['min-f1']),
     maxCer: fraction('max-cer', values['max-cer']),
+    minCheckAccuracy: fraction('min-check-accuracy', values['min-check-accuracy']),
+    maxPhantom: fraction('max-phantom', values['max-phantom']),
   };
 }
 
@@ -141,7 +170,10 @@ const moderationReplySchema = taskReplySchema.extend({
   decision: z.enum(['allow', 'review', 'block']).optional(),
   categories: z.array(z.looseObject({ id: z.string(), confidence: z.number().optional() })).optional(),
 });
-const ocrReplySchema = taskReplySchema.extend({ text: z.string().optional() });
+const ocrReplySchema = taskReplySchema.extend({
+  text: z.string().optional(),
+  orientation: z.looseObject({ angle: z.number() }).optional(),
+});
 const resultsSchema = z.looseObject({
   moderation: moderationReplySchema.optional(),
   tagging: taggingReplySchema.optional(),
@@ -169,6 +201,9 @@ interface TaskOutcome {
 
 export interface ItemRecord {
   id: string;
+  /** The item's group and split in the dataset, when it has them. */
+  group?: string;
+  split?: Split;
   tasks: EvalTask[];
   httpStatus: number | null;
   roundTripMs: number | null;
@@ -190,7 +225,16 @@ export interface ItemRecord {
     expectedCategories?: string[];
     categories: Array<{ id: string; confidence?: number }> | null;
   };
-  ocr?: { expected: string; text: string | null; cer: number; wordRecall: number };
+  ocr?: {
+    expected: string;
+    text: string | null;
+    cer: number;
+    wordRecall: number;
+    /** The labelled clockwise turn of the page and the one answered (0 when none is reported; null on failure). */
+    rotation?: { expected: number; answered: number | null };
+  };
+  /** A photo labelled as having no text: what OCR answered (null when it failed). */
+  noText?: { text: string | null };
 }
 
 function requestBody(item: DatasetItem, image: Buffer, tier: TierChoice, drop: readonly string[]) {
@@ -222,6 +266,8 @@ async function send(
 ): Promise<ItemRecord> {
   const record: ItemRecord = {
     id: item.id,
+    ...(item.group !== undefined ? { group: item.group } : {}),
+    ...(item.split !== undefined ? { split: item.split } : {}),
     tasks: itemTasks(item),
     httpStatus: null,
     roundTripMs: null,
@@ -335,8 +381,13 @@ function score(record: ItemRecord, item: DatasetItem, results: Results | undefin
       text: ocr?.text ?? null,
       cer: one.cer,
       wordRecall: one.wordRecall,
+      ...(expected.rotation !== undefined
+        ? { rotation: { expected: expected.rotation, answered: ocr ? (ocr.orientation?.angle ?? 0) : null } }
+        : {}),
     };
   }
+  if (expected.noText && record.tasks.includes('ocr'))
+    record.noText = { text: ocr ? (ocr.text ?? '') : null };
 }
 
 async function runPool<T, R>(
@@ -361,7 +412,15 @@ async function runPool<T, R>(
 // Report
 
 export interface EvalReport {
-  dataset: { name: string; dir: string; items: number; generatorVersion?: number };
+  dataset: {
+    name: string;
+    dir: string;
+    /** Items sent: those of the chosen split. */
+    items: number;
+    /** `tune`, `test` or `all`. */
+    split: SplitChoice;
+    generatorVersion?: number;
+  };
   tier: TierChoice;
   gateway: string;
   measuredAt: string;
@@ -376,31 +435,92 @@ export interface EvalReport {
   };
   warnings: string[];
   compliance: ComplianceMetrics | null;
+  /** Listing-check accuracy per item group (only for items with a group). */
+  complianceGroups: Record<string, Accuracy>;
   /**
    * Check id → answers whose value was "not_checked" (text_overlay when tesseract ran out of its time budget). The
    * system reports those as passed, so on a photo with the defect they are misses.
    */
   notChecked: Record<string, number>;
   moderation: ModerationMetrics | null;
+  /** Photos labelled safe (allow, no category) that got review or block. */
+  safeFlagged: { safe: number; flagged: SafeObservation[] } | null;
   ocr: Omit<OcrMetrics, 'items'> | null;
+  /** OCR scores per item group (only when some OCR item has a group). */
+  ocrGroups: Record<string, Omit<OcrMetrics, 'items'> & { items: number }>;
+  /** Photos labelled `noText` that got OCR text back. */
+  phantom: PhantomMetrics | null;
+  /** Pages labelled with a rotation whose reported orientation was right. */
+  orientation:
+    (Accuracy & { wrong: Array<{ id: string; expected: number; answered: number | null }> }) | null;
   latency: {
     roundTrip: LatencySummary | null;
     /** `${task}/${tier}` → the task's own durationMs, by the tier that actually answered. */
     tasks: Record<string, LatencySummary | null>;
   };
-  gates: { minF1?: number; maxCer?: number; failures: string[] };
+  gates: {
+    minF1?: number;
+    maxCer?: number;
+    minCheckAccuracy?: number;
+    maxPhantom?: number;
+    failures: string[];
+  };
   items: ItemRecord[];
 }
 
 function summarise(records: ItemRecord[]): {
   compliance: ComplianceMetrics | null;
+  complianceGroups: Record<string, Accuracy>;
   moderation: ModerationMetrics | null;
+  safeFlagged: EvalReport['safeFlagged'];
   ocr: OcrMetrics | null;
+  ocrGroups: EvalReport['ocrGroups'];
+  phantom: PhantomMetrics | null;
+  orientation: EvalReport['orientation'];
 } {
   const withCompliance = records.filter((r) => r.compliance);
   const withModeration = records.filter((r) => r.moderation);
   const withOcr = records.filter((r) => r.ocr);
+  const withNoText = records.filter((r) => r.noText);
+  const complianceGroups = new Map<string, Accuracy>();
+  for (const record of withCompliance) {
+    if (record.group === undefined) continue;
+    const scored = Object.keys(record.compliance!.expected).length;
+    const previous = complianceGroups.get(record.group) ?? accuracy(0, 0);
+    complianceGroups.set(
+      record.group,
+      accuracy(previous.correct + scored - record.compliance!.wrong.length, previous.total + scored),
+    );
+  }
+  const safe =
+    withModeration.length === 0
+      ? null
+      : flaggedSafePhotos(
+          withModeration.map((r) => ({
+            id: r.id,
+            expectedDecision: r.moderation!.expectedDecision,
+            expectedCategories: r.moderation!.expectedCategories,
+            decision: r.moderation!.decision,
+            categories: r.moderation!.categories?.map((c) => c.id) ?? null,
+          })),
+        );
   return {
+    complianceGroups: Object.fromEntries([...complianceGroups].sort(([a], [b]) => a.localeCompare(b))),
+    safeFlagged: safe && safe.safe > 0 ? safe : null,
+    ocrGroups: withOcr.some((r) => r.group !== undefined)
+      ? ocrGroupMetrics(
+          withOcr.map((r) => ({ id: r.id, group: r.group, expected: r.ocr!.expected, text: r.ocr!.text })),
+        )
+      : {},
+    orientation: withOcr.some((r) => r.ocr!.rotation)
+      ? orientationMetrics(
+          withOcr.flatMap((r) => (r.ocr!.rotation ? [{ id: r.id, ...r.ocr!.rotation }] : [])),
+        )
+      : null,
+    phantom:
+      withNoText.length === 0
+        ? null
+        : phantomTextMetrics(withNoText.map((r) => ({ id: r.id, text: r.noText!.text }))),
     compliance:
       withCompliance.length === 0
         ? null
@@ -482,7 +602,7 @@ function scoreRows(entries: Array<[string, Scores]>): Array<Array<string | numbe
 
 export function markdown(report: EvalReport): string {
   const parts: string[] = [
-    `## Argus eval: ${report.dataset.name} on tier ${report.tier}`,
+    `## Argus eval: ${report.dataset.name}${report.dataset.split === 'all' ? '' : ` (${report.dataset.split} split)`} on tier ${report.tier}`,
     '',
     `${report.dataset.items} items, ${report.gateway}, concurrency ${report.concurrency}, ${report.durationS.toFixed(0)} s; ${report.machine}`,
   ];
@@ -509,6 +629,21 @@ export function markdown(report: EvalReport): string {
         [...scoreRows(Object.entries(checks)), ...scoreRows([['micro avg', micro]])],
       ),
     );
+    const { accuracy: overall } = report.compliance;
+    parts.push(
+      '',
+      `Check accuracy ${percent(overall.rate, 1)} (${overall.correct}/${overall.total} scored checks right).`,
+    );
+    const groups = Object.entries(report.complianceGroups);
+    if (groups.length > 0) {
+      parts.push(
+        '',
+        table(
+          ['listing group', 'checks', 'right', 'accuracy'],
+          groups.map(([group, a]) => [group, a.total, a.correct, percent(a.rate, 1)]),
+        ),
+      );
+    }
     const unchecked = Object.entries(report.notChecked);
     if (unchecked.length > 0) {
       parts.push(
@@ -530,6 +665,17 @@ export function markdown(report: EvalReport): string {
       '',
       `Decision accuracy ${percent(decision.accuracy, 1)} (${decision.correct}/${decision.total}); review rate ${percent(reviewRate.rate, 1)} (${reviewRate.review}/${reviewRate.answered}).`,
     );
+    if (report.safeFlagged) {
+      const { safe, flagged } = report.safeFlagged;
+      parts.push(
+        '',
+        `Safe photos sent to review or block: ${flagged.length}/${safe}${
+          flagged.length === 0
+            ? '.'
+            : `: ${flagged.map((f) => `${f.id} (${f.decision}: ${f.categories?.join(', ') || 'no category'})`).join('; ')}`
+        }`,
+      );
+    }
   }
   if (report.ocr) {
     const items = report.items.filter((item) => item.ocr).length;
@@ -546,12 +692,45 @@ export function markdown(report: EvalReport): string {
       .filter((item) => item.ocr && item.ocr.cer > 0)
       .sort((a, b) => b.ocr!.cer - a.ocr!.cer)
       .slice(0, 5);
+    const groups = Object.entries(report.ocrGroups);
+    if (groups.length > 0) {
+      parts.push(
+        '',
+        table(
+          ['OCR group', 'CER', 'word recall', 'items'],
+          groups.map(([group, g]) => [group, percent(g.cer), percent(g.wordRecall, 1), g.items]),
+        ),
+      );
+    }
+    if (report.orientation) {
+      const { correct, total, rate, wrong } = report.orientation;
+      parts.push(
+        '',
+        `Page orientation right on ${correct}/${total} pages (${percent(rate, 1)})${
+          wrong.length === 0
+            ? '.'
+            : `; wrong: ${wrong.map((w) => `${w.id} (${w.answered === null ? 'failed' : `${w.answered}°`} for ${w.expected}°)`).join(', ')}`
+        }`,
+      );
+    }
     if (worst.length > 0) {
       parts.push(
         '',
         `Highest per-item CER: ${worst.map((item) => `${item.id} ${percent(item.ocr!.cer, 1)}`).join(', ')}`,
       );
     }
+  }
+  if (report.phantom) {
+    const { answered, failed, withText, rate } = report.phantom;
+    const quote = (text: string) => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+    parts.push(
+      '',
+      '### Phantom text (photos without any text)',
+      '',
+      `${withText.length}/${answered} photos got text back (${percent(rate, 1)})${failed > 0 ? `; ${failed} failed` : ''}${
+        withText.length === 0 ? '.' : `: ${withText.map((p) => `${p.id} ${quote(p.text)}`).join('; ')}`
+      }`,
+    );
   }
   const latencyRows: Array<Array<string | number>> = [];
   const addLatency = (label: string, s: LatencySummary | null) => {
@@ -596,7 +775,20 @@ function invocationDir(): string {
   return process.env.INIT_CWD ?? process.cwd();
 }
 
-function resolveDataset(option: string): Promise<{ dir: string; name: string; generatorVersion?: number }> {
+async function resolveDataset(
+  option: string,
+): Promise<{ dir: string; name: string; generatorVersion?: number }> {
+  if (option === 'realworld') {
+    const started = performance.now();
+    const { dir, collected, info } = await ensureRealworld(DEFAULT_REALWORLD_DIR);
+    process.stdout.write(
+      collected
+        ? `[eval] collected the real-image dataset (${info.items} items) in ${shownPath(dir)} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`
+        : `[eval] using the real-image dataset (${info.items} items) in ${shownPath(dir)}\n`,
+    );
+    for (const warning of info.warnings) process.stdout.write(`[eval] warning: ${warning}\n`);
+    return { dir, name: 'realworld' };
+  }
   if (option === 'synthetic') {
     return ensureSynthetic(DEFAULT_SYNTHETIC_DIR).then(({ dir, generated }) => {
       process.stdout.write(
@@ -608,13 +800,16 @@ function resolveDataset(option: string): Promise<{ dir: string; name: string; ge
     });
   }
   const dir = resolve(invocationDir(), option);
-  return Promise.resolve({ dir, name: basename(dir) });
+  return { dir, name: basename(dir) };
 }
 
 export async function runEval(options: EvalOptions): Promise<{ report: EvalReport; outFile: string }> {
   const started = performance.now();
   const source = await resolveDataset(options.dataset);
-  const dataset = loadDataset(source.dir, source.name);
+  const loaded = loadDataset(source.dir, source.name);
+  const split = options.split ?? (options.dataset === 'realworld' ? 'test' : 'all');
+  const dataset = { ...loaded, items: itemsOfSplit(loaded.items, split) };
+  if (dataset.items.length === 0) throw new DatasetError(`${source.name} has no items in the ${split} split`);
   const images = new Map<string, Buffer>();
   for (const item of dataset.items) {
     try {
@@ -704,6 +899,7 @@ export async function runEval(options: EvalOptions): Promise<{ report: EvalRepor
       name: dataset.name,
       dir: relative(ROOT, dataset.dir).startsWith('..') ? dataset.dir : relative(ROOT, dataset.dir),
       items: dataset.items.length,
+      split,
       ...(source.generatorVersion !== undefined ? { generatorVersion: source.generatorVersion } : {}),
     },
     tier: options.tier,
@@ -715,8 +911,10 @@ export async function runEval(options: EvalOptions): Promise<{ report: EvalRepor
     errors: { requests: records.filter((r) => r.error).length, byTask, messages: errorMessages(records) },
     warnings,
     compliance: scores.compliance,
+    complianceGroups: scores.complianceGroups,
     notChecked,
     moderation: scores.moderation,
+    safeFlagged: scores.safeFlagged,
     ocr: scores.ocr
       ? {
           cer: scores.ocr.cer,
@@ -725,17 +923,37 @@ export async function runEval(options: EvalOptions): Promise<{ report: EvalRepor
           length: scores.ocr.length,
         }
       : null,
+    ocrGroups: scores.ocrGroups,
+    phantom: scores.phantom,
+    orientation: scores.orientation,
     latency: latency(records),
     gates: {
       ...(options.minF1 !== undefined ? { minF1: options.minF1 } : {}),
       ...(options.maxCer !== undefined ? { maxCer: options.maxCer } : {}),
-      failures: gateFailures(scores.compliance, scores.ocr, { minF1: options.minF1, maxCer: options.maxCer }),
+      ...(options.minCheckAccuracy !== undefined ? { minCheckAccuracy: options.minCheckAccuracy } : {}),
+      ...(options.maxPhantom !== undefined ? { maxPhantom: options.maxPhantom } : {}),
+      failures: gateFailures(
+        scores.compliance,
+        scores.ocr,
+        {
+          minF1: options.minF1,
+          maxCer: options.maxCer,
+          minCheckAccuracy: options.minCheckAccuracy,
+          maxPhantom: options.maxPhantom,
+        },
+        scores.phantom,
+      ),
     },
     items: records,
   };
   const outFile = options.out
     ? resolve(invocationDir(), options.out)
-    : join(ROOT, 'eval', 'results', `${dataset.name}-${options.tier}.json`);
+    : join(
+        ROOT,
+        'eval',
+        'results',
+        `${dataset.name}${split === 'all' ? '' : `-${split}`}-${options.tier}.json`,
+      );
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, await formatJson(report, outFile));
   return { report, outFile };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run eval -- [--dataset DIR] [--tier T] [--gateway URL] …`: installs and builds what is missing, then runs the
 // eval harness (eval/run-eval.ts, through tsx) with the given arguments. docs/eval.md describes them.
-// `npm run eval:generate -- [DIR]` only writes the synthetic dataset (eval/generate-synthetic.ts).
+// `npm run eval:generate -- [DIR]` only writes the synthetic dataset (eval/generate-synthetic.ts);
+// `node scripts/eval.mjs collect [DIR]` only collects the real-image dataset (eval/collect-realworld.ts).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
@@ -14,13 +15,14 @@ import {
 } from './setup.mjs';
 
 const args = process.argv.slice(2);
-const generateOnly = args[0] === 'generate';
+const SCRIPTS = { generate: 'generate-synthetic.ts', collect: 'collect-realworld.ts' };
+const only = args[0] !== undefined && Object.hasOwn(SCRIPTS, args[0]) ? SCRIPTS[args[0]] : undefined;
 
 checkNode();
 ensureDependencies();
-// The synthetic dataset renders its labels with DejaVu Sans; without the font every glyph would be blank.
+// Both datasets render text (labels, captions) with DejaVu Sans; without the font every glyph would be blank.
 ensureTestFonts();
-if (!generateOnly) {
+if (!only) {
   // A run against --gateway needs neither NATS nor a build, but both are cheap to check and keep one code path.
   ensureNatsServer();
   ensureBuild();
@@ -32,8 +34,8 @@ const run = spawnSync(
     join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
     '--tsconfig',
     join(ROOT, 'tsconfig.json'),
-    join(ROOT, 'eval', generateOnly ? 'generate-synthetic.ts' : 'run-eval.ts'),
-    ...(generateOnly ? args.slice(1) : args),
+    join(ROOT, 'eval', only ?? 'run-eval.ts'),
+    ...(only ? args.slice(1) : args),
   ],
   { cwd: process.cwd(), stdio: 'inherit' },
 );

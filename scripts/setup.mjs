@@ -33,7 +33,9 @@ export function ensureDependencies() {
   const lock = join(ROOT, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   log('installing npm dependencies (npm ci)…');
-  if (!run('npm', ['ci', '--no-audit', '--no-fund'])) fail('npm ci failed; see the output above.');
+  // .npmrc says the same for a plain `npm ci`; the variable keeps it working once npm stops passing unknown keys on.
+  const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
+  if (!run('npm', ['ci', '--no-audit', '--no-fund'], { env })) fail('npm ci failed; see the output above.');
 }
 
 export function findOnPath(binary) {

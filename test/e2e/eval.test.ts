@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHECK_IDS, parseDataset } from '../../eval/dataset';
+import { parseDataset } from '../../eval/dataset';
+import { SYNTHETIC_CHECK_IDS as CHECK_IDS } from '../../eval/generate-synthetic';
 import type { EvalReport } from '../../eval/run-eval';
 
 /** Build (when sources changed), generation, stack start and about 75 requests on a 2-core machine. */

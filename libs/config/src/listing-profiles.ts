@@ -13,6 +13,8 @@ export const listingProfileSchema = z.strictObject({
     exposure: z.strictObject({ allowed: z.array(z.enum(['under', 'ok', 'over'])).min(1) }).optional(),
     border: z.strictObject({ allowed: z.boolean() }).optional(),
     text_overlay: z.strictObject({ maxWords: z.number().int().nonnegative() }).optional(),
+    // Faces the embedded detector finds (BlazeFace + face mesh, on the CPU whichever tier answered).
+    no_person: z.strictObject({ maxFaces: z.number().int().nonnegative() }).optional(),
     // Vision-model checks: judged from the model's look at the photo, so only on a GPU tier; on the CPU tier they
     // are left out of the answer and named in needsGpuTier.
     single_product: z.strictObject({ maxProducts: z.number().int().positive() }).optional(),

@@ -29,7 +29,16 @@ export const moderationResultSchema = z.object({
   decision: moderationDecisionSchema,
   policy: z.string(),
   triggeredBy: z.array(z.string()).describe('the categories that produced the decision'),
-  categories: z.array(moderationHitSchema),
+  categories: z
+    .array(moderationHitSchema)
+    .describe("the categories found: each at or above the policy's review threshold for it"),
+  signals: z
+    .array(moderationHitSchema)
+    .optional()
+    .describe(
+      "weak readings that did not count: below the policy's review threshold, or below the evidence the engine needs " +
+        'for that category (docs/moderation.md); not found, not in triggeredBy, not in the decision',
+    ),
   reason: z.string(),
   confidence,
 });
@@ -113,6 +122,24 @@ export const listingConsistencySchema = z.object({
 });
 export type ListingConsistency = z.infer<typeof listingConsistencySchema>;
 
+/** Faces found in the photo by the embedded detector, whichever tier answered; boxes in stored-image pixels. */
+export const peopleSchema = z.object({
+  faces: z.number().int().min(0).describe('how many faces both detector stages are sure of'),
+  boxes: z
+    .array(
+      z.object({
+        x: z.number(),
+        y: z.number(),
+        width: z.number(),
+        height: z.number(),
+        confidence: confidence.describe('the detector score of the face box'),
+      }),
+    )
+    .describe('one box per face, strongest first, in pixels of the stored (normalised) image'),
+  engine: z.literal('blazeface'),
+});
+export type People = z.infer<typeof peopleSchema>;
+
 export const taggingResultSchema = z.object({
   category: z.string().nullable(),
   attributes: z.record(z.string(), z.string()),
@@ -126,6 +153,12 @@ export const taggingResultSchema = z.object({
   defects: z.array(defect),
   photo: photoAssessmentSchema.nullable(),
   consistency: listingConsistencySchema.optional(),
+  people: peopleSchema
+    .nullable()
+    .optional()
+    .describe(
+      'faces in the photo (BlazeFace + face mesh on the CPU); null when the detector failed, absent from older answers',
+    ),
   confidence: confidence.nullable(),
 });
 export type TaggingResult = z.infer<typeof taggingResultSchema>;
@@ -139,6 +172,7 @@ export const CPU_COMPLIANCE_CHECK_IDS = [
   'exposure',
   'border',
   'text_overlay',
+  'no_person',
 ] as const;
 /** Checks that need a vision model's look; on the CPU tier they are reported in `needsGpuTier`. */
 export const MODEL_COMPLIANCE_CHECK_IDS = ['single_product', 'no_props', 'not_placeholder'] as const;
@@ -211,6 +245,15 @@ export const ocrResultSchema = z.object({
   language: z.object({ code: z.string(), confidence: confidence.nullable() }),
   keyValues: z.array(ocrKeyValueSchema),
   tables: z.array(table),
+  orientation: z
+    .object({
+      angle: z
+        .union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)])
+        .describe('degrees the page was turned clockwise from upright; the text was read turned back'),
+      confidence,
+    })
+    .optional()
+    .describe('how the page was turned, on the CPU tier; boxes stay in pixels of the stored image as sent'),
 });
 export type OcrResult = z.infer<typeof ocrResultSchema>;
 

@@ -4,7 +4,9 @@ import {
   laplacianVariance,
   MAX_COLOURS,
   measureExposure,
+  measureRegionSharpness,
   measureSharpness,
+  subjectGrey,
 } from './image-measurements';
 
 /** Packed RGB made of horizontal bands, each `rows` rows of one colour, 10 px wide. */
@@ -93,6 +95,31 @@ describe('measureExposure', () => {
   ])('calls %s %s', (_name, pixels, verdict) => {
     expect(measureExposure(pixels).verdict).toBe(verdict);
   });
+
+  it("judges the missing dark tones on the product's own pixels when given them", () => {
+    // A thin dark tool on white: 1 % of the frame, so the frame alone looks washed out; the tool has its dark tones.
+    const frame = grey([255, 99], [40, 1]);
+    expect(measureExposure(frame).verdict).toBe('over');
+    expect(measureExposure(frame, grey([40, 1]))).toMatchObject({ verdict: 'ok', meanLuminance: 0.992 });
+    // A blown-out product has none left, however small it is.
+    expect(measureExposure(frame, grey([200, 90], [100, 1])).verdict).toBe('over');
+    // No product pixels: the frame's verdict.
+    expect(measureExposure(frame, new Uint8Array(0)).verdict).toBe('over');
+  });
+});
+
+describe('subjectGrey', () => {
+  it("keeps the grey levels of the region's pixels that differ from the backdrop", () => {
+    // 3×1: white, dark, off-white; grey levels 255, 40, 230.
+    const rgb = Uint8Array.from([255, 255, 255, 40, 40, 40, 232, 232, 228]);
+    const grey = Uint8Array.from([255, 40, 230]);
+    const all = { x0: 0, y0: 0, x1: 3, y1: 1 };
+    expect([...subjectGrey(rgb, grey, 3, all, { r: 255, g: 255, b: 255 }, 20)]).toEqual([40, 230]);
+    expect([...subjectGrey(rgb, grey, 3, all, { r: 232, g: 232, b: 228 }, 20)]).toEqual([255, 40]);
+    expect([...subjectGrey(rgb, grey, 3, { x0: 0, y0: 0, x1: 1, y1: 1 }, { r: 0, g: 0, b: 0 }, 20)]).toEqual([
+      255,
+    ]);
+  });
 });
 
 describe('laplacianVariance', () => {
@@ -114,6 +141,21 @@ describe('laplacianVariance', () => {
   it('needs at least 3×3 pixels', () => {
     expect(laplacianVariance(new Uint8Array(4), 2, 2)).toBe(0);
     expect(measureSharpness(new Uint8Array(4), 2, 2)).toEqual({ laplacianVariance: 0, verdict: 'blurry' });
+  });
+
+  it('measures a region (with a few pixels around it) instead of the whole image when given one', () => {
+    // A sharp 10×10 checkerboard in the corner of a soft 40×40 image: over the whole image the soft part dilutes it.
+    const width = 40;
+    const image = Uint8Array.from({ length: width * width }, (_, i) => {
+      const x = i % width;
+      const y = Math.floor(i / width);
+      if (x < 10 && y < 10) return (x + y) % 2 === 0 ? 0 : 255;
+      return Math.round(128 + 60 * Math.sin(x / 5) * Math.cos(y / 7));
+    });
+    const whole = measureSharpness(image, width, width).laplacianVariance;
+    const region = measureRegionSharpness(image, width, width, { x: 0, y: 0, width: 10, height: 10 });
+    expect(region.laplacianVariance).toBeGreaterThan(whole);
+    expect(measureRegionSharpness(image, width, width, null)).toEqual(measureSharpness(image, width, width));
   });
 
   it('calls a soft ramp blurry and a hard edge sharp', () => {

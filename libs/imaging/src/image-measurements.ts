@@ -219,8 +219,14 @@ function mergeClose(clusters: Cluster[]): Cluster[] {
   }
 }
 
-/** Exposure of 8-bit grey pixels; see {@link EXPOSURE_RULES} for how the verdict is reached. */
-export function measureExposure(grey: Uint8Array): ExposureMeasurement {
+/**
+ * Exposure of 8-bit grey pixels; see {@link EXPOSURE_RULES} for how the verdict is reached. With `subject` (the grey
+ * levels of the product's own pixels, backdrop left out), "almost no tones on the other side of mid-grey" is judged
+ * on the product: a thin dark tool on a wide white field covers under 2 % of the frame, yet it is the product, and it
+ * has its dark tones; a blown-out product has none left, whatever its share of the frame. The mean and the clipped
+ * shares are always the whole photo's.
+ */
+export function measureExposure(grey: Uint8Array, subject?: Uint8Array): ExposureMeasurement {
   const n = grey.length;
   if (n === 0) return { meanLuminance: 0, shadowsClipped: 0, highlightsClipped: 0, verdict: 'ok' };
   // 2 % and 98 % of 255 fall between integer levels, so "at or below 2 %" is ≤ 5 and "at or above 98 %" is ≥ 250.
@@ -229,28 +235,57 @@ export function measureExposure(grey: Uint8Array): ExposureMeasurement {
   let sum = 0;
   let shadows = 0;
   let highlights = 0;
-  let belowMid = 0;
   for (let i = 0; i < n; i++) {
     const v = grey[i];
     sum += v;
     if (v <= shadowLevel) shadows++;
     if (v >= highlightLevel) highlights++;
-    if (v < 128) belowMid++;
   }
-  const aboveMid = n - belowMid;
+  const judged = subject && subject.length > 0 ? subject : grey;
+  let belowMid = 0;
+  for (const v of judged) if (v < 128) belowMid++;
+  const belowShare = belowMid / judged.length;
+  const aboveShare = 1 - belowShare;
   const meanLuminance = sum / n / 255;
   const rules = EXPOSURE_RULES;
   let verdict: ExposureVerdict = 'ok';
   const dark = meanLuminance <= rules.darkMean || shadows / n >= rules.clippedShare;
   const bright = meanLuminance >= rules.brightMean || highlights / n >= rules.clippedShare;
-  if (dark && aboveMid / n <= rules.oppositeShare) verdict = 'under';
-  else if (bright && belowMid / n <= rules.oppositeShare) verdict = 'over';
+  if (dark && aboveShare <= rules.oppositeShare) verdict = 'under';
+  else if (bright && belowShare <= rules.oppositeShare) verdict = 'over';
   return {
     meanLuminance: round(meanLuminance, 3),
     shadowsClipped: round(shadows / n, 3),
     highlightsClipped: round(highlights / n, 3),
     verdict,
   };
+}
+
+/**
+ * Grey levels of the product's own pixels: those inside `region` whose RGB (packed, three bytes per pixel) is not
+ * within `tolerance` of the backdrop's colour on every channel. For {@link measureExposure}'s `subject`.
+ */
+export function subjectGrey(
+  rgb: Uint8Array,
+  grey: Uint8Array,
+  width: number,
+  region: { x0: number; y0: number; x1: number; y1: number },
+  backdrop: { r: number; g: number; b: number },
+  tolerance: number,
+): Uint8Array {
+  const values = new Uint8Array(Math.max(0, (region.x1 - region.x0) * (region.y1 - region.y0)));
+  let count = 0;
+  for (let y = region.y0; y < region.y1; y++) {
+    for (let x = region.x0; x < region.x1; x++) {
+      const i = y * width + x;
+      const near =
+        Math.abs(rgb[i * 3] - backdrop.r) <= tolerance &&
+        Math.abs(rgb[i * 3 + 1] - backdrop.g) <= tolerance &&
+        Math.abs(rgb[i * 3 + 2] - backdrop.b) <= tolerance;
+      if (!near) values[count++] = grey[i];
+    }
+  }
+  return values.subarray(0, count);
 }
 
 /** Tiles per side for deciding where the image has content. */
@@ -324,6 +359,31 @@ export function laplacianVariance(grey: Uint8Array, width: number, height: numbe
 export function measureSharpness(grey: Uint8Array, width: number, height: number): SharpnessMeasurement {
   const variance = laplacianVariance(grey, width, height);
   return { laplacianVariance: round(variance, 1), verdict: variance < BLUR_THRESHOLD ? 'blurry' : 'ok' };
+}
+
+/** Extra grey pixels kept around a region so that its outline, where the Laplacian responds most, is measured. */
+export const SHARPNESS_REGION_MARGIN_PX = 4;
+
+/**
+ * {@link measureSharpness} over one region of 8-bit grey pixels (e.g. the product's box), widened by
+ * {@link SHARPNESS_REGION_MARGIN_PX} and clipped to the image; over the whole image when the region is null or empty.
+ */
+export function measureRegionSharpness(
+  grey: Uint8Array,
+  width: number,
+  height: number,
+  region: { x: number; y: number; width: number; height: number } | null,
+): SharpnessMeasurement {
+  if (!region || region.width <= 0 || region.height <= 0) return measureSharpness(grey, width, height);
+  const x0 = Math.max(0, Math.floor(region.x) - SHARPNESS_REGION_MARGIN_PX);
+  const y0 = Math.max(0, Math.floor(region.y) - SHARPNESS_REGION_MARGIN_PX);
+  const x1 = Math.min(width, Math.ceil(region.x + region.width) + SHARPNESS_REGION_MARGIN_PX);
+  const y1 = Math.min(height, Math.ceil(region.y + region.height) + SHARPNESS_REGION_MARGIN_PX);
+  if (x1 <= x0 || y1 <= y0) return measureSharpness(grey, width, height);
+  const cropWidth = x1 - x0;
+  const crop = new Uint8Array(cropWidth * (y1 - y0));
+  for (let y = y0; y < y1; y++) crop.set(grey.subarray(y * width + x0, y * width + x1), (y - y0) * cropWidth);
+  return measureSharpness(crop, cropWidth, y1 - y0);
 }
 
 function round(value: number, digits: number): number {

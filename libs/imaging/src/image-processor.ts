@@ -7,11 +7,15 @@ import { ACCEPTED_MEDIA_TYPES, findCorruptPngChunk, sniffImageFormat } from './i
 import {
   dominantColours,
   measureExposure,
+  measureRegionSharpness,
   measureSharpness,
+  subjectGrey,
   type ImageMeasurements,
 } from './image-measurements';
 import {
   analyseListing,
+  BACKDROP_TOLERANCE,
+  DEFAULT_WHITE_TOLERANCE,
   LISTING_ANALYSIS_LONG_SIDE,
   type ListingMeasurements,
   type ListingOptions,
@@ -108,6 +112,40 @@ const COLOUR_THUMBNAIL = 64;
 const JPEG_QUALITY = 90;
 const PNG_COMPRESSION = 6;
 const PAD_COLOUR = { r: 255, g: 255, b: 255, alpha: 1 };
+
+/** The decoded ≤ {@link MEASURE_LONG_SIDE} px copy that the measurements read. */
+interface MeasureCopy {
+  /** Packed RGB, transparency flattened onto white. */
+  rgb: Buffer;
+  channels: 1 | 2 | 3 | 4;
+  width: number;
+  height: number;
+  grey: Buffer;
+  /** The input's upright size. */
+  upright: { width: number; height: number };
+}
+
+/**
+ * RGBA to RGB over white (how shops display a cut-out) plus the alpha channel on its own. sharp's flatten() would
+ * lose the alpha, which for a cut-out is the product's mask.
+ */
+function flattenOntoWhite(rgba: Buffer, pixels: number): { rgb: Buffer; alpha: Uint8Array } {
+  const rgb = Buffer.alloc(pixels * 3);
+  const alpha = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) {
+    const a = rgba[i * 4 + 3];
+    alpha[i] = a;
+    for (let c = 0; c < 3; c++) {
+      rgb[i * 3 + c] = Math.round((rgba[i * 4 + c] * a + 255 * (255 - a)) / 255);
+    }
+  }
+  return { rgb, alpha };
+}
+
+function hexToRgb(hex: string): { r: number; g: number; b: number } {
+  const value = Number.parseInt(hex.slice(1), 16);
+  return { r: (value >> 16) & 255, g: (value >> 8) & 255, b: value & 255 };
+}
 
 /** Paints boxes (input pixels, scaled to the raw buffer) white, with a 1 px margin for resampling blur. */
 function paintWhite(
@@ -356,6 +394,26 @@ export class ImageProcessor {
   }
 
   /**
+   * Upright packed RGB, transparency flattened onto white, long side capped at maxLongSide and never enlarged: for
+   * engines that do their own normalisation (PaddleOCR). Divide coordinates by `scale` to map back to the input.
+   */
+  async toUprightRgb(input: Uint8Array, maxLongSide: number): Promise<RawRgbImage & { scale: number }> {
+    assertPositiveSide(maxLongSide, 'maxLongSide');
+    const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    const { data, info } = await guard('image', () =>
+      sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
+        .rotate()
+        .flatten({ background: PAD_COLOUR })
+        .resize({ width: maxLongSide, height: maxLongSide, fit: 'inside', withoutEnlargement: true })
+        .toColourspace('srgb')
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
+    );
+    if (info.channels !== 3) throw new Error(`expected 3 channels of RGB, got ${info.channels}`);
+    return { data, width: info.width, height: info.height, scale: info.width / header.autoOrient.width };
+  }
+
+  /**
    * Grey, evenly lit, contrast-stretched and, when small, enlarged: what tesseract reads best. Steps:
    * 1. grey and scale (×2 below {@link OCR_UPSCALE_BELOW} px, long side capped at {@link OCR_MAX_LONG_SIDE});
    * 2. estimate the blank paper per tile ({@link estimatePaper}), and whether the ink is lighter than the paper;
@@ -415,7 +473,19 @@ export class ImageProcessor {
 
   private readonly measured = new WeakMap<Uint8Array, Promise<ImageMeasurements>>();
 
-  private async measureOnce(input: Uint8Array): Promise<ImageMeasurements> {
+  /** The ≤ 1024 px copy both measure() and measureListing() read (for sharpness), decoded once per buffer. */
+  private measureCopy(input: Uint8Array): Promise<MeasureCopy> {
+    let copy = this.measureCopies.get(input);
+    if (!copy) {
+      copy = this.decodeMeasureCopy(input);
+      this.measureCopies.set(input, copy);
+    }
+    return copy;
+  }
+
+  private readonly measureCopies = new WeakMap<Uint8Array, Promise<MeasureCopy>>();
+
+  private async decodeMeasureCopy(input: Uint8Array): Promise<MeasureCopy> {
     const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
     const decoded = await guard('image', () =>
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
@@ -432,19 +502,24 @@ export class ImageProcessor {
         .toBuffer({ resolveWithObject: true }),
     );
     const { width, height, channels } = decoded.info;
+    const grey = await sharp(decoded.data, { raw: { width, height, channels } })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer();
+    return { rgb: decoded.data, channels, width, height, grey, upright: header.autoOrient };
+  }
+
+  private async measureOnce(input: Uint8Array): Promise<ImageMeasurements> {
+    const { rgb, channels, width, height, grey, upright } = await this.measureCopy(input);
     // stats() would read the original input, not this pipeline's output, so pixels are computed from raw buffers.
-    const rgb = () => sharp(decoded.data, { raw: { width, height, channels } });
-    const [thumbnail, grey] = await Promise.all([
-      rgb()
-        .resize({ width: COLOUR_THUMBNAIL, height: COLOUR_THUMBNAIL, fit: 'fill' })
-        .toColourspace('srgb')
-        .raw()
-        .toBuffer(),
-      rgb().toColourspace('b-w').raw().toBuffer(),
-    ]);
+    const thumbnail = await sharp(rgb, { raw: { width, height, channels } })
+      .resize({ width: COLOUR_THUMBNAIL, height: COLOUR_THUMBNAIL, fit: 'fill' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer();
     return {
-      width: header.autoOrient.width,
-      height: header.autoOrient.height,
+      width: upright.width,
+      height: upright.height,
       dominantColours: dominantColours(thumbnail),
       exposure: measureExposure(grey),
       sharpness: measureSharpness(grey, width, height),
@@ -452,16 +527,17 @@ export class ImageProcessor {
   }
 
   /**
-   * Deterministic listing-photo checks (white background share, product box and fill ratio, added frame) on an
-   * upright copy with transparency flattened onto white, downscaled to {@link LISTING_ANALYSIS_LONG_SIDE} px with a
-   * linear kernel (no ringing at hard edges); boxes and widths come back in pixels of the upright input.
+   * Deterministic listing-photo checks (backdrop, white background share, product box and fill ratio, added frame)
+   * on an upright copy downscaled to {@link LISTING_ANALYSIS_LONG_SIDE} px with a linear kernel (no ringing at hard
+   * edges), transparency flattened onto white and the alpha channel kept as the cut-out's mask; boxes and widths come
+   * back in pixels of the upright input. The product's sharpness is measured on its box in the ≤ 1024 px copy that
+   * measure() uses.
    */
   async measureListing(input: Uint8Array, options?: ListingOptions): Promise<ListingMeasurements> {
     const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
     const { data, info } = await guard('image', () =>
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
         .rotate()
-        .flatten({ background: PAD_COLOUR })
         .resize({
           width: LISTING_ANALYSIS_LONG_SIDE,
           height: LISTING_ANALYSIS_LONG_SIDE,
@@ -470,12 +546,50 @@ export class ImageProcessor {
           kernel: 'linear',
         })
         .toColourspace('srgb')
+        .ensureAlpha()
         .raw()
         .toBuffer({ resolveWithObject: true }),
     );
-    if (info.channels !== 3) throw new Error(`expected 3 channels of RGB, got ${info.channels}`);
-    paintWhite(data, info.width, info.height, options?.ignore ?? [], info.width / header.autoOrient.width);
-    return analyseListing({ data, width: info.width, height: info.height }, header.autoOrient, options);
+    if (info.channels !== 4) throw new Error(`expected 4 channels of RGBA, got ${info.channels}`);
+    const { rgb, alpha } = flattenOntoWhite(data, info.width * info.height);
+    const upright = header.autoOrient;
+    paintWhite(rgb, info.width, info.height, options?.ignore ?? [], info.width / upright.width);
+    const analysis = analyseListing(
+      { data: rgb, width: info.width, height: info.height, ...(header.hasAlpha ? { alpha } : {}) },
+      upright,
+      options,
+    );
+    // Sharpness and exposure are judged on the product, in the copy measure() reads.
+    const copy = await this.measureCopy(input);
+    const scale = copy.width / upright.width;
+    const box = analysis.productBox;
+    const backdrop = analysis.backdrop.hex === null ? null : hexToRgb(analysis.backdrop.hex);
+    if (!box || !backdrop) {
+      return {
+        ...analysis,
+        sharpness: measureSharpness(copy.grey, copy.width, copy.height),
+        exposure: measureExposure(copy.grey),
+      };
+    }
+    const region = {
+      x: box.x * scale,
+      y: box.y * scale,
+      width: box.width * scale,
+      height: box.height * scale,
+    };
+    const inside = {
+      x0: Math.max(0, Math.floor(region.x)),
+      y0: Math.max(0, Math.floor(region.y)),
+      x1: Math.min(copy.width, Math.ceil(region.x + region.width)),
+      y1: Math.min(copy.height, Math.ceil(region.y + region.height)),
+    };
+    const tolerance = Math.max(options?.whiteTolerance ?? DEFAULT_WHITE_TOLERANCE, BACKDROP_TOLERANCE);
+    const subject = subjectGrey(copy.rgb, copy.grey, copy.width, inside, backdrop, tolerance);
+    return {
+      ...analysis,
+      sharpness: measureRegionSharpness(copy.grey, copy.width, copy.height, region),
+      exposure: measureExposure(copy.grey, subject),
+    };
   }
 
   /**

@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { BLUR_THRESHOLD } from './image-measurements';
 import { ImageProcessor } from './image-processor';
 import { analyseListing, type ListingMeasurements } from './listing-measurements';
 
@@ -91,6 +92,43 @@ describe('ImageProcessor.measureListing', () => {
     expect(Math.abs(measured.fillRatio - 0.9)).toBeLessThanOrEqual(0.03);
   });
 
+  describe('a product centred with an even 60 px margin (the standard packshot)', () => {
+    /** A 900 px photo-textured product with corners rounded at 3 % of its side, 60 px from every edge. */
+    async function evenMargin(background: string): Promise<Buffer> {
+      const side = 900;
+      const mask = Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}"><rect width="${side}" height="${side}" rx="27" fill="#fff"/></svg>`,
+      );
+      const product = await sharp(await photo(side, side))
+        .ensureAlpha()
+        .composite([{ input: mask, blend: 'dest-in' }])
+        .png()
+        .toBuffer();
+      return sharp({ create: { width: side + 120, height: side + 120, channels: 3, background } })
+        .composite([{ input: product, left: 60, top: 60 }])
+        .jpeg({ quality: 90 })
+        .toBuffer();
+    }
+
+    it('on pure white: the margin is backdrop, not an added white frame', async () => {
+      const measured = await processor.measureListing(await evenMargin('#ffffff'));
+      expect(measured.border).toEqual({ detected: false, widthPx: 0, hex: null });
+      expect(measured.backdrop).toEqual({ kind: 'plain', hex: '#ffffff' });
+      expect(measured.backgroundWhiteShare).toBeGreaterThanOrEqual(0.98);
+      expectBoxNear(measured, { x: 60, y: 60, width: 900, height: 900 }, 6);
+      expect(Math.abs(measured.fillRatio - 900 / 1020)).toBeLessThanOrEqual(0.01);
+    });
+
+    it('on RGB 232,232,228: the margin is an off-white backdrop, so the background is not white', async () => {
+      const measured = await processor.measureListing(await evenMargin('rgb(232,232,228)'));
+      expect(measured.border.detected).toBe(false);
+      expect(measured.backdrop.kind).toBe('plain');
+      expect(measured.backdrop.hex).toMatch(/^#e[6-a]e[6-a]e[2-6]$/);
+      expect(measured.backgroundWhiteShare).toBeLessThan(0.02);
+      expect(Math.abs(measured.fillRatio - 900 / 1020)).toBeLessThanOrEqual(0.01);
+    });
+  });
+
   it('detects an added black frame and measures the fill inside it', async () => {
     const framed = await sharp(await png(packshotSvg(0.5)))
       .extend({ top: 30, bottom: 30, left: 30, right: 30, background: '#000000' })
@@ -135,9 +173,10 @@ describe('ImageProcessor.measureListing', () => {
       .jpeg({ quality: 80 })
       .toBuffer();
     const measured = await processor.measureListing(blank);
-    expect(measured).toEqual({
+    expect(measured).toMatchObject({
       width: 800,
       height: 600,
+      backdrop: { kind: 'plain', hex: '#ffffff' },
       backgroundWhiteShare: 1,
       productBox: null,
       fillRatio: 0,
@@ -155,10 +194,29 @@ describe('ImageProcessor.measureListing', () => {
       .png()
       .toBuffer();
     const measured = await processor.measureListing(cutout);
+    expect(measured.backdrop).toEqual({ kind: 'transparent', hex: '#ffffff' });
     expect(measured.backgroundWhiteShare).toBe(1);
     expectBoxNear(measured, { x: 100, y: 100, width: 200, height: 200 }, 2);
   });
 
+  it("takes a transparent cut-out's product from its alpha, even a white product that flattening would hide", async () => {
+    // A white product with a pale grey label on a transparent backdrop: on white it all but vanishes.
+    const cutout = await sharp(
+      Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="1000">' +
+          '<rect x="80" y="150" width="840" height="700" rx="60" fill="#fafafa"/>' +
+          '<rect x="200" y="400" width="600" height="200" fill="#eeeeee"/></svg>',
+      ),
+    )
+      .png()
+      .toBuffer();
+    const measured = await processor.measureListing(cutout);
+    expect(measured.backdrop.kind).toBe('transparent');
+    expectBoxNear(measured, { x: 80, y: 150, width: 840, height: 700 }, 4);
+    expect(measured.fillRatio).toBeCloseTo(0.84, 2);
+    expect(measured.backgroundWhiteShare).toBe(1);
+    expect(measured.border.detected).toBe(false);
+  });
   it('measures the upright image when EXIF says rotate', async () => {
     const portrait = await sharp(packshotSvg(0.5))
       .resize({ width: 600, height: 300, fit: 'fill' })
@@ -170,17 +228,34 @@ describe('ImageProcessor.measureListing', () => {
     expectBoxNear(measured, { x: 75, y: 150, width: 150, height: 300 }, 4);
   });
 
-  // A photo that fills the frame has no background at all, so backgroundWhiteShare is 1 by definition ("1 when there
-  // is no background"); it is the fill ratio of 1 with a box over the whole frame that says "this is not a packshot".
-  it('treats a full-frame photo as product everywhere: fill 1, no background (share 1), no frame', async () => {
+  // A photo that fills the frame has no backdrop at all: there is no product to separate and no background to call
+  // white, so neither a white share of 1 ("100% of nothing") nor a fill of 1 would be true.
+  it('finds no plain backdrop in a photo that fills the frame: no product, share 0, fill 0, no frame', async () => {
     const measured = await processor.measureListing(await photo(1600, 1200));
-    expect(measured.fillRatio).toBeGreaterThanOrEqual(0.99);
-    expect(measured.productBox).toEqual({ x: 0, y: 0, width: 1600, height: 1200 });
-    expect(measured.backgroundWhiteShare).toBe(1);
+    expect(measured.backdrop).toEqual({ kind: 'none', hex: null });
+    expect(measured.productBox).toBeNull();
+    expect(measured.fillRatio).toBe(0);
+    expect(measured.backgroundWhiteShare).toBe(0);
     expect(measured.border.detected).toBe(false);
   });
 
-  it('detects a white frame around a photo, whose content is not near-white', async () => {
+  it('finds no plain backdrop in a landscape: a uniform sky along the top does not make the ground a product', async () => {
+    // Pale sky over the top 60 %, whose edges are mostly that one colour; the "product" under it would reach the
+    // left, right and bottom edges.
+    const ground = await photo(1600, 480);
+    const landscape = await sharp({
+      create: { width: 1600, height: 1200, channels: 3, background: '#c8dcf0' },
+    })
+      .composite([{ input: ground, left: 0, top: 720 }])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    const measured = await processor.measureListing(landscape);
+    expect(measured.backdrop.kind).toBe('none');
+    expect(measured.productBox).toBeNull();
+    expect(measured.backgroundWhiteShare).toBe(0);
+  });
+
+  it('detects a white frame around a photo whose edges are not a plain backdrop, and finds none inside it', async () => {
     const framed = await sharp(await photo(800, 600))
       .extend({ top: 24, bottom: 24, left: 24, right: 24, background: '#ffffff' })
       .png()
@@ -189,7 +264,9 @@ describe('ImageProcessor.measureListing', () => {
     expect(measured.border.detected).toBe(true);
     expect(Math.abs(measured.border.widthPx - 24)).toBeLessThanOrEqual(3);
     expect(measured.border.hex).toBe('#ffffff');
-    expect(measured.fillRatio).toBeGreaterThanOrEqual(0.98);
+    // The frame is not a backdrop: inside it is a photo edge to edge, so there is no white background to count.
+    expect(measured.backdrop.kind).toBe('none');
+    expect(measured.backgroundWhiteShare).toBe(0);
   });
 
   it('honours a stricter white tolerance', async () => {
@@ -198,6 +275,37 @@ describe('ImageProcessor.measureListing', () => {
     expect(
       (await processor.measureListing(nearWhite, { whiteTolerance: 5 })).backgroundWhiteShare,
     ).toBeLessThan(0.02);
+  });
+
+  it('judges sharpness on the product: sharp on a wide white field, and a blurred product is still caught', async () => {
+    // A 500 px detailed product in a 2400 px white frame: a fifth of the frame's side.
+    const product = await photo(500, 500);
+    const onField = await sharp({ create: { width: 2400, height: 2400, channels: 3, background: '#ffffff' } })
+      .composite([{ input: product, left: 950, top: 950 }])
+      .png()
+      .toBuffer();
+    const sharpShot = await processor.measureListing(await sharp(onField).jpeg({ quality: 90 }).toBuffer());
+    const blurredShot = await processor.measureListing(
+      await sharp(onField).blur(8).jpeg({ quality: 90 }).toBuffer(),
+    );
+    expect(sharpShot.sharpness.verdict).toBe('ok');
+    expect(sharpShot.sharpness.laplacianVariance).toBeGreaterThan(BLUR_THRESHOLD);
+    expect(blurredShot.sharpness.verdict).toBe('blurry');
+    expect(blurredShot.sharpness.laplacianVariance).toBeLessThan(20);
+  });
+
+  it('does not call a thin dark tool on a wide white field overexposed, and still calls a blown-out one so', async () => {
+    // A 24 px wide dark bar across a 1200 px white frame: 2 % of the pixels, all of them the product's.
+    const tool = (fill: string) =>
+      Buffer.from(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="1200"><rect width="100%" height="100%" fill="#fff"/>' +
+          `<rect x="120" y="588" width="960" height="24" fill="${fill}"/></svg>`,
+      );
+    const dark = await processor.measureListing(await sharp(tool('#2b2f36')).jpeg().toBuffer());
+    expect(dark.exposure.meanLuminance).toBeGreaterThan(0.95);
+    expect(dark.exposure.verdict).toBe('ok');
+    const blown = await processor.measureListing(await sharp(tool('#d8d8d8')).jpeg().toBuffer());
+    expect(blown.exposure.verdict).toBe('over');
   });
 
   it('is deterministic', async () => {
@@ -211,6 +319,53 @@ describe('analyseListing', () => {
     const pixels = { data: new Uint8Array(12).fill(255), width: 2, height: 2 };
     expect(() => analyseListing(pixels, { width: 2, height: 2 }, { whiteTolerance: -1 })).toThrow(RangeError);
     expect(() => analyseListing({ ...pixels, width: 3 }, { width: 3, height: 2 })).toThrow(RangeError);
+    expect(() => analyseListing({ ...pixels, alpha: new Uint8Array(3) }, { width: 2, height: 2 })).toThrow(
+      RangeError,
+    );
+  });
+
+  /** 100×100 of one colour, with a dark 40×60 product at x 30–70, y 20–80 and the given alpha outside it. */
+  function cutout(outsideAlpha: number): {
+    data: Uint8Array;
+    width: number;
+    height: number;
+    alpha: Uint8Array;
+  } {
+    const data = new Uint8Array(100 * 100 * 3).fill(255);
+    const alpha = new Uint8Array(100 * 100).fill(outsideAlpha);
+    for (let y = 20; y < 80; y++) {
+      data.fill(30, (y * 100 + 30) * 3, (y * 100 + 70) * 3);
+      alpha.fill(255, y * 100 + 30, y * 100 + 70);
+    }
+    return { data, width: 100, height: 100, alpha };
+  }
+
+  it('uses the alpha channel as the mask when the backdrop is transparent, and ignores an opaque one', () => {
+    const transparent = analyseListing(cutout(0), { width: 100, height: 100 });
+    expect(transparent.backdrop).toEqual({ kind: 'transparent', hex: '#ffffff' });
+    expect(transparent.productBox).toEqual({ x: 30, y: 20, width: 40, height: 60 });
+    expect(transparent.backgroundWhiteShare).toBe(1);
+    const opaque = analyseListing(cutout(255), { width: 100, height: 100 });
+    expect(opaque.backdrop).toEqual({ kind: 'plain', hex: '#ffffff' });
+    expect(opaque.productBox).toEqual({ x: 30, y: 20, width: 40, height: 60 });
+  });
+
+  it('finds no plain backdrop when the edges are a patchwork of colours (a cluttered table)', () => {
+    const data = new Uint8Array(100 * 100 * 3);
+    for (let i = 0; i < 100 * 100; i++) {
+      // 10 px patches of unrelated colours, as loose items on a table.
+      const patch = Math.floor((i % 100) / 10) + 10 * Math.floor(i / 1000);
+      data[i * 3] = (patch * 97) % 256;
+      data[i * 3 + 1] = (patch * 57) % 256;
+      data[i * 3 + 2] = (patch * 31) % 256;
+    }
+    const measured = analyseListing({ data, width: 100, height: 100 }, { width: 100, height: 100 });
+    expect(measured).toMatchObject({
+      backdrop: { kind: 'none', hex: null },
+      productBox: null,
+      fillRatio: 0,
+      backgroundWhiteShare: 0,
+    });
   });
 });
 

@@ -1,4 +1,5 @@
 import { rgbToHex } from './colour-names';
+import type { ExposureMeasurement, SharpnessMeasurement } from './image-measurements';
 
 /** A rectangle in pixels of the (upright) input. */
 export interface ListingBox {
@@ -16,31 +17,69 @@ export interface ListingBorder {
   hex: string | null;
 }
 
-export interface ListingMeasurements {
+/**
+ * What the product stands on, read from the frame's edges (inside any added border):
+ * - `plain`: one flat colour (within the white tolerance) along most of the edges, and a product that it surrounds;
+ * - `transparent`: the edges are transparent (a PNG cut-out); shops show such images on white, so transparent pixels
+ *   count as a pure white backdrop, and the alpha channel itself is the product's mask;
+ * - `none`: no plain backdrop: the edges are a scene, a textured or cluttered surface, or the "product" would reach
+ *   three or more sides of the frame (a landscape, a table of loose items, a photo filling the frame). There is then
+ *   no product to separate and no background to judge.
+ */
+export type ListingBackdropKind = 'plain' | 'transparent' | 'none';
+
+export interface ListingBackdrop {
+  kind: ListingBackdropKind;
+  /** The backdrop's colour (median of the edges), lowercase `#rrggbb`; `#ffffff` when transparent; null when none. */
+  hex: string | null;
+}
+
+/** What {@link analyseListing} measures on the pixels of the small copy. */
+export interface ListingAnalysis {
   /** Of the analysed (upright) image, before any downscale. */
   width: number;
   height: number;
+  backdrop: ListingBackdrop;
   /**
-   * Share (0–1) of background pixels — pixels outside the product box (and inside the border, if one was detected)
-   * — whose R, G and B are all within tolerance of 255. 1 when there is no background, e.g. a photo that fills the
-   * whole frame: read it together with {@link fillRatio}.
+   * Share (0–1) of the backdrop — pixels outside the product box and inside any added border — whose R, G and B are
+   * all within tolerance of 255 (transparent pixels count as white). 0 when no plain backdrop was found
+   * (`backdrop.kind` is `none`): a scene has no background to call white. 1 for a blank white image.
    */
   backgroundWhiteShare: number;
   /**
-   * Bounding box of the product, in pixels of the input: the box around pixels that differ from the backdrop
-   * (after ignoring an added border, if one was detected). The backdrop is white unless the image's edges are
-   * mostly one other uniform colour (an off-white or grey sweep), in which case "product" means "differs from that
-   * colour". null when the image is blank.
+   * Bounding box of the product, in pixels of the input: the box around the pixels that differ from the backdrop
+   * (or, for a transparent cut-out, around its opaque pixels). null when the image is blank or when no plain
+   * backdrop was found.
    */
   productBox: ListingBox | null;
   /**
-   * How much of the frame the product spans: max(productBox.width / width, productBox.height / height), where
-   * width and height are those of the area inside the border when one was detected; 0 when blank. Marketplaces
-   * ask for ≥ 0.85 on main images.
+   * How much of the frame the product spans: its extent over the frame's matching side, on the side where it reaches
+   * furthest, max(box width ÷ frame width, box height ÷ frame height), where the frame is the area inside any added
+   * border. On the square frames marketplaces ask for, that is the product's longer side over the frame's side, the
+   * way they state the rule ("the product fills at least 85 % of the image"). 0 when blank or when no plain backdrop
+   * was found.
    */
   fillRatio: number;
-  /** An added frame: a band of one uniform colour along all four edges that differs from what is inside it. */
+  /**
+   * An added frame: a band of one uniform colour along all four edges whose colour differs from what is inside it,
+   * and that is not simply an even margin of the backdrop's own colour (see {@link detectBorder}).
+   */
   border: ListingBorder;
+}
+
+export interface ListingMeasurements extends ListingAnalysis {
+  /**
+   * Sharpness of the product: the variance of the Laplacian over the product's box (a little wider, so its outline
+   * counts) on the same ≤ 1024 px copy as the whole photo's quality.sharpness; over the whole photo when no product
+   * was separated. A sharp product on a wide white field is judged on the product, not diluted by the field.
+   */
+  sharpness: SharpnessMeasurement;
+  /**
+   * Exposure of the photo (mean and clipping over the whole frame), with "almost no tones on the other side of
+   * mid-grey" judged on the product's own pixels (see measureExposure's `subject`); the whole photo's verdict when no
+   * product was separated.
+   */
+  exposure: ExposureMeasurement;
 }
 
 export interface ListingOptions {
@@ -52,25 +91,37 @@ export interface ListingOptions {
    * box covers part of it) is taken as part of the product's box, since a product does not stop at a word.
    */
   ignore?: ReadonlyArray<{ x: number; y: number; width: number; height: number }>;
-  /** Per-channel distance from 255 (or from a uniform backdrop colour) that still counts as background; default 20. */
+  /**
+   * Per-channel distance from 255 that still counts as pure white in the white share; default 15. Telling product
+   * from backdrop uses at least {@link BACKDROP_TOLERANCE}, so a stricter white does not turn JPEG noise into product.
+   */
   whiteTolerance?: number;
 }
 
-/** Packed 8-bit RGB, three bytes per pixel, no padding. */
+/** Packed 8-bit RGB, three bytes per pixel, no padding; transparency already flattened onto white. */
 export interface ListingPixels {
   data: Uint8Array;
   width: number;
   height: number;
+  /** The alpha channel (0 transparent, 255 opaque), one byte per pixel, for images that have one. */
+  alpha?: Uint8Array;
 }
 
 /** Boxes and shares need area, not detail: 512 px on the long side keeps a pass in the low milliseconds. */
 export const LISTING_ANALYSIS_LONG_SIDE = 512;
 
 /**
- * Per-channel distance from 255 that still counts as white. JPEG at quality 70 moves a flat white background by a
- * few levels and studio whites sit at 245–255, while a visibly off-white sweep such as #ebe6dc is 20–35 away.
+ * Per-channel distance from 255 that still counts as white (so "pure white" is 240–255 on every channel). JPEG at
+ * quality 70 moves a flat white background by a few levels and studio whites sit at 245–255, while visibly off-white
+ * backdrops sit 17 and more away: RGB 238 (a pale grey sweep), 232,232,228, #ebe6dc (20–35 away).
  */
-export const DEFAULT_WHITE_TOLERANCE = 20;
+export const DEFAULT_WHITE_TOLERANCE = 15;
+/**
+ * Per-channel distance from the backdrop's colour within which a pixel is backdrop rather than product (and a band
+ * is one flat colour). Wider than pure white's tolerance: JPEG ringing around dust and edges reaches 15–20 levels, and
+ * should neither widen the product's box nor break a backdrop into pieces.
+ */
+export const BACKDROP_TOLERANCE = 20;
 
 /**
  * JPEG noise: a row (column) belongs to the product only when at least this share of its pixels differ from the
@@ -117,10 +168,33 @@ export const BACKDROP_EDGE_PX = 2;
 export const BACKDROP_WHITE_EDGE_SHARE = 0.5;
 /**
  * Otherwise, when at least this share of the edge strip is within tolerance of its median colour, that colour is a
- * uniform (non-white) backdrop. If not, the image has no plain backdrop (a photo) and white is the reference, so
- * everything that is not near-white is "product".
+ * uniform (non-white) backdrop. If not, the image has no plain backdrop: a scene, a textured surface, clutter.
  */
 export const BACKDROP_UNIFORM_EDGE_SHARE = 0.6;
+/**
+ * A product that reaches this many sides of the frame is not separated from anything: what looked like a backdrop
+ * along the other edges is the sky over a landscape, a strip of table beside loose items, a photo's own margin.
+ * A packshot's product may touch two (a tall bottle cropped at top and bottom, or a corner crop), never three.
+ */
+export const BACKDROP_MAX_SIDES_TOUCHED = 2;
+/** When at least this share of the edge strip is transparent, the image is a cut-out on a transparent backdrop. */
+export const TRANSPARENT_EDGE_SHARE = 0.5;
+/** Alpha (0–255) from which a pixel of a cut-out is product; fainter ones (soft shadows, halos) are backdrop. */
+export const ALPHA_PRODUCT_MIN = 128;
+/**
+ * Side in analysed pixels of the squares looked at just inside each corner of a candidate frame, one pixel in from
+ * the blended ring: see {@link BORDER_MARGIN_CORNERS}. A corner rounded with a radius of about 2 % of the product's
+ * side (at the 512 px analysis scale) still leaves backdrop there.
+ */
+export const BORDER_CORNER_PX = 2;
+/**
+ * A band whose own colour goes on into at least this many of the four corners inside it is an even margin of the
+ * backdrop, not a frame: a product centred with the same margin on every side touches the band along its sides, but
+ * its corners (rounded, bevelled, or simply where the silhouette is not a rectangle) leave backdrop there. A photo
+ * inside an added frame fills its corners. Three, not one or two, so that light corners of a framed photo (a patch of
+ * white sky along its top) do not hide the frame.
+ */
+export const BORDER_MARGIN_CORNERS = 3;
 
 type Rgb = [number, number, number];
 
@@ -149,45 +223,114 @@ interface BorderFound {
 }
 
 /**
- * Deterministic listing measurements of a downscaled, upright, alpha-flattened RGB copy of an image whose upright
- * size is `source`. Boxes and widths are scaled back to the source's pixels.
+ * Deterministic listing measurements of a downscaled, upright RGB copy of an image whose upright size is `source`
+ * (transparency flattened onto white, the alpha channel passed alongside when there is one). Boxes and widths are
+ * scaled back to the source's pixels.
+ *
+ * Steps: an added frame is looked for first (a flat band of one colour all round whose colour differs from what it
+ * surrounds and that is not an even margin of the backdrop); inside it, the backdrop is read from the edges (white,
+ * another plain colour, transparent, or none); the product is what differs from the backdrop; the white share is
+ * taken over the backdrop outside the product's box.
  */
 export function analyseListing(
   pixels: ListingPixels,
   source: { width: number; height: number },
   options: ListingOptions = {},
-): ListingMeasurements {
+): ListingAnalysis {
   const tolerance = options.whiteTolerance ?? DEFAULT_WHITE_TOLERANCE;
   if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 255) {
     throw new RangeError(`whiteTolerance must be between 0 and 255, got ${tolerance}`);
   }
-  const { width, height, data } = pixels;
+  const { width, height, data, alpha } = pixels;
   if (data.length !== width * height * 3) {
     throw new RangeError(`expected ${width * height * 3} bytes of RGB, got ${data.length}`);
   }
+  if (alpha && alpha.length !== width * height) {
+    throw new RangeError(`expected ${width * height} bytes of alpha, got ${alpha.length}`);
+  }
   const scaleX = source.width / width;
   const scaleY = source.height / height;
+  const ignored = ignoredRegions(options.ignore ?? [], width, height, 1 / scaleX, 1 / scaleY);
+  const mask = ignoreMask(ignored, width, height);
+  const whole: Region = { x0: 0, y0: 0, x1: width, y1: height };
 
-  const found = detectBorder(pixels, Math.min(1 / scaleX, 1 / scaleY), tolerance);
+  // A cut-out: the alpha channel is the product's mask, and no frame is looked for on a transparent edge.
+  if (
+    alpha &&
+    edgeShare(pixels, whole, mask, (index) => alpha[index] < ALPHA_PRODUCT_MIN) >= TRANSPARENT_EDGE_SHARE
+  ) {
+    const isProduct = (index: number) => alpha[index] >= ALPHA_PRODUCT_MIN;
+    return measureProduct(pixels, source, whole, 0, NO_BORDER, isProduct, tolerance, ignored, mask, {
+      kind: 'transparent',
+      hex: '#ffffff',
+    });
+  }
+
+  const separation = Math.max(tolerance, BACKDROP_TOLERANCE);
+  const found = detectBorder(pixels, Math.min(1 / scaleX, 1 / scaleY), separation);
   const borderPx = found ? Math.round(found.width * ((scaleX + scaleY) / 2)) : 0;
   const border: ListingBorder = found
-    ? {
-        detected: true,
-        widthPx: borderPx,
-        hex: rgbToHex({ r: found.colour[0], g: found.colour[1], b: found.colour[2] }),
-      }
-    : { detected: false, widthPx: 0, hex: null };
-
+    ? { detected: true, widthPx: borderPx, hex: hexOf(found.colour) }
+    : NO_BORDER;
   const inset = found
     ? Math.min(found.rings + BORDER_BLEED_PX, Math.floor((Math.min(width, height) - 1) / 2))
     : 0;
   const region: Region = { x0: inset, y0: inset, x1: width - inset, y1: height - inset };
-  const ignored = ignoredRegions(options.ignore ?? [], width, height, 1 / scaleX, 1 / scaleY);
-  const mask = ignoreMask(ignored, width, height);
-  const backdrop = findBackdrop(pixels, region, tolerance, mask);
-  const bounds = productBounds(pixels, region, backdrop, tolerance, mask);
-  const box = bounds && attachIgnored(pixels, region, backdrop, tolerance, bounds, ignored, mask);
+  const backdrop = findBackdrop(pixels, region, tolerance, separation, mask);
+  if (!backdrop) return noBackdrop(source, border);
+  const isProduct = (index: number) => !withinAt(data, index * 3, backdrop, separation);
+  const measured = measureProduct(
+    pixels,
+    source,
+    region,
+    borderPx,
+    border,
+    isProduct,
+    tolerance,
+    ignored,
+    mask,
+    {
+      kind: 'plain',
+      hex: hexOf(backdrop),
+    },
+  );
+  return measured.productBox &&
+    touchesSides(measured.productBox, source, borderPx, scaleX, scaleY) > BACKDROP_MAX_SIDES_TOUCHED
+    ? noBackdrop(source, border)
+    : measured;
+}
 
+const NO_BORDER: ListingBorder = { detected: false, widthPx: 0, hex: null };
+
+function noBackdrop(source: { width: number; height: number }, border: ListingBorder): ListingAnalysis {
+  return {
+    width: source.width,
+    height: source.height,
+    backdrop: { kind: 'none', hex: null },
+    backgroundWhiteShare: 0,
+    productBox: null,
+    fillRatio: 0,
+    border,
+  };
+}
+
+/** The product's box and fill, and the white share of what lies outside the box, once the backdrop is known. */
+function measureProduct(
+  pixels: ListingPixels,
+  source: { width: number; height: number },
+  region: Region,
+  borderPx: number,
+  border: ListingBorder,
+  isProduct: (index: number) => boolean,
+  tolerance: number,
+  ignored: readonly Region[],
+  mask: Mask,
+  backdrop: ListingBackdrop,
+): ListingAnalysis {
+  const scaleX = source.width / pixels.width;
+  const scaleY = source.height / pixels.height;
+  const bounds = productBounds(pixels, region, isProduct, mask);
+  const box = bounds && attachIgnored(pixels, region, isProduct, bounds, ignored, mask);
   const frameWidth = Math.max(1, source.width - 2 * borderPx);
   const frameHeight = Math.max(1, source.height - 2 * borderPx);
   let productBox: ListingBox | null = null;
@@ -200,10 +343,10 @@ export function analyseListing(
     productBox = { x: left, y: top, width: right - left, height: bottom - top };
     fillRatio = Math.min(1, Math.max(productBox.width / frameWidth, productBox.height / frameHeight));
   }
-
   return {
     width: source.width,
     height: source.height,
+    backdrop,
     backgroundWhiteShare: round(whiteShareOutside(pixels, region, box, tolerance, mask), 3),
     productBox,
     fillRatio: round(fillRatio, 3),
@@ -211,9 +354,33 @@ export function analyseListing(
   };
 }
 
+/** How many sides of the frame (inside any border) the box reaches, within one analysed pixel's worth. */
+function touchesSides(
+  box: ListingBox,
+  source: { width: number; height: number },
+  borderPx: number,
+  scaleX: number,
+  scaleY: number,
+): number {
+  const slackX = Math.ceil(scaleX);
+  const slackY = Math.ceil(scaleY);
+  return [
+    box.x - borderPx <= slackX,
+    box.y - borderPx <= slackY,
+    source.width - borderPx - (box.x + box.width) <= slackX,
+    source.height - borderPx - (box.y + box.height) <= slackY,
+  ].filter(Boolean).length;
+}
+
+function hexOf(rgb: Rgb): string {
+  return rgbToHex({ r: rgb[0], g: rgb[1], b: rgb[2] });
+}
+
 /**
  * Grows a band inwards from the edges, one ring at a time, for as long as it stays one flat colour that is the same
- * on all four sides; every band width whose next rings differ from it is a candidate, and the widest one wins.
+ * on all four sides; every band width whose next rings differ from it is a candidate, and the widest one wins. A
+ * candidate whose colour goes on into the corners inside it is the backdrop's own margin around a product, not a
+ * frame ({@link BORDER_MARGIN_CORNERS}).
  */
 function detectBorder(pixels: ListingPixels, scale: number, tolerance: number): BorderFound | null {
   const { width, height } = pixels;
@@ -243,6 +410,7 @@ function detectBorder(pixels: ListingPixels, scale: number, tolerance: number): 
       !isNearWhite(colour, tolerance) ||
       Math.max(inner.notWhiteShare, next.notWhiteShare) >= BORDER_INNER_MIN_SHARE;
     if (!differs || !contentOk) continue;
+    if (backdropCorners(pixels, rings + 1, colour, tolerance) >= BORDER_MARGIN_CORNERS) continue;
 
     // Sub-pixel width: how far the first inner ring has moved from the frame colour towards the content colour.
     const toInner = distance(inner.mean, colour);
@@ -251,6 +419,28 @@ function detectBorder(pixels: ListingPixels, scale: number, tolerance: number): 
     best = { width: rings + blended, rings, colour };
   }
   return best;
+}
+
+/** How many of the four squares just inside a band of `depth` rings are mostly the band's colour. */
+function backdropCorners(pixels: ListingPixels, depth: number, colour: Rgb, tolerance: number): number {
+  const { width, height, data } = pixels;
+  const side = BORDER_CORNER_PX;
+  if (2 * (depth + side) > Math.min(width, height)) return 0;
+  const starts: Array<[number, number]> = [
+    [depth, depth],
+    [width - depth - side, depth],
+    [depth, height - depth - side],
+    [width - depth - side, height - depth - side],
+  ];
+  let corners = 0;
+  for (const [x0, y0] of starts) {
+    let same = 0;
+    for (let y = y0; y < y0 + side; y++) {
+      for (let x = x0; x < x0 + side; x++) if (withinAt(data, (y * width + x) * 3, colour, tolerance)) same++;
+    }
+    if (same * 4 >= side * side * 3) corners++;
+  }
+  return corners;
 }
 
 function innerRing(
@@ -294,8 +484,28 @@ function forEachRingPixel(
   }
 }
 
-/** White when the edges are mostly white; else their median colour when they are mostly that colour; else white. */
-function findBackdrop(pixels: ListingPixels, region: Region, tolerance: number, mask: Mask): Rgb {
+/**
+ * The backdrop's colour: white when the edges (inside any border) are mostly near-white; else their median colour
+ * when they are mostly that colour; else null, no plain backdrop.
+ */
+function findBackdrop(
+  pixels: ListingPixels,
+  region: Region,
+  whiteTolerance: number,
+  tolerance: number,
+  mask: Mask,
+): Rgb | null {
+  const edge = edgeOffsets(pixels, region, mask);
+  if (edge.length === 0) return WHITE;
+  const white = edge.filter((o) => withinAt(pixels.data, o, WHITE, whiteTolerance)).length;
+  if (white / edge.length >= BACKDROP_WHITE_EDGE_SHARE) return WHITE;
+  const median: Rgb = [0, 1, 2].map((c) => medianOf(edge.map((o) => pixels.data[o + c]))) as Rgb;
+  const uniform = edge.filter((o) => withinAt(pixels.data, o, median, tolerance)).length;
+  return uniform / edge.length >= BACKDROP_UNIFORM_EDGE_SHARE ? median : null;
+}
+
+/** Byte offsets of the pixels in the strip {@link BACKDROP_EDGE_PX} wide along the region's edges, not ignored. */
+function edgeOffsets(pixels: ListingPixels, region: Region, mask: Mask): number[] {
   const edge: number[] = [];
   for (let y = region.y0; y < region.y1; y++) {
     const nearEdgeRow = y - region.y0 < BACKDROP_EDGE_PX || region.y1 - 1 - y < BACKDROP_EDGE_PX;
@@ -306,20 +516,25 @@ function findBackdrop(pixels: ListingPixels, region: Region, tolerance: number, 
       }
     }
   }
-  if (edge.length === 0) return WHITE;
-  const white = edge.filter((o) => isNearWhite(pixelAt(pixels.data, o), tolerance)).length;
-  if (white / edge.length >= BACKDROP_WHITE_EDGE_SHARE) return WHITE;
-  const median: Rgb = [0, 1, 2].map((c) => medianOf(edge.map((o) => pixels.data[o + c]))) as Rgb;
-  const uniform = edge.filter((o) => within(pixelAt(pixels.data, o), median, tolerance)).length;
-  return uniform / edge.length >= BACKDROP_UNIFORM_EDGE_SHARE ? median : WHITE;
+  return edge;
+}
+
+/** Share of the edge strip whose pixels (by index) pass `test`; 0 when the strip is empty. */
+function edgeShare(
+  pixels: ListingPixels,
+  region: Region,
+  mask: Mask,
+  test: (index: number) => boolean,
+): number {
+  const edge = edgeOffsets(pixels, region, mask);
+  return edge.length === 0 ? 0 : edge.filter((o) => test(o / 3)).length / edge.length;
 }
 
 /** Bounds (analysed pixels, exclusive ends) of the rows and columns with enough non-backdrop pixels. */
 function productBounds(
   pixels: ListingPixels,
   region: Region,
-  backdrop: Rgb,
-  tolerance: number,
+  isProduct: (index: number) => boolean,
   mask: Mask,
 ): Region | null {
   const regionWidth = region.x1 - region.x0;
@@ -330,7 +545,7 @@ function productBounds(
     for (let x = region.x0; x < region.x1; x++) {
       const index = y * pixels.width + x;
       if (mask?.[index]) continue;
-      if (!withinAt(pixels.data, index * 3, backdrop, tolerance)) {
+      if (isProduct(index)) {
         rows[y - region.y0]++;
         columns[x - region.x0]++;
       }
@@ -386,8 +601,7 @@ function ignoreMask(regions: readonly Region[], width: number, height: number): 
 function attachIgnored(
   pixels: ListingPixels,
   region: Region,
-  backdrop: Rgb,
-  tolerance: number,
+  isProduct: (index: number) => boolean,
   box: Region,
   ignored: readonly Region[],
   mask: Mask,
@@ -397,7 +611,7 @@ function attachIgnored(
   for (let changed = true; changed;) {
     changed = false;
     for (let i = pending.length - 1; i >= 0; i--) {
-      if (!productRunsInto(pixels, region, backdrop, tolerance, current, pending[i], mask)) continue;
+      if (!productRunsInto(pixels, region, isProduct, current, pending[i], mask)) continue;
       const r = pending[i];
       current = {
         x0: Math.max(region.x0, Math.min(current.x0, r.x0)),
@@ -416,8 +630,7 @@ function attachIgnored(
 function productRunsInto(
   pixels: ListingPixels,
   region: Region,
-  backdrop: Rgb,
-  tolerance: number,
+  isProduct: (index: number) => boolean,
   box: Region,
   r: Region,
   mask: Mask,
@@ -431,7 +644,7 @@ function productRunsInto(
     const index = y * pixels.width + x;
     if (mask?.[index]) return;
     near++;
-    if (!withinAt(pixels.data, index * 3, backdrop, tolerance)) product++;
+    if (isProduct(index)) product++;
   };
   for (let x = r.x0 - 1; x <= r.x1; x++) {
     visit(x, r.y0 - 1);

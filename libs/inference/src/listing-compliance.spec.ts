@@ -19,12 +19,19 @@ const measured = (overrides: Partial<ImageMeasurements> = {}): ImageMeasurements
 const listing = (overrides: Partial<ListingMeasurements> = {}): ListingMeasurements => ({
   width: 1600,
   height: 1600,
+  backdrop: { kind: 'plain', hex: '#ffffff' },
   backgroundWhiteShare: 0.99,
   productBox: { x: 80, y: 80, width: 1440, height: 1440 },
   fillRatio: 0.9,
   border: { detected: false, widthPx: 0, hex: null },
+  sharpness: { laplacianVariance: 400, verdict: 'ok' },
+  exposure: { meanLuminance: 0.7, shadowsClipped: 0, highlightsClipped: 0.1, verdict: 'ok' },
   ...overrides,
 });
+
+/** What the imaging library measures on a photo with no plain backdrop (a scene, clutter, a full-frame photo). */
+const scene = (): ListingMeasurements =>
+  listing({ backdrop: { kind: 'none', hex: null }, backgroundWhiteShare: 0, productBox: null, fillRatio: 0 });
 
 const check = (id: string, result: ReturnType<typeof evaluateCompliance>) =>
   result.checks.find((c) => c.id === id)!;
@@ -41,6 +48,7 @@ describe('evaluateCompliance', () => {
       'exposure',
       'border',
       'text_overlay',
+      'no_person',
     ]);
   });
 
@@ -51,14 +59,14 @@ describe('evaluateCompliance', () => {
     ['fill_ratio', listing({ fillRatio: 0.85 }), measured(), true],
     ['min_resolution', listing({ width: 999, height: 800 }), measured(), false],
     ['min_resolution', listing({ width: 1000, height: 800 }), measured(), true],
-    ['sharpness', listing(), measured({ sharpness: { laplacianVariance: 99.9, verdict: 'blurry' } }), false],
-    ['sharpness', listing(), measured({ sharpness: { laplacianVariance: 100, verdict: 'ok' } }), true],
+    ['sharpness', listing({ sharpness: { laplacianVariance: 49.9, verdict: 'blurry' } }), measured(), false],
+    ['sharpness', listing({ sharpness: { laplacianVariance: 50, verdict: 'blurry' } }), measured(), true],
     [
       'exposure',
-      listing(),
-      measured({
+      listing({
         exposure: { meanLuminance: 0.1, shadowsClipped: 0.4, highlightsClipped: 0, verdict: 'under' },
       }),
+      measured(),
       false,
     ],
     ['border', listing({ border: { detected: true, widthPx: 30, hex: '#000000' } }), measured(), false],
@@ -79,6 +87,84 @@ describe('evaluateCompliance', () => {
     expect(result.passed).toBe(true);
     expect(result.checks.map((c) => c.id)).not.toContain('background_white');
     expect(check('fill_ratio', result)).toMatchObject({ passed: true, value: 0.4, threshold: 0.3 });
+  });
+});
+
+describe('the backdrop and the product, as measured on real photos', () => {
+  it('fails a photo with no plain backdrop on background_white with a message saying so, never "100% white"', () => {
+    const result = evaluateCompliance('marketplace-main', main, measured(), scene());
+    expect(check('background_white', result)).toMatchObject({ passed: false, value: 0, threshold: 0.9 });
+    expect(check('background_white', result).message).toMatch(/^no plain backdrop was found/);
+    expect(check('background_white', result).message).not.toMatch(/% of the background is pure white/);
+  });
+
+  it('does not call a cluttered scene "filled by the product": main fails it, secondary lets it pass unmeasured', () => {
+    const onMain = check('fill_ratio', evaluateCompliance('marketplace-main', main, measured(), scene()));
+    expect(onMain).toMatchObject({ passed: false, value: 'no_product', threshold: 0.85 });
+    expect(onMain.message).toMatch(/^no product could be separated from a plain backdrop/);
+    const onSecondary = check(
+      'fill_ratio',
+      evaluateCompliance('marketplace-secondary', secondary, measured(), scene()),
+    );
+    expect(onSecondary).toMatchObject({ passed: true, value: 'no_product', threshold: 0.3 });
+    expect(onSecondary.message).toMatch(/^not measured: /);
+  });
+
+  it('says so when the backdrop is plain but holds no product (a blank frame)', () => {
+    const blank = listing({ productBox: null, fillRatio: 0, backgroundWhiteShare: 1 });
+    const result = evaluateCompliance('marketplace-main', main, measured(), blank);
+    expect(check('fill_ratio', result)).toMatchObject({ passed: false, value: 0 });
+    expect(check('fill_ratio', result).message).toMatch(/^no product was found on the backdrop/);
+  });
+
+  it('names an off-white backdrop in the message, and fails it', () => {
+    const result = evaluateCompliance(
+      'marketplace-main',
+      main,
+      measured(),
+      listing({ backdrop: { kind: 'plain', hex: '#e8e8e4' }, backgroundWhiteShare: 0 }),
+    );
+    expect(check('background_white', result)).toMatchObject({
+      passed: false,
+      value: 0,
+      message: 'only 0% of the background is pure white (the backdrop is #e8e8e4); at least 90% is required',
+    });
+  });
+
+  it('counts a transparent backdrop as white, as shops display it, and says so', () => {
+    const result = evaluateCompliance(
+      'marketplace-main',
+      main,
+      measured(),
+      listing({ backdrop: { kind: 'transparent', hex: '#ffffff' }, backgroundWhiteShare: 1 }),
+    );
+    expect(check('background_white', result)).toMatchObject({ passed: true, value: 1 });
+    expect(check('background_white', result).message).toContain('transparent, counted as white');
+  });
+
+  it("judges sharpness and exposure from the product's measurements, not the whole photo's", () => {
+    const result = evaluateCompliance(
+      'marketplace-main',
+      main,
+      measured({
+        sharpness: { laplacianVariance: 20, verdict: 'blurry' },
+        exposure: { meanLuminance: 0.99, shadowsClipped: 0, highlightsClipped: 0.97, verdict: 'over' },
+      }),
+      listing({ sharpness: { laplacianVariance: 300, verdict: 'ok' } }),
+    );
+    expect(check('sharpness', result)).toMatchObject({
+      passed: true,
+      value: 300,
+      message: 'the product is sharp',
+    });
+    expect(check('exposure', result)).toMatchObject({ passed: true, value: 'ok' });
+    const noProduct = evaluateCompliance('marketplace-main', main, measured(), {
+      ...scene(),
+      sharpness: { laplacianVariance: 10, verdict: 'blurry' },
+    });
+    expect(check('sharpness', noProduct).message).toBe(
+      'the photo looks blurred (sharpness 10, at least 50 needed)',
+    );
   });
 });
 

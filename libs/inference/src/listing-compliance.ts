@@ -1,10 +1,18 @@
-import { MODEL_COMPLIANCE_CHECK_IDS, type ListingCompliance, type PhotoAssessment } from '@argus/contracts';
+import {
+  MODEL_COMPLIANCE_CHECK_IDS,
+  type ListingCompliance,
+  type People,
+  type PhotoAssessment,
+} from '@argus/contracts';
 import type { ListingProfile } from '@argus/config';
 import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
 
 type Check = ListingCompliance['checks'][number];
 
 const pct = (value: number) => `${Math.round(value * 100)}%`;
+
+/** What a photo without a plain backdrop is, in the messages that say so. */
+const NO_BACKDROP = 'the edges show a scene, a textured or cluttered surface, or the photo fills the frame';
 
 interface Box {
   x: number;
@@ -52,6 +60,8 @@ export function evaluateCompliance(
    * {@link modelCheckIds} names them for needsGpuTier.
    */
   photo: PhotoAssessment | null = null,
+  /** Faces the embedded detector found (the tagging answer's `people`); null or undefined when it did not run. */
+  people?: People | null,
 ): ListingCompliance {
   const { checks } = profile;
   const results: Check[] = [];
@@ -71,23 +81,54 @@ export function evaluateCompliance(
       message: value >= min ? ok(value) : fix(value, min),
     });
   };
-  if (checks.background_white) {
+  const { backdrop } = listing;
+  if (checks.background_white && backdrop.kind === 'none') {
+    results.push({
+      id: 'background_white',
+      passed: false,
+      value: 0,
+      threshold: checks.background_white.min,
+      message: `no plain backdrop was found: ${NO_BACKDROP}; show the product alone on pure white`,
+    });
+  } else if (checks.background_white) {
+    const seen =
+      backdrop.kind === 'transparent'
+        ? ' (transparent, counted as white as shops display it)'
+        : backdrop.hex && backdrop.hex !== '#ffffff'
+          ? ` (the backdrop is ${backdrop.hex})`
+          : '';
     atLeast(
       'background_white',
       round(listing.backgroundWhiteShare),
       checks.background_white.min,
-      (value) => `${pct(value)} of the background is pure white`,
-      (value, min) => `only ${pct(value)} of the background is pure white; at least ${pct(min)} is required`,
+      (value) => `${pct(value)} of the background is pure white${seen}`,
+      (value, min) =>
+        `only ${pct(value)} of the background is pure white${seen}; at least ${pct(min)} is required`,
     );
   }
-  if (checks.fill_ratio) {
+  if (checks.fill_ratio && backdrop.kind === 'none') {
+    // A profile that asks for a white backdrop wants a packshot, so a photo with no product to measure fails it; a
+    // profile that does not (further images: lifestyle and detail shots) accepts a scene without a fill.
+    const packshot = checks.background_white !== undefined;
+    results.push({
+      id: 'fill_ratio',
+      passed: !packshot,
+      value: 'no_product',
+      threshold: checks.fill_ratio.min,
+      message: packshot
+        ? `no product could be separated from a plain backdrop: ${NO_BACKDROP}; show the product alone, filling at least ${pct(checks.fill_ratio.min)} of the frame`
+        : `not measured: no product could be separated from a plain backdrop (${NO_BACKDROP}), which this profile allows`,
+    });
+  } else if (checks.fill_ratio) {
     atLeast(
       'fill_ratio',
       round(listing.fillRatio),
       checks.fill_ratio.min,
       (value) => `the product fills ${pct(value)} of the frame`,
       (value, min) =>
-        `the product fills ${pct(value)} of the frame; crop or zoom so it fills at least ${pct(min)}`,
+        listing.productBox
+          ? `the product fills ${pct(value)} of the frame; crop or zoom so it fills at least ${pct(min)}`
+          : `no product was found on the backdrop; show it filling at least ${pct(min)} of the frame`,
     );
   }
   if (checks.min_resolution) {
@@ -100,17 +141,19 @@ export function evaluateCompliance(
     );
   }
   if (checks.sharpness) {
+    // Measured on the product's box when a product was separated, else on the whole photo.
+    const subject = listing.productBox ? 'product' : 'photo';
     atLeast(
       'sharpness',
-      round(measured.sharpness.laplacianVariance, 1),
+      round(listing.sharpness.laplacianVariance, 1),
       checks.sharpness.min,
-      () => 'the photo is sharp',
-      (value, min) => `the photo looks blurred (sharpness ${value}, at least ${min} needed)`,
+      () => `the ${subject} is sharp`,
+      (value, min) => `the ${subject} looks blurred (sharpness ${value}, at least ${min} needed)`,
     );
   }
   if (checks.exposure) {
     const { allowed } = checks.exposure;
-    const value = measured.exposure.verdict;
+    const value = listing.exposure.verdict;
     results.push({
       id: 'exposure',
       passed: allowed.includes(value),
@@ -119,7 +162,7 @@ export function evaluateCompliance(
       message:
         value === 'ok'
           ? 'exposure is fine'
-          : `the photo is ${value}exposed (mean luminance ${pct(measured.exposure.meanLuminance)})`,
+          : `the photo is ${value}exposed (mean luminance ${pct(listing.exposure.meanLuminance)})`,
     });
   }
   if (checks.border) {
@@ -157,8 +200,46 @@ export function evaluateCompliance(
           : `text over the background: "${overlay.slice(0, 6).join(' ')}"; remove promotional text and watermarks`,
     });
   }
+  const person = personCheck(profile, people);
+  if (person) results.push(person);
   if (photo) results.push(...modelChecks(profile, photo));
   return { profile: profileName, passed: results.every((check) => check.passed), checks: results };
+}
+
+/**
+ * People in the photo: the faces the detector is sure of, against the profile's maxFaces. Without a detection (the
+ * detector failed, or an answer cached before it existed) the check is reported as not checked and passes.
+ */
+export function personCheck(profile: ListingProfile, people: People | null | undefined): Check | undefined {
+  const rule = profile.checks.no_person;
+  if (!rule) return undefined;
+  const { maxFaces } = rule;
+  if (!people) {
+    return {
+      id: 'no_person',
+      passed: true,
+      value: 'not_checked',
+      threshold: maxFaces,
+      message: 'not checked: the face detector gave no answer for this photo',
+    };
+  }
+  const count = people.faces;
+  const passed = count <= maxFaces;
+  const found = count === 1 ? 'a person (1 face)' : `people (${count} faces)`;
+  return {
+    id: 'no_person',
+    passed,
+    value: count,
+    threshold: maxFaces,
+    message:
+      count === 0
+        ? 'no person in the photo'
+        : passed
+          ? `${count} ${count === 1 ? 'face' : 'faces'}, at most ${maxFaces} allowed`
+          : maxFaces === 0
+            ? `the photo shows ${found}; show the product alone in the main image`
+            : `the photo shows ${found}; at most ${maxFaces} allowed`,
+  };
 }
 
 export type ModelComplianceCheckId = (typeof MODEL_COMPLIANCE_CHECK_IDS)[number];

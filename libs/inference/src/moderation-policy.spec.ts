@@ -1,6 +1,6 @@
 import { loadModerationPolicies } from '@argus/config';
 import type { ModerationHit } from '@argus/contracts';
-import { applyPolicy, moderationPrompt, nsfwHits, unjudgedCategories } from './index';
+import { applyPolicy, moderationPrompt, nsfwHits, splitFound, unjudgedCategories } from './index';
 
 const policies = loadModerationPolicies({});
 const policy = (name: string) => policies.get(name)!;
@@ -65,10 +65,46 @@ describe('policy-aware routing inputs', () => {
     expect(prompt).toContain('1. no live animals');
   });
 
-  it('maps nsfwjs classes onto the taxonomy and leaves out noise', () => {
-    const hits = nsfwHits({ porn: 0.2, hentai: 0.3, sexy: 0.01, neutral: 0.49, drawing: 0 });
-    expect(hits).toEqual([
-      { id: 'sexual.explicit', confidence: 0.3, evidence: { rationale: 'nsfwjs: Porn 20%, Hentai 30%' } },
+  it('maps nsfwjs classes onto the taxonomy: weak readings apart, noise left out', () => {
+    const reading = nsfwHits({ porn: 0.2, hentai: 0.3, sexy: 0.01, neutral: 0.49, drawing: 0 });
+    expect(reading.found).toEqual([]);
+    expect(reading.weak).toEqual([
+      {
+        id: 'sexual.explicit',
+        confidence: 0.5,
+        evidence: {
+          rationale:
+            'nsfwjs: Porn 20%, Hentai 30%, under the 90% the CPU tier needs to report sexual.explicit',
+        },
+      },
     ]);
+  });
+});
+
+describe('splitFound', () => {
+  it('finds a category from its review threshold, and keeps what is under it as a signal', () => {
+    const { found, signals } = splitFound(policy('default'), [
+      hit('sexual.explicit', 0.5),
+      hit('sexual.explicit', 0.499),
+      hit('sexual.suggestive', 0.69),
+      hit('text.contact_info', 0.4),
+    ]);
+    expect(found).toEqual([hit('sexual.explicit', 0.5), hit('text.contact_info', 0.4)]);
+    expect(signals).toEqual([hit('sexual.explicit', 0.499), hit('sexual.suggestive', 0.69)]);
+  });
+
+  it('uses the block threshold where the policy sets no review threshold, and keeps allowed categories found', () => {
+    const blockOnly = { ...policy('default'), thresholds: { '*': { block: 0.8 } } };
+    expect(splitFound(blockOnly, [hit('weapons.knives', 0.79)]).found).toEqual([]);
+    expect(splitFound(blockOnly, [hit('weapons.knives', 0.8)]).found).toHaveLength(1);
+    expect(splitFound(policy('wine-shop'), [hit('alcohol.beverages', 0.9)]).found).toHaveLength(1);
+  });
+
+  it('never finds a category the policy sets no threshold for', () => {
+    const none = { ...policy('default'), thresholds: {} };
+    expect(splitFound(none, [hit('weapons.knives', 0.99)])).toEqual({
+      found: [],
+      signals: [hit('weapons.knives', 0.99)],
+    });
   });
 });

@@ -49,6 +49,33 @@ export function applyPolicy(
   return { decision: 'allow', triggeredBy: [] };
 }
 
+/**
+ * The confidence from which a category counts under the policy: its review threshold, else its block threshold.
+ * Undefined when the policy sets neither (the category can never change the decision).
+ */
+export function countingThreshold(policy: ModerationPolicy, id: string): number | undefined {
+  const { block, review } = thresholdsFor(policy, id);
+  return review ?? block;
+}
+
+/**
+ * Splits what an engine saw into the categories found, at or above the policy's counting threshold, and weak
+ * signals below it. Only found categories are reported as such, decide, and feed the decision counter; signals are
+ * kept so that a reader can see what the engine saw and why it did not count.
+ */
+export function splitFound(
+  policy: ModerationPolicy,
+  hits: ModerationHit[],
+): { found: ModerationHit[]; signals: ModerationHit[] } {
+  const found: ModerationHit[] = [];
+  const signals: ModerationHit[] = [];
+  for (const hit of hits) {
+    const threshold = countingThreshold(policy, hit.id);
+    (threshold !== undefined && hit.confidence >= threshold ? found : signals).push(hit);
+  }
+  return { found, signals };
+}
+
 function unique(hits: ModerationHit[]): string[] {
   return [...new Set(hits.map((hit) => hit.id))];
 }

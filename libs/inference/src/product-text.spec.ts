@@ -129,6 +129,80 @@ describe('findBrand', () => {
   });
 });
 
+describe('findBrand: only strong evidence', () => {
+  const body = [
+    'Region growing starts from seed pixels and adds their neighbours',
+    'whose intensity is close to the mean of the region so far.',
+    'The split-and-merge method divides the image into quadrants',
+    'and merges adjacent regions that satisfy a homogeneity test.',
+  ];
+
+  it('takes no page title for a brand: the page reads like a document', () => {
+    const page = [
+      line('Region-based segmentation', 48),
+      ...body.map((text, i) => line(text, 18, 80 + i * 30)),
+    ];
+    expect(findBrand(page)).toBeUndefined();
+    expect(readProductText(page).brand).toBeUndefined();
+  });
+
+  it('takes no title-cased heading either, nor a heading over a short page', () => {
+    expect(
+      findBrand([line('Region-Based Segmentation', 48), ...body.map((t, i) => line(t, 18, 80 + i * 30))]),
+    ).toBeUndefined();
+    expect(findBrand([line('INTRODUCTION', 48), line('Chapter 1', 30, 60)])).toBeUndefined();
+  });
+
+  it('takes no phrase of lower-case words for a brand, even alone', () => {
+    expect(findBrand([line('Region-based segmentation', 48)])).toBeUndefined();
+    expect(findBrand([line('Sparkling water', 60)])).toBeUndefined();
+  });
+
+  it.each([
+    'Just Do It',
+    'Because You Are Worth It',
+    'Taste the difference every day',
+    'Made with love in Italy.',
+  ])('takes no slogan or sentence for a brand: %j', (slogan) => {
+    expect(findBrand([line(slogan, 80)])).toBeUndefined();
+  });
+
+  it('takes a mark-shaped name that stands out on a product', () => {
+    const pack = [
+      line('ZESTRA', 110, 0),
+      line('Sparkling water', 40, 130),
+      line('with lemon', 30, 180),
+      line('500 ml', 36, 220),
+    ];
+    expect(findBrand(pack)).toEqual({ text: 'ZESTRA', line: 0 });
+    expect(
+      findBrand([line('Mountain Spring', 70), line('Still water', 30, 80), line('1.5 L', 30, 120)])?.text,
+    ).toBe('Mountain Spring');
+  });
+
+  it('takes no brand from text that does not stand out among three lines or more', () => {
+    expect(
+      findBrand([line('ZESTRA', 40), line('Sparkling water', 40, 50), line('500 ml', 40, 100)]),
+    ).toBeUndefined();
+  });
+
+  it('takes no brand from a long line or a run of more than three words', () => {
+    expect(findBrand([line('Alpine Mountain Spring Water Company', 80)])).toBeUndefined();
+    expect(findBrand([line('Alpine Mountain Spring Water', 80)])).toBeUndefined();
+  });
+
+  it.each(['Call 555-0199', 'Phone: (555) 014-2368', 'Only 24.99 EUR', 'COMMUNITY, POWERED', 'AS'])(
+    'takes no brand from what real product photos printed beside a number, a phrase or OCR noise: %j',
+    (text) => {
+      expect(findBrand([line(text, 80)])).toBeUndefined();
+    },
+  );
+
+  it('takes no brand from words OCR read under 0.8', () => {
+    expect(findBrand([line('ZESTRA', 90, 0, 0.75)])).toBeUndefined();
+  });
+});
+
 describe('readProductText', () => {
   it('gives the brand and the most prominent size', () => {
     const read = readProductText([line('ACME', 90), line('2 x 330 ml', 50, 100), line('Lot 12 g', 20, 160)]);

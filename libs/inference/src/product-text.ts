@@ -31,10 +31,21 @@ export interface Quantity {
   label?: string;
 }
 
-/** Words under this OCR confidence are not trusted to spell a brand. */
-export const BRAND_MIN_CONFIDENCE = 0.7;
-/** A brand is a name, not a sentence: longer runs of words are cut to this many. */
-const BRAND_MAX_WORDS = 4;
+/** Words under this OCR confidence are not trusted to spell a brand (tesseract reads clear print at 0.8–0.97). */
+export const BRAND_MIN_CONFIDENCE = 0.8;
+/** A brand is a name of one to three words, not a phrase. */
+const BRAND_MAX_WORDS = 3;
+/** Fewer letters than this are more often OCR reading texture ("AS", "M") than a two-letter mark. */
+const BRAND_MIN_LETTERS = 3;
+/** The line a brand stands on says little else: at most this many words, sizes and label words included. */
+const BRAND_LINE_MAX_WORDS = 4;
+/** With three lines of text or more, the brand stands out: at least this many times the median line height. */
+const BRAND_PROMINENCE = 1.25;
+/**
+ * Text that reads like a document (a page, a leaflet, the back of a pack) has headings, not a brand: this many lines,
+ * or this many lines of running text (at least `PROSE_WORDS` words, or a sentence ending in a full stop).
+ */
+const DOCUMENT = { lines: 12, proseLines: 3, proseWords: 6 } as const;
 /** Relative tolerance when comparing amounts: unit conversions (16.9 fl oz = 500 ml) are rounded on labels. */
 const AMOUNT_TOLERANCE = 0.02;
 
@@ -245,7 +256,23 @@ const COMMON_WORDS = new Set(
     'classic premium quality fresh pure extra light since est ltd inc gmbh co company brand limited edition ' +
     'improved recipe flavour flavor price approx min max keep refrigerated shake well contains serving servings ' +
     'calories kcal kj energy fat sugar sugars protein salt store www com pack pcs pieces ml cl dl ltr litre liter ' +
-    'litres liters kg mg oz lb lbs fl eu us uk made'
+    'litres liters kg mg oz lb lbs fl eu us uk made ' +
+    // Headings of a page, which a document's title line is made of.
+    'chapter section introduction contents abstract summary figure table appendix index preface conclusion ' +
+    'references example examples note warning caution instructions manual guide ' +
+    // Contact cues, currencies and price words, which stand beside a number, never for a maker.
+    'call tel phone ph fax mob mobile cell email mail web visit hotline whatsapp eur usd gbp chf sek only now'
+  ).split(' '),
+);
+
+/**
+ * Pronouns, auxiliaries and adverbs make a slogan or a sentence ("Just do it", "Because you're worth it"): a line
+ * with one of them holds no brand.
+ */
+const PHRASE_WORDS = new Set(
+  (
+    "i i'm me my you you're your yours we we're our us it it's its they their is are was be been do does don't " +
+    'can will just more most every all always never because how what why when'
   ).split(' '),
 );
 
@@ -265,15 +292,53 @@ function brandWord(word: { text: string; confidence: number }): boolean {
   );
 }
 
+/** Whether the words are shaped like a mark: every word has a capital ("ACME", "North Face", "Coca-Cola", "iPod"). */
+function markShaped(words: readonly string[]): boolean {
+  return words.every((word) => /\p{Lu}/u.test(word));
+}
+
+function wordCount(text: string): number {
+  return text.split(/\s+/).filter((word) => /[\p{L}\p{N}]/u.test(word)).length;
+}
+
+/** Many lines, or lines of running text: a page or a leaflet rather than a product's front. */
+export function readsLikeDocument(lines: readonly ReadLine[]): boolean {
+  if (lines.length >= DOCUMENT.lines) return true;
+  const prose = lines.filter((line) => {
+    const words = wordCount(line.text);
+    return words >= DOCUMENT.proseWords || (words >= 3 && /\p{Ll}[.!?]$/u.test(line.text.trim()));
+  });
+  return prose.length >= DOCUMENT.proseLines;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /**
- * The brand: the most prominent text on the product, i.e. the run of words around the tallest confident word that
- * is not a size, a number or a common label word ("organic", "net wt", "best before"). Lines without word boxes
- * count as one word with the line's box.
+ * The brand, read only where the evidence is strong (docs/product-analysis.md, "brand"): the run of one to three
+ * words around the tallest confident word (OCR confidence ≥ {@link BRAND_MIN_CONFIDENCE}) that is not a size, a
+ * number or a common label word, on a short line (at most four words, no comma or colon) that is not a slogan or a
+ * sentence, every word capitalised like a mark, three letters or more, and, when the image has three lines or more,
+ * clearly taller than the rest. Text that reads
+ * like a document gives no brand: its largest line is a heading. Lines without word boxes count as one word with the
+ * line's box.
  */
 export function findBrand(lines: readonly ReadLine[]): { text: string; line: number } | undefined {
+  if (readsLikeDocument(lines)) return undefined;
+  const confidentHeights = lines
+    .filter((line) => line.confidence >= BRAND_MIN_CONFIDENCE)
+    .map((line) => line.box.height);
+  const standsOut = (height: number) =>
+    confidentHeights.length < 3 || height >= BRAND_PROMINENCE * median(confidentHeights);
   let best: { text: string; line: number; height: number } | undefined;
   lines.forEach((line, index) => {
+    // A comma, colon, semicolon or exclamation/question mark makes a phrase ("COMMUNITY, POWERED", "Phone: …").
+    if (wordCount(line.text) > BRAND_LINE_MAX_WORDS || /[,:;!?]/.test(line.text)) return;
     const words = line.words ?? [{ text: line.text, confidence: line.confidence, box: line.box }];
+    if (words.some((word) => PHRASE_WORDS.has(bareWord(word.text).toLowerCase()))) return;
     // Words inside a size ("500 ml", "Size M") are part of the size, not the name.
     const sizeWords = new Set(parseQuantities(line.text).flatMap((q) => q.text.toLowerCase().split(' ')));
     const flags = words.map((word) => brandWord(word) && !sizeWords.has(bareWord(word.text).toLowerCase()));
@@ -286,11 +351,13 @@ export function findBrand(lines: readonly ReadLine[]): { text: string; line: num
     let end = tallest;
     while (start > 0 && flags[start - 1]) start -= 1;
     while (end < words.length - 1 && flags[end + 1]) end += 1;
-    const run = words.slice(start, end + 1).slice(0, BRAND_MAX_WORDS);
-    const text = run.map((word) => bareWord(word.text)).join(' ');
+    if (end - start + 1 > BRAND_MAX_WORDS) return;
+    const run = words.slice(start, end + 1).map((word) => bareWord(word.text));
     const height = words[tallest].box.height;
+    const letters = run.join('').match(/\p{L}/gu)?.length ?? 0;
+    if (letters < BRAND_MIN_LETTERS || !markShaped(run) || !standsOut(height)) return;
     // A clearly taller line wins; between lines of about the same size the higher one (read first) does.
-    if (!best || height > best.height * 1.05) best = { text, line: index, height };
+    if (!best || height > best.height * 1.05) best = { text: run.join(' '), line: index, height };
   });
   return best && { text: best.text, line: best.line };
 }

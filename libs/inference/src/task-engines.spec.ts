@@ -25,11 +25,13 @@ function deps(page?: OcrPage): EngineDependencies {
     processor: {
       resizeForModel: () => Promise.reject(new Error('unused')),
       toRawRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1 }),
+      toUprightRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1, scale: 1 }),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 1600, height: 1200 }),
       measure: () => Promise.resolve(measurements),
     },
     nsfw: () => ({ classify: () => Promise.resolve(scores({ neutral: 1 })) }),
     tesseract: () => ({ recognize: () => Promise.resolve(page!) }),
+    faces: () => ({ detect: () => Promise.resolve([]) }),
     ollama: () => ({ chat: () => Promise.reject(new Error('unused')) }),
   };
 }

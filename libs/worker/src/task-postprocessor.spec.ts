@@ -14,10 +14,13 @@ const measured: ImageMeasurements = {
 const listing: ListingMeasurements = {
   width: 1600,
   height: 1600,
+  backdrop: { kind: 'plain', hex: '#ffffff' },
   backgroundWhiteShare: 0.99,
   productBox: { x: 80, y: 80, width: 1440, height: 1440 },
   fillRatio: 0.9,
   border: { detected: false, widthPx: 0, hex: null },
+  sharpness: measured.sharpness,
+  exposure: measured.exposure,
 };
 
 const request = (profile?: string): TaskRequest => ({

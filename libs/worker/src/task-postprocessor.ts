@@ -97,6 +97,8 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
       listing,
       words ? overlayWords(words, listing.productBox) : 'unreadable',
       photo,
+      // The tagging engine already ran the face detector on this image; its answer is reused, not recomputed.
+      'people' in result ? result.people : undefined,
     );
     const unjudged = photo ? [] : modelCheckIds(profile).map((id) => `compliance.${id}`);
     if (unjudged.length === 0) return { compliance };

@@ -4,8 +4,10 @@ import type { ImageProcessor } from '@argus/imaging';
 import {
   sideOcrLines,
   createTaskEngine,
+  FaceDetector,
   NsfwClassifier,
   OllamaEngine,
+  PaddleOcr,
   TesseractOcr,
   TierGuard,
   TierHealth,
@@ -27,6 +29,8 @@ const WARM_UP_POLICY = {
 class CpuEngines {
   private nsfwClassifier?: NsfwClassifier;
   private tesseractOcr?: TesseractOcr;
+  private paddleOcr?: PaddleOcr;
+  private faceDetector?: FaceDetector;
   private state: CpuReadiness = { ready: false, detail: 'warming up' };
 
   constructor(private readonly task: Task) {}
@@ -41,17 +45,30 @@ class CpuEngines {
     return this.tesseractOcr;
   }
 
+  paddle(): PaddleOcr {
+    this.paddleOcr ??= new PaddleOcr();
+    return this.paddleOcr;
+  }
+
+  faces(): FaceDetector {
+    this.faceDetector ??= new FaceDetector();
+    return this.faceDetector;
+  }
+
   async warm(): Promise<void> {
     const started = performance.now();
     try {
       if (this.task === 'moderation') await this.nsfw().warm();
+      // Tagging reports the faces in every photo (people, and the no_person listing check).
+      if (this.task === 'tagging') await this.faces().warm();
       // Moderation reads the image's text for contact details and tagging for text over the background, so every
-      // task needs tesseract.
+      // task needs the OCR engines: PaddleOCR reads, tesseract is the second opinion (and the fallback).
+      await this.paddle().warm();
       await this.tesseract().warm();
       const engine = {
-        moderation: 'nsfwjs MobileNetV2 (tfjs wasm) and tesseract',
-        tagging: 'sharp measurements and tesseract',
-        ocr: 'tesseract eng LSTM',
+        moderation: 'nsfwjs MobileNetV2 (tfjs wasm), PaddleOCR (onnxruntime) and tesseract',
+        tagging: 'sharp measurements, PaddleOCR (onnxruntime), tesseract and BlazeFace (tfjs wasm)',
+        ocr: 'PaddleOCR PP-OCRv4 (onnxruntime) and tesseract eng LSTM',
       }[this.task];
       this.state = { ready: true, detail: `${engine} warm in ${Math.round(performance.now() - started)} ms` };
     } catch (error) {
@@ -69,6 +86,8 @@ class CpuEngines {
 
   async close(): Promise<void> {
     await this.tesseractOcr?.close();
+    await this.paddleOcr?.close();
+    await this.faceDetector?.close();
   }
 }
 
@@ -111,6 +130,8 @@ export class WorkerInference {
           processor,
           nsfw: () => this.cpu.nsfw(),
           tesseract: () => this.cpu.tesseract(),
+          paddle: () => this.cpu.paddle(),
+          faces: () => this.cpu.faces(),
           ollama: (name) => this.ollama(name),
         },
       ),
@@ -128,15 +149,19 @@ export class WorkerInference {
   }
 
   /**
-   * Words tesseract reads in an image, confident ones only, with boxes in the image's pixels; undefined when the
-   * image was too busy to read within the side-job budget.
+   * Words the CPU OCR reads in an image (PaddleOCR, confident and plausible ones only), with boxes in the image's
+   * pixels; undefined when the image was too busy to read within the side-job budget.
    */
   async readWords(
     image: Uint8Array,
   ): Promise<
     Array<{ text: string; box: { x: number; y: number; width: number; height: number } }> | undefined
   > {
-    const deps = { processor: this.processor, tesseract: () => this.cpu.tesseract() };
+    const deps = {
+      processor: this.processor,
+      tesseract: () => this.cpu.tesseract(),
+      paddle: () => this.cpu.paddle(),
+    };
     const lines = await sideOcrLines(image, deps);
     return lines?.flatMap((line) => line.words);
   }

@@ -1,5 +1,21 @@
 export { NSFW_INPUT_SIZE, NsfwClassifier, type NsfwScores, type RgbPixels } from './nsfw-classifier';
 export {
+  acceptedFaces,
+  DEFAULT_FACE_THRESHOLDS,
+  FACE_INPUT_LONG_SIDE,
+  FaceDetector,
+  type DetectedFace,
+  type FaceThresholds,
+} from './face-detector';
+export {
+  paddleModelFiles,
+  PaddleOcr,
+  type PageAngle,
+  type PageOrientation,
+  type PaddleLine,
+  type PaddlePage,
+} from './paddle-ocr';
+export {
   tesseractLangPath,
   TesseractOcr,
   toOcrPage,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type * as Tf from '@tensorflow/tfjs';
 import type { NSFWJS } from 'nsfwjs';
 import { ArgusError } from '@argus/contracts';
+import { tfjsOnWasm } from './tfjs-wasm';
 
 /** nsfwjs' five class probabilities, 0–1, summing to 1. */
 export interface NsfwScores {
@@ -36,30 +37,10 @@ interface Runtime {
   Nsfwjs: typeof NSFWJS;
 }
 
-let runtime: Promise<Runtime> | undefined;
-
-/**
- * tfjs is loaded on first use rather than imported: requiring it costs about 250 ms and 30 MB, which the processes
- * that import this library but never moderate on the CPU should not pay. Its backend is global to the process, so
- * it is chosen once for every classifier. The wasm binaries ship in the package; pointing tfjs at them keeps it
- * from fetching them.
- */
-function tfjsOnWasm(): Promise<Runtime> {
-  runtime ??= (async () => {
-    const [tf, wasm, nsfwjs] = await Promise.all([
-      import('@tensorflow/tfjs'),
-      import('@tensorflow/tfjs-backend-wasm'),
-      import('nsfwjs'),
-    ]);
-    wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
-    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not start its wasm backend');
-    await tf.ready();
-    return { tf, Nsfwjs: nsfwjs.NSFWJS };
-  })().catch((error: unknown) => {
-    runtime = undefined;
-    throw error;
-  });
-  return runtime;
+/** The process's tfjs on wasm (shared with the face detector) and nsfwjs on top of it. */
+async function nsfwjsOnWasm(): Promise<Runtime> {
+  const [tf, nsfwjs] = await Promise.all([tfjsOnWasm(), import('nsfwjs')]);
+  return { tf, Nsfwjs: nsfwjs.NSFWJS };
 }
 
 interface ModelJson {
@@ -179,7 +160,7 @@ export class NsfwClassifier {
 }
 
 async function loadModel(): Promise<Loaded> {
-  const { tf, Nsfwjs } = await tfjsOnWasm();
+  const { tf, Nsfwjs } = await nsfwjsOnWasm();
   const model = new Nsfwjs(bundledMobileNetV2(tf), { size: NSFW_INPUT_SIZE });
   // load() also runs one prediction on zeros, so the first real image does not pay for kernel set-up.
   await model.load();

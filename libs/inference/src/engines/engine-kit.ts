@@ -1,14 +1,21 @@
 import { ArgusError, type Task, type TierName } from '@argus/contracts';
 import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
-import type { NsfwClassifier, TesseractOcr } from '../cpu';
+import type { FaceDetector, NsfwClassifier, PaddleOcr, TesseractOcr } from '../cpu';
 import type { OllamaEngine } from '../ollama-engine';
 import type { EngineAnswer, EngineRequest, TaskEngine } from '../task-engine';
 
 /** What the engines of every task are built from; tests pass fakes. */
 export interface EngineDependencies {
-  processor: Pick<ImageProcessor, 'resizeForModel' | 'toRawRgb' | 'prepareForOcr' | 'measure'>;
+  processor: Pick<
+    ImageProcessor,
+    'resizeForModel' | 'toRawRgb' | 'toUprightRgb' | 'prepareForOcr' | 'measure'
+  >;
   nsfw: () => Pick<NsfwClassifier, 'classify'>;
   tesseract: () => Pick<TesseractOcr, 'recognize'>;
+  /** PaddleOCR, the CPU tier's main reader; without it (tests, models not installed) tesseract reads alone. */
+  paddle?: () => Pick<PaddleOcr, 'read'>;
+  /** Faces in the photo, for tagging's `people` and the no_person listing check. */
+  faces: () => Pick<FaceDetector, 'detect'>;
   ollama: (tier: TierName) => Pick<OllamaEngine, 'chat'>;
 }
 
@@ -24,7 +31,7 @@ export interface EngineSpec {
  * Part of every CPU answer's cache key. The CPU tier has no prompt to version, so bump this when what a CPU engine
  * answers changes (new fields, better reading), or cached answers of the old code keep being served until they expire.
  */
-export const CPU_ANSWER_REVISION = 2;
+export const CPU_ANSWER_REVISION = 4;
 
 /** An embedded engine: a function of the image, behind the same interface as a model. */
 export class CpuEngine implements TaskEngine {

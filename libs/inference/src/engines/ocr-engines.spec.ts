@@ -44,10 +44,12 @@ function fakes(read: OcrPage, answers: string[] = []): Fakes {
       resizeForModel: () =>
         Promise.resolve({ data: Buffer.from('jpeg'), format: 'jpeg', width: 800, height: 600 } as never),
       toRawRgb: () => Promise.reject(new Error('unused')),
+      toUprightRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1, scale: 1 }),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 1600, height: 1200 }),
       measure: () => Promise.reject(new Error('unused')),
     },
     nsfw: () => ({ classify: () => Promise.reject(new Error('unused')) }),
+    faces: () => ({ detect: () => Promise.reject(new Error('unused')) }),
     tesseract: () => ({
       recognize: (_png, _budget, segmentation) => {
         segmentations.push(segmentation);
@@ -158,14 +160,35 @@ describe('the CPU OCR engine', () => {
     const answer = await run(cpuOcrEngine(cpuSpec, deps), 'scene');
     expect(answer.result).toMatchObject({ text: 'OPEN 24/7\nPrice: €4.99', keyValues: [], tables: [] });
 
+    // Lines that are not text are dropped in every mode (cpu-ocr.ts plausibleText).
     const document = await run(cpuOcrEngine(cpuSpec, fakes(noisy).deps), 'document');
-    expect((document.result as OcrResult).text).toBe('.\nOPEN 24/7\n|\nPrice: €4.99');
+    expect((document.result as OcrResult).text).toBe('OPEN 24/7\nPrice: €4.99');
   });
 
   it('answers und for a label too short to tell its language', async () => {
     const { deps } = fakes(page(line('LOT 4471')));
     const answer = await run(cpuOcrEngine(cpuSpec, deps), 'label');
     expect((answer.result as OcrResult).language).toEqual({ code: 'und', confidence: null });
+  });
+
+  it('reports how the page was turned when PaddleOCR read it, and its lines', async () => {
+    const { deps, segmentations } = fakes(LABEL);
+    deps.paddle = () => ({
+      read: () =>
+        Promise.resolve({
+          lines: [{ ...line('ORGANIC OAT MILK', 0.98), detectionScore: 0.9 }],
+          orientation: { angle: 270, confidence: 0.93 },
+          unreadableLines: 0,
+          timings: { detectionMs: 1, orientationMs: 1, recognitionMs: 1 },
+        }),
+    });
+    const answer = await run(cpuOcrEngine(cpuSpec, deps), 'label');
+    expect(answer.result).toMatchObject({
+      text: 'ORGANIC OAT MILK',
+      confidence: 0.98,
+      orientation: { angle: 270, confidence: 0.93 },
+    });
+    expect(segmentations).toEqual([]);
   });
 
   it('answers an empty page with no text, und and no structure', async () => {

@@ -10,7 +10,7 @@ import { detectLanguage, keyValuesFromLines } from '../ocr-structure';
 import { OllamaTaskEngine } from '../ollama-task-engine';
 import { PROMPTS } from '../prompts';
 import type { EngineRequest, TaskEngine } from '../task-engine';
-import { CpuEngine, round, type EngineDependencies, type EngineSpec } from './engine-kit';
+import { CpuEngine, type EngineDependencies, type EngineSpec } from './engine-kit';
 import { cpuOcr } from './cpu-ocr';
 
 /**
@@ -98,25 +98,25 @@ export function ollamaOcrEngine(spec: EngineSpec, deps: EngineDependencies): Tas
 }
 
 /**
- * Tesseract with the page segmentation of the mode (cpu-ocr.ts), key-values parsed from the read lines (not in scene
- * mode, which has no structure), and the language of the text. Tables need a vision model: in document mode the
- * answer says so, and `auto` goes on to a GPU tier when one is up.
+ * PaddleOCR (and tesseract where it reads better, cpu-ocr.ts), key-values parsed from the read lines (not in scene
+ * mode, which has no structure), the language of the text and how the page was turned. Tables need a vision model:
+ * in document mode the answer says so, and `auto` goes on to a GPU tier when one is up.
  */
 export function cpuOcrEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine {
   return new CpuEngine(spec, async (request) => {
     const mode = modeOf(request);
-    const { page, lines } = await cpuOcr(request.image, deps, undefined, mode);
-    const texts = lines.map((line) => line.text);
+    const read = await cpuOcr(request.image, deps, undefined, mode);
+    const texts = read.lines.map((line) => line.text);
     const text = texts.join('\n');
     const result: OcrResult = {
       text,
-      lines,
-      // The page's own confidence, dropped words included, so a noisy page still reads as unsure and escalates.
-      confidence: page.lines.length > 0 ? round(page.confidence) : 0,
+      lines: read.lines,
+      confidence: read.confidence,
       mode,
       language: await detectLanguage(text),
       keyValues: mode === 'scene' ? [] : keyValuesFromLines(texts),
       tables: [],
+      ...(read.orientation ? { orientation: read.orientation } : {}),
     };
     return {
       result,

@@ -62,11 +62,15 @@ function fakes(answers: Array<string | object>, page: OcrPage = labelPage()): Fa
       resizeForModel: () =>
         Promise.resolve({ data: Buffer.from('jpeg'), mime: 'image/jpeg', width: 1008, height: 756 }),
       toRawRgb: () => Promise.reject(new Error('unused')),
+      // The face detector's input: the 2016×1512 stored image at 640 px.
+      toUprightRgb: () =>
+        Promise.resolve({ data: Buffer.alloc(640 * 480 * 3), width: 640, height: 480, scale: 640 / 2016 }),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 4032, height: 3024 }),
       measure: () => Promise.resolve(measurements),
     },
     nsfw: () => ({ classify: () => Promise.reject(new Error('unused')) }),
     tesseract: () => ({ recognize: () => Promise.resolve(page) }),
+    faces: () => ({ detect: () => Promise.resolve([]) }),
     ollama: () => ({
       chat: (request: VisionChatRequest): Promise<VisionChatResult> => {
         chats.push(request);
@@ -264,31 +268,58 @@ describe('toStoredPixels', () => {
 });
 
 describe('ollama tagging engine', () => {
-  it('takes colour from measurements, brand and size from OCR, material and pattern from the model', async () => {
+  it('looks for faces once per image, while the model answers', async () => {
+    const { deps } = fakes([modelAnswer()]);
+    let detections = 0;
+    deps.faces = () => ({
+      detect: () => {
+        detections += 1;
+        return Promise.resolve([
+          { box: { x: 10, y: 20, width: 30, height: 40 }, boxScore: 0.8, meshScore: 0.95 },
+        ]);
+      },
+    });
+    const answer = await ollamaTaggingEngine(spec, deps, TAXONOMY).run({
+      image: Buffer.from('img'),
+      signal: new AbortController().signal,
+    });
+    expect(detections).toBe(1);
+    expect((answer.result as TaggingResult).people).toMatchObject({ faces: 1, engine: 'blazeface' });
+  });
+
+  it("takes colour from measurements, size from OCR, and never puts OCR's brand over the model's", async () => {
     const { result, chats } = await tag([modelAnswer()]);
     expect(chats).toHaveLength(1);
     expect(result.attributes).toEqual({
       material: 'plastic',
       pattern: 'solid',
-      brand: 'ACME',
+      brand: 'Acme Corp',
       size: '500 ml',
       colour: 'navy',
     });
     expect(result.attributeSources).toEqual({
       material: 'model',
       pattern: 'model',
-      brand: 'ocr',
+      brand: 'model',
       size: 'ocr',
       colour: 'measured',
     });
     expect(result).toMatchObject({ category: 'grocery/beverages/water', customAttributes: null });
+    // The faces come from the embedded detector on GPU tiers too; the model is not asked about people.
+    expect(result.people).toEqual({ faces: 0, boxes: [], engine: 'blazeface' });
     expect((chats[0].format.properties as Record<string, { enum?: string[] }>).category.enum).toEqual(
       TAXONOMY,
     );
     expect(chats[0].prompt).toContain('Allowed categories');
   });
 
-  it("uses the model's brand only when OCR read none, and drops values the model could not tell", async () => {
+  it('takes the brand from OCR when the model names none', async () => {
+    const { result } = await tag([modelAnswer({ attributes: { material: 'plastic' } })]);
+    expect(result.attributes).toMatchObject({ brand: 'ACME' });
+    expect(result.attributeSources).toMatchObject({ brand: 'ocr' });
+  });
+
+  it("uses the model's brand when OCR read none, and drops values the model could not tell", async () => {
     const { result } = await tag(
       [modelAnswer({ attributes: { Brand: 'Acme Corp', Material: 'unknown', Pattern: 'striped' } })],
       undefined,
@@ -467,6 +498,45 @@ describe('cpu tagging engine', () => {
     expect(answer.needsGpuTier).toEqual(
       expect.arrayContaining(['customAttributes', 'listing.title', 'listing.category']),
     );
+  });
+
+  it('reports the faces the detector found, with boxes in stored-image pixels', async () => {
+    const { deps } = fakes([]);
+    const seen: Array<{ width: number; height: number }> = [];
+    deps.faces = () => ({
+      detect: (rgb, source) => {
+        seen.push({ width: rgb.width, height: rgb.height }, source ?? rgb);
+        return Promise.resolve([
+          { box: { x: 700, y: 300, width: 200, height: 240 }, boxScore: 0.91, meshScore: 0.99 },
+        ]);
+      },
+    });
+    const answer = await cpuTaggingEngine(cpuSpec, deps).run({
+      image: Buffer.from('img'),
+      signal: new AbortController().signal,
+    });
+    expect(seen).toEqual([
+      { width: 640, height: 480 },
+      { width: 2016, height: 1512 },
+    ]);
+    expect((answer.result as TaggingResult).people).toEqual({
+      faces: 1,
+      boxes: [{ x: 700, y: 300, width: 200, height: 240, confidence: 0.91 }],
+      engine: 'blazeface',
+    });
+    expect(answer.needsGpuTier).not.toContain('people');
+  });
+
+  it('answers without faces (people null) when the detector fails', async () => {
+    const { deps } = fakes([]);
+    deps.faces = () => ({ detect: () => Promise.reject(new Error('wasm out of memory')) });
+    const answer = await cpuTaggingEngine(cpuSpec, deps).run({
+      image: Buffer.from('img'),
+      signal: new AbortController().signal,
+    });
+    const result = answer.result as TaggingResult;
+    expect(result.people).toBeNull();
+    expect(result.attributes).toMatchObject({ colour: 'navy', brand: 'ACME' });
   });
 
   it('asks a GPU tier for brand and size when the text could not be read', async () => {

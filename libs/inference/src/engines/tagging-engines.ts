@@ -6,6 +6,7 @@ import {
   type AttributeJsonSchema,
   type Defect,
   type Listing,
+  type People,
   type TaggingModelOutput,
   type TaggingOptions,
   type TaggingResult,
@@ -14,6 +15,7 @@ import {
 } from '@argus/contracts';
 import { loadProductCategories } from '@argus/config';
 import type { EncodedImage, ImageMeasurements, ImageProcessor, ModelInputTarget } from '@argus/imaging';
+import { FACE_INPUT_LONG_SIDE } from '../cpu/face-detector';
 import { judgeListing, type ModelListingView } from '../listing-consistency';
 import { OllamaTaskEngine } from '../ollama-task-engine';
 import { readProductText, type ReadLine } from '../product-text';
@@ -232,15 +234,16 @@ export function taggingFromMeasurements(measured: ImageMeasurements): TaggingRes
 }
 
 /**
- * Brand and size text as OCR read them (source `ocr`), over whatever the model said (source `model`), under the
- * measured colour (source `measured`).
+ * Size text as OCR read it (source `ocr`) over whatever the model said (source `model`), under the measured colour
+ * (source `measured`). The brand is OCR's only where the model named none: a vision model sees the logo and the
+ * layout, while OCR's brand is a guess from the most prominent text (docs/product-analysis.md).
  */
 function withText(result: TaggingResult, lines: readonly ReadLine[] | undefined): TaggingResult {
   if (!lines) return result;
   const text = readProductText(lines);
   const attributes = { ...result.attributes };
   const sources = { ...result.attributeSources };
-  if (text.brand) {
+  if (text.brand && sources.brand !== 'model') {
     attributes.brand = text.brand;
     sources.brand = 'ocr';
   }
@@ -270,6 +273,28 @@ function readText(
   // Brand and size are a side job of tagging: a failed read leaves them out (and the text_overlay check, which
   // reads the same buffer, reports the failure) rather than failing the whole answer.
   return sideOcrLines(image, deps).catch(() => undefined);
+}
+
+/**
+ * Faces in the photo, boxes in stored-image pixels; null when the detector failed. A side job like the text read:
+ * a failure leaves `people` null (and the no_person check not checked) rather than failing the whole answer.
+ */
+export async function findPeople(
+  image: Uint8Array,
+  deps: Pick<EngineDependencies, 'processor' | 'faces'>,
+): Promise<People | null> {
+  try {
+    const rgb = await deps.processor.toUprightRgb(image, FACE_INPUT_LONG_SIDE);
+    const source = { width: Math.round(rgb.width / rgb.scale), height: Math.round(rgb.height / rgb.scale) };
+    const faces = await deps.faces().detect(rgb, source);
+    return {
+      faces: faces.length,
+      boxes: faces.map(({ box, boxScore }) => ({ ...box, confidence: boxScore })),
+      engine: 'blazeface',
+    };
+  } catch {
+    return null;
+  }
 }
 
 function addUsage(a: EngineUsage | undefined, b: EngineUsage | undefined): EngineUsage | undefined {
@@ -319,6 +344,8 @@ class OllamaTaggingEngine implements TaskEngine {
   readonly kind = 'ollama' as const;
   private readonly inputs: ModelInputs;
   private readonly main: OllamaTaskEngine<TaggingCall>;
+  /** The faces of each image, looked for while the model thinks (findPeople never rejects). */
+  private readonly people = new WeakMap<Uint8Array, Promise<People | null>>();
 
   constructor(
     private readonly spec: EngineSpec,
@@ -358,6 +385,15 @@ class OllamaTaggingEngine implements TaskEngine {
     return this.main.fingerprint;
   }
 
+  private peopleIn(image: Uint8Array): Promise<People | null> {
+    let found = this.people.get(image);
+    if (!found) {
+      found = findPeople(image, this.deps);
+      this.people.set(image, found);
+    }
+    return found;
+  }
+
   private plan(request: EngineRequest): TaggingPlan {
     return planTagging(request.tagging, this.taxonomy);
   }
@@ -365,6 +401,7 @@ class OllamaTaggingEngine implements TaskEngine {
   async run(request: EngineRequest): Promise<EngineAnswer> {
     // The text is read while the model thinks; interpret() picks up the same (memoised) read.
     void readText(request.image, this.deps);
+    void this.peopleIn(request.image);
     const first = await this.main.run(request);
     const result = first.result as TaggingResult;
     const pick = this.plan(request).followUp
@@ -392,10 +429,11 @@ class OllamaTaggingEngine implements TaskEngine {
   }
 
   private async interpret(output: TaggingCall, request: EngineRequest): Promise<Omit<EngineAnswer, 'usage'>> {
-    const [measured, lines, input] = await Promise.all([
+    const [measured, lines, input, people] = await Promise.all([
       this.deps.processor.measure(request.image),
       readText(request.image, this.deps),
       this.inputs.resizeForModel(request.image, this.spec.input),
+      this.peopleIn(request.image),
     ]);
     const base = taggingFromMeasurements(measured);
     const said = modelAttributes(output.attributes);
@@ -417,6 +455,7 @@ class OllamaTaggingEngine implements TaskEngine {
           return stored ? { ...rest, box: stored } : rest;
         }),
         photo: output.photo,
+        people,
         confidence: output.confidence,
       },
       lines,
@@ -450,8 +489,12 @@ export function ollamaTaggingEngine(
 
 export function cpuTaggingEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine {
   return new CpuEngine(spec, async ({ image, tagging }) => {
-    const [measured, lines] = await Promise.all([deps.processor.measure(image), readText(image, deps)]);
-    const result = withText(taggingFromMeasurements(measured), lines);
+    const [measured, lines, people] = await Promise.all([
+      deps.processor.measure(image),
+      readText(image, deps),
+      findPeople(image, deps),
+    ]);
+    const result = withText({ ...taggingFromMeasurements(measured), people }, lines);
     const needsGpuTier = [...CPU_UNJUDGED_TAGGING];
     // Text too busy to read in time: a vision model can still read the brand and size.
     if (!lines) needsGpuTier.push('attributes.brand', 'attributes.size');
