@@ -208,6 +208,16 @@ function ensureTool(binary: string, aptPackage: string): void {
   run('apt-get', ['install', '-y', '--no-install-recommends', aptPackage]);
 }
 
+let aptListsRefreshed = false;
+
+/** `apt-get update`, once per run and only as root; false when it was not (or could not be) run now. */
+function refreshAptListsOnce(): boolean {
+  if (aptListsRefreshed || process.getuid?.() !== 0) return false;
+  aptListsRefreshed = true;
+  process.stdout.write('[realworld] apt-get update (reading the package lists once)\n');
+  return spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' }).status === 0;
+}
+
 /** Downloads the .deb (pinned version first), keeping it in the source cache; returns its path and version. */
 function fetchDeb(source: Source, warnings: string[]): { archive: string; version: string } {
   const debs = join(SOURCE_CACHE, 'debs');
@@ -218,12 +228,19 @@ function fetchDeb(source: Source, warnings: string[]): { archive: string; versio
       return version === undefined || decodeURIComponent(name.split('_')[1]) === version;
     });
   let name = find(source.version);
-  if (!name) {
-    const pinned = spawnSync('apt-get', ['download', `${source.package}=${source.version}`], {
+  const downloadPinned = () =>
+    spawnSync('apt-get', ['download', `${source.package}=${source.version}`], {
       cwd: debs,
       encoding: 'utf8',
     });
+  if (!name) {
+    let pinned = downloadPinned();
     name = find(source.version);
+    // A fresh machine has no package lists yet: read them once (as root) and try again before giving up the pin.
+    if ((pinned.status !== 0 || !name) && refreshAptListsOnce()) {
+      pinned = downloadPinned();
+      name = find(source.version);
+    }
     if (pinned.status !== 0 || !name) {
       warnings.push(
         `${source.package} ${source.version} is not available any more; using the current version`,

@@ -1,7 +1,7 @@
 import type { TaggingResult, TaskRequest } from '@argus/contracts';
 import { loadListingProfiles } from '@argus/config';
 import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
-import { ListingCompliancePostprocessor } from './task-postprocessor';
+import { ListingCompliancePostprocessor, textMargin } from './task-postprocessor';
 
 const measured: ImageMeasurements = {
   width: 1600,
@@ -96,5 +96,20 @@ describe('ListingCompliancePostprocessor', () => {
       'category',
     ]);
     expect(extra.needsGpuTier).toEqual(['category', 'compliance.not_placeholder']);
+  });
+});
+
+describe('textMargin', () => {
+  it('widens a word box by a quarter of its height each side and a tenth above and below', () => {
+    expect(textMargin({ x: 100, y: 200, width: 300, height: 80 })).toEqual({
+      x: 80,
+      y: 192,
+      width: 340,
+      height: 96,
+    });
+  });
+
+  it('stops at the image edge', () => {
+    expect(textMargin({ x: 5, y: 2, width: 50, height: 40 })).toEqual({ x: 0, y: 0, width: 65, height: 46 });
   });
 });

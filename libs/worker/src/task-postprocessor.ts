@@ -55,6 +55,25 @@ export class PiiPostprocessor implements TaskPostprocessor {
   }
 }
 
+type Box = { x: number; y: number; width: number; height: number };
+
+/**
+ * A read word's box with a margin, for painting the word out of the listing measurements: OCR boxes follow the
+ * recogniser's idea of the glyphs (PaddleOCR's come from CTC peaks), and a bold glyph's stem or an anti-aliased edge
+ * left outside the box would count as product and stretch the product's box over promotional text beside it.
+ * A quarter of the text height each side and a tenth above and below cover that without reaching the product.
+ */
+export function textMargin(box: Box): Box {
+  const dx = Math.round(box.height * 0.25);
+  const dy = Math.round(box.height * 0.1);
+  return {
+    x: Math.max(0, box.x - dx),
+    y: Math.max(0, box.y - dy),
+    width: box.width + 2 * dx - Math.max(0, dx - box.x),
+    height: box.height + 2 * dy - Math.max(0, dy - box.y),
+  };
+}
+
 /**
  * Product tagging: listing-photo compliance against the request's profile, measured on the CPU, plus the profile's
  * vision-model checks (one product, no props, not a placeholder) from the model's look at the photo when a GPU tier
@@ -87,7 +106,7 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
     const readable = words ?? [];
     const [measured, listing] = await Promise.all([
       this.processor.measure(image),
-      this.processor.measureListing(image, { ignore: readable.map((word) => word.box) }),
+      this.processor.measureListing(image, { ignore: readable.map((word) => textMargin(word.box)) }),
     ]);
     const photo = 'photo' in result ? result.photo : null;
     const compliance = evaluateCompliance(

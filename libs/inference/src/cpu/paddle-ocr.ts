@@ -626,6 +626,43 @@ export function wordsFromCharacters(
   return words;
 }
 
+/** Blank columns a word's ink may skip inside a letter or between letters while its edge is traced. */
+const WORD_EDGE_GAP = 3;
+
+/**
+ * A word's left and right edges in columns of the line image. A CTC peak marks a character's middle, not its edges,
+ * and a wide bold glyph reaches well beyond half a step: the edges are traced outwards over the ink (gaps of at most
+ * {@link WORD_EDGE_GAP} columns), never past the neighbouring words' peaks. Callers paint these boxes out of the
+ * photo (the listing checks treat read text as neither product nor backdrop), so ink left outside them would count
+ * as product. Without ink columns (no contrast) the peaks are widened by a third of the line's height.
+ */
+export function wordColumns(
+  word: Pick<DecodedWord, 'firstStep' | 'lastStep'>,
+  stepColumns: number,
+  width: number,
+  lineHeight: number,
+  ink: Uint8Array | undefined,
+  neighbours: { before: number; after: number },
+): { from: number; to: number } {
+  const peakFrom = Math.max(0, (word.firstStep - 0.5) * stepColumns);
+  const peakTo = Math.min(width, (word.lastStep + 1.5) * stepColumns);
+  const low = Math.max(0, Math.floor(neighbours.before));
+  const high = Math.min(width, Math.ceil(neighbours.after));
+  if (!ink) {
+    const pad = lineHeight / 3;
+    return { from: Math.max(low, peakFrom - pad), to: Math.min(high, peakTo + pad) };
+  }
+  const inkNear = (from: number, to: number) => {
+    for (let x = Math.max(low, from); x < Math.min(high, to); x += 1) if (ink[x] === 1) return true;
+    return false;
+  };
+  let from = Math.floor(peakFrom);
+  while (from > low && inkNear(from - WORD_EDGE_GAP, from)) from -= 1;
+  let to = Math.ceil(peakTo);
+  while (to < high && inkNear(to, to + WORD_EDGE_GAP)) to += 1;
+  return { from: Math.max(low, from), to: Math.min(high, Math.max(to, from + 1)) };
+}
+
 // ---- reading order ----------------------------------------------------------------------------------------------
 
 export interface ReadRegion {
@@ -1030,26 +1067,23 @@ export class PaddleOcr {
     const output = await run(sessions.recognition, input);
     const [, steps, classes] = output.dims;
     const characters = decodeCtc(output.data as Float32Array, steps, classes, sessions.charset);
-    const decoded = wordsFromCharacters(
-      characters,
-      inkColumns(pixels, width, RECOGNITION_HEIGHT),
-      tensorWidth / steps,
-      RECOGNITION_HEIGHT,
-    );
-    const stepWidth = tensorWidth / steps / width;
-    const words = decoded.map((word): OcrWord => {
-      // A CTC peak marks a character's middle, not its edges: widen by half a step each side.
-      const from = Math.max(0, (word.firstStep - 0.5) * stepWidth);
-      const to = Math.min(1, (word.lastStep + 1.5) * stepWidth);
+    const ink = inkColumns(pixels, width, RECOGNITION_HEIGHT);
+    const stepColumns = tensorWidth / steps;
+    const decoded = wordsFromCharacters(characters, ink, stepColumns, RECOGNITION_HEIGHT);
+    const words = decoded.map((word, index): OcrWord => {
+      const { from, to } = wordColumns(word, stepColumns, width, RECOGNITION_HEIGHT, ink, {
+        before: index > 0 ? (decoded[index - 1].lastStep + 1) * stepColumns : 0,
+        after: index + 1 < decoded.length ? decoded[index + 1].firstStep * stepColumns : width,
+      });
       return {
         text: word.text,
         confidence: word.confidence,
         box: boundingBox(
           [
-            pointInQuad(quad, from, 0),
-            pointInQuad(quad, to, 0),
-            pointInQuad(quad, to, 1),
-            pointInQuad(quad, from, 1),
+            pointInQuad(quad, from / width, 0),
+            pointInQuad(quad, to / width, 0),
+            pointInQuad(quad, to / width, 1),
+            pointInQuad(quad, from / width, 1),
           ],
           image.width,
           image.height,
