@@ -22,7 +22,14 @@ module.exports = {
         '<rootDir>/cli/**/*.spec.ts',
       ],
     },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      // The services run in process here, PaddleOCR among them: onnxruntime-node hands back typed arrays of the main
+      // realm, which a spec's own realm would reject (test/support/onnx-test-environment.ts).
+      testEnvironment: '<rootDir>/test/support/onnx-test-environment.ts',
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };
