@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Tf from '@tensorflow/tfjs';
 import { ArgusError } from '@argus/contracts';
-import type { RgbPixels } from './nsfw-classifier';
+import { assertRgbPixels, type RgbPixels } from './nsfw-classifier';
 import { tfjsOnWasm, tfjsWasmFolder } from './tfjs-wasm';
 
 /** A face in the pixels of the image the caller names (the source), with the two scores that let it through. */
@@ -258,15 +258,7 @@ export class FaceDetector {
    * by default the pixels themselves).
    */
   async detect(rgb: RgbPixels, source: { width: number; height: number } = rgb): Promise<DetectedFace[]> {
-    const { data, width, height } = rgb;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
-    }
-    if (data.length !== width * height * 3) {
-      throw new RangeError(
-        `expected ${width * height * 3} bytes of RGB for ${width}×${height}, got ${data.length}`,
-      );
-    }
+    const { data, width, height } = assertRgbPixels(rgb);
     const { tf, human } = await this.load();
     const run = queue.then(async () => {
       const input = tf.tensor3d(data, [height, width, 3], 'int32');

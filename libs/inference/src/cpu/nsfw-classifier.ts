@@ -21,6 +21,20 @@ export interface RgbPixels {
   height: number;
 }
 
+/** The pixels, once their size is positive and their data holds exactly three bytes a pixel; a RangeError otherwise. */
+export function assertRgbPixels(rgb: RgbPixels): RgbPixels {
+  const { data, width, height } = rgb;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
+  }
+  if (data.length !== width * height * 3) {
+    throw new RangeError(
+      `expected ${width * height * 3} bytes of RGB for ${width}×${height}, got ${data.length}`,
+    );
+  }
+  return rgb;
+}
+
 /** MobileNetV2's training input; other sizes work but nsfwjs resizes them on the tfjs side. */
 export const NSFW_INPUT_SIZE = 224;
 
@@ -107,15 +121,7 @@ export class NsfwClassifier {
   }
 
   async classify(rgb: RgbPixels): Promise<NsfwScores> {
-    const { data, width, height } = rgb;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new RangeError(`image size must be positive integers, got ${width}×${height}`);
-    }
-    if (data.length !== width * height * 3) {
-      throw new RangeError(
-        `expected ${width * height * 3} bytes of RGB for ${width}×${height}, got ${data.length}`,
-      );
-    }
+    const { data, width, height } = assertRgbPixels(rgb);
     const { tf, model } = await this.load();
     const input = tf.tensor3d(data, [height, width, 3], 'int32');
     try {
