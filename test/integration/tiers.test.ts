@@ -182,7 +182,7 @@ describe('the CPU tier', () => {
         status: 'ok',
         engine: 'cpu',
         tier: 'cpu',
-        model: 'tesseract-eng-lstm',
+        model: 'ppocr-v4-tesseract-eng',
         escalations: [],
       });
       expect((body.results.ocr as { text: string }).text).toBe(

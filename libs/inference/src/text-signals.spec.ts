@@ -116,6 +116,13 @@ describe('findContactInfo', () => {
     });
   });
 
+  it('finds both the phone number and the address in the issue 13 photo text', () => {
+    expect(findContactInfo(lines('Call 555-0199 or buy at www.cheap-deals.example'))).toEqual([
+      { kind: 'phone', quote: '555-0199', line: 0 },
+      { kind: 'url', quote: 'www.cheap-deals.example', line: 0 },
+    ]);
+  });
+
   describe('urls and e-mails', () => {
     it('finds bare domains and www hosts as urls', () => {
       expect(findContactInfo(lines('Returns: shop.example.com/returns', 'www.example.org'))).toEqual([

@@ -62,12 +62,13 @@ class CpuEngines {
       // Tagging reports the faces in every photo (people, and the no_person listing check).
       if (this.task === 'tagging') await this.faces().warm();
       // Moderation reads the image's text for contact details and tagging for text over the background, so every
-      // task needs the OCR engines: PaddleOCR reads, tesseract is the second opinion (and the fallback).
+      // task needs PaddleOCR. Their side reads are PaddleOCR's alone; tesseract, the OCR task's second reader, is
+      // created on first use elsewhere, which happens only without PaddleOCR's models (about 70 MB a worker saved).
       await this.paddle().warm();
-      await this.tesseract().warm();
+      if (this.task === 'ocr') await this.tesseract().warm();
       const engine = {
-        moderation: 'nsfwjs MobileNetV2 (tfjs wasm), PaddleOCR (onnxruntime) and tesseract',
-        tagging: 'sharp measurements, PaddleOCR (onnxruntime), tesseract and BlazeFace (tfjs wasm)',
+        moderation: 'nsfwjs MobileNetV2 (tfjs wasm) and PaddleOCR (onnxruntime)',
+        tagging: 'sharp measurements, PaddleOCR (onnxruntime) and BlazeFace (tfjs wasm)',
         ocr: 'PaddleOCR PP-OCRv4 (onnxruntime) and tesseract eng LSTM',
       }[this.task];
       this.state = { ready: true, detail: `${engine} warm in ${Math.round(performance.now() - started)} ms` };

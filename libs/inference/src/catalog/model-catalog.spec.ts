@@ -77,7 +77,7 @@ describe('loadModelCatalog', () => {
     it('ships the documented defaults', () => {
       const models = TIER_ORDER.map((tier) => [tier, catalog.tiers[tier].tasks.ocr.model]);
       expect(models).toEqual([
-        ['cpu', 'tesseract-eng-lstm'],
+        ['cpu', 'ppocr-v4-tesseract-eng'],
         ['small', 'qwen2.5vl:3b'],
         ['medium', 'qwen2.5vl:7b'],
         ['large', 'qwen2.5vl:72b'],
@@ -261,7 +261,7 @@ describe('loadModelCatalog', () => {
     it('lists the enabled tiers cheapest first with the model for the task', () => {
       const choices = loadModelCatalog({ ARGUS_TIERS: 'large,small' }).forTask('ocr');
       expect(choices.map((choice) => [choice.tier, choice.model.model])).toEqual([
-        ['cpu', 'tesseract-eng-lstm'],
+        ['cpu', 'ppocr-v4-tesseract-eng'],
         ['small', 'qwen2.5vl:3b'],
         ['large', 'qwen2.5vl:72b'],
       ]);

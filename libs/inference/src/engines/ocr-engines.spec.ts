@@ -75,7 +75,7 @@ const cpuSpec: EngineSpec = {
   task: 'ocr',
   tier: 'cpu',
   kind: 'cpu',
-  model: 'tesseract-eng-lstm',
+  model: 'ppocr-v4-tesseract-eng',
   input: { longSide: 2400 },
 };
 const gpuSpec: EngineSpec = {
