@@ -5,7 +5,7 @@ import {
   type PhotoAssessment,
 } from '@argus/contracts';
 import type { ListingProfile } from '@argus/config';
-import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
+import type { ListingMeasurements } from '@argus/imaging';
 
 type Check = ListingCompliance['checks'][number];
 
@@ -51,7 +51,6 @@ export function overlayWords(
 export function evaluateCompliance(
   profileName: string,
   profile: ListingProfile,
-  measured: ImageMeasurements,
   listing: ListingMeasurements,
   /** Words on the background, or 'unreadable' when the image was too busy to read within the OCR budget. */
   overlay: readonly string[] | 'unreadable' = [],

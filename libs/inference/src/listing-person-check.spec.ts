@@ -65,7 +65,7 @@ describe('the no_person listing check', () => {
   it('fails the whole compliance answer when a person is in the main image', () => {
     // A profile with only this check reads no measurement, so none is given.
     const none = {} as ImageMeasurements & ListingMeasurements;
-    const compliance = evaluateCompliance('main', profile(0), none, none, [], null, people(2));
+    const compliance = evaluateCompliance('main', profile(0), none, [], null, people(2));
     expect(compliance).toMatchObject({ profile: 'main', passed: false });
     expect(compliance.checks.map((check) => [check.id, check.passed, check.value])).toEqual([
       ['no_person', false, 2],

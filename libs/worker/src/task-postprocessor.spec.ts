@@ -50,7 +50,7 @@ const tagging = (photo: TaggingResult['photo']): TaggingResult => ({
 
 function postprocessor() {
   return new ListingCompliancePostprocessor(
-    { measure: () => Promise.resolve(measured), measureListing: () => Promise.resolve(listing) },
+    { measureListing: () => Promise.resolve(listing) },
     loadListingProfiles({}),
     () => Promise.resolve([]),
   );

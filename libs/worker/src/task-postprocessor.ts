@@ -83,7 +83,7 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
   readonly readsImage = true;
 
   constructor(
-    private readonly processor: Pick<ImageProcessor, 'measure' | 'measureListing'>,
+    private readonly processor: Pick<ImageProcessor, 'measureListing'>,
     private readonly profiles: ListingProfiles,
     /** Words read in the image, with boxes; only called when the profile checks text_overlay. */
     private readonly readWords: (
@@ -104,15 +104,13 @@ export class ListingCompliancePostprocessor implements TaskPostprocessor {
     // Words are read first so that text over the background is measured as background, not as product.
     const words = profile.checks.text_overlay ? await this.readWords(image) : [];
     const readable = words ?? [];
-    const [measured, listing] = await Promise.all([
-      this.processor.measure(image),
-      this.processor.measureListing(image, { ignore: readable.map((word) => textMargin(word.box)) }),
-    ]);
+    const listing = await this.processor.measureListing(image, {
+      ignore: readable.map((word) => textMargin(word.box)),
+    });
     const photo = 'photo' in result ? result.photo : null;
     const compliance = evaluateCompliance(
       name,
       profile,
-      measured,
       listing,
       words ? overlayWords(words, listing.productBox) : 'unreadable',
       photo,

@@ -52,8 +52,6 @@ export const DB_POSTPROCESS = {
 export const DETECTION_MAX_SIDE = 1600;
 /** Small images are enlarged so that label text reaches the ~10 px line height the detector needs. */
 export const DETECTION_MIN_SIDE = 736;
-const DETECTION_MEAN = [0.485, 0.456, 0.406];
-const DETECTION_STD = [0.229, 0.224, 0.225];
 
 /** predict_rec.py resize_norm_img: lines are resized to height 48 and padded to at least 320 wide. */
 const RECOGNITION_HEIGHT = 48;
@@ -822,6 +820,37 @@ export interface PaddleReadOptions {
 
 type OnnxRuntime = typeof import('onnxruntime-node');
 
+/** Per-channel mean and standard deviation of a model's input, on values scaled to 0–1. */
+interface Normalisation {
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+/** ImageNet's, as predict_det.py normalises the page for the detector. */
+const DETECTION_NORMALISATION: Normalisation = {
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+};
+/** To −1…1, as predict_rec.py and predict_cls.py normalise a line. */
+const LINE_NORMALISATION: Normalisation = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+
+/** A width × height RGB patch as a [1, 3, height, tensorWidth] float tensor of the model's normalised BGR. */
+function imageTensor(
+  runtime: OnnxRuntime,
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  tensorWidth: number,
+  { mean, std }: Normalisation,
+): Tensor {
+  return new runtime.Tensor('float32', planarBgr(pixels, width, height, tensorWidth, mean, std), [
+    1,
+    3,
+    height,
+    tensorWidth,
+  ]);
+}
+
 interface Sessions {
   /** onnxruntime-node, loaded with the models: its native binding is not loaded by importing this library. */
   runtime: OnnxRuntime;
@@ -960,10 +989,13 @@ export class PaddleOcr {
       { x: 0, y: image.height },
     ];
     const pixels = sampleQuad(image, whole, size.width, size.height);
-    const input = new sessions.runtime.Tensor(
-      'float32',
-      planarBgr(pixels, size.width, size.height, size.width, DETECTION_MEAN, DETECTION_STD),
-      [1, 3, size.height, size.width],
+    const input = imageTensor(
+      sessions.runtime,
+      pixels,
+      size.width,
+      size.height,
+      size.width,
+      DETECTION_NORMALISATION,
     );
     const output = await run(sessions.detection, input);
     const [, , mapHeight, mapWidth] = output.dims;
@@ -1046,10 +1078,13 @@ export class PaddleOcr {
       ];
       const width = Math.max(1, Math.min(CLASSIFIER_WIDTH, Math.ceil(RECOGNITION_HEIGHT * ratio * share)));
       const pixels = sampleQuad(image, part, width, RECOGNITION_HEIGHT);
-      const input = new sessions.runtime.Tensor(
-        'float32',
-        planarBgr(pixels, width, RECOGNITION_HEIGHT, CLASSIFIER_WIDTH, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]),
-        [1, 3, RECOGNITION_HEIGHT, CLASSIFIER_WIDTH],
+      const input = imageTensor(
+        sessions.runtime,
+        pixels,
+        width,
+        RECOGNITION_HEIGHT,
+        CLASSIFIER_WIDTH,
+        LINE_NORMALISATION,
       );
       const output = await run(sessions.classifier, input);
       const [upright, flipped] = output.data as Float32Array;
@@ -1068,10 +1103,13 @@ export class PaddleOcr {
     const width = Math.max(1, Math.min(RECOGNITION_MAX_WIDTH, Math.ceil(RECOGNITION_HEIGHT * ratio)));
     const tensorWidth = Math.max(RECOGNITION_MIN_WIDTH, Math.ceil(width / 8) * 8);
     const pixels = sampleQuad(image, quad, width, RECOGNITION_HEIGHT);
-    const input = new sessions.runtime.Tensor(
-      'float32',
-      planarBgr(pixels, width, RECOGNITION_HEIGHT, tensorWidth, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]),
-      [1, 3, RECOGNITION_HEIGHT, tensorWidth],
+    const input = imageTensor(
+      sessions.runtime,
+      pixels,
+      width,
+      RECOGNITION_HEIGHT,
+      tensorWidth,
+      LINE_NORMALISATION,
     );
     const output = await run(sessions.recognition, input);
     const [, steps, classes] = output.dims;
