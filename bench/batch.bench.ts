@@ -46,8 +46,9 @@ const GPUS: ReadonlyArray<{ slots: number; serviceTimeMs: number }> = (
 /** ARGUS_JOB_CONCURRENCY for the workers; 0 (the default) lets them take the sum of their tier concurrencies. */
 const JOB_CONCURRENCY = Number(process.env.BENCH_BATCH_JOB_CONCURRENCY ?? 0);
 /**
- * Tier concurrency above the GPU's N slots, with as many places in the stand-in's queue (Ollama queues them up to
- * OLLAMA_MAX_QUEUE): 1 (the default) is the shipped catalog's N + 1 for one Ollama replica; 0 matches the GPU exactly.
+ * Tier concurrency above the GPU's N slots; the extra calls wait at the stand-in for a slot, as a loaded Ollama model's
+ * calls do (without limit; OLLAMA_MAX_QUEUE bounds only pending loads): 1 (the default) is the shipped catalog's N + 1
+ * for one Ollama replica; 0 matches the GPU exactly.
  */
 const TIER_EXTRA = Number(process.env.BENCH_BATCH_TIER_EXTRA ?? 1);
 const WARMUP_ITEMS = 16;
@@ -169,7 +170,7 @@ async function measure(gpu: { slots: number; serviceTimeMs: number }) {
           .reduce((sum, { spec }) => sum + spec.concurrency, 0);
   const standIn = await OllamaStandIn.start({
     models: [{ name: MODEL }],
-    gpu: { slots, serviceTimeMs, queueLimit: TIER_EXTRA },
+    gpu: { slots, serviceTimeMs },
   });
   const stack = await startBenchStack({ OLLAMA_HOST: standIn.url, ...env });
   try {

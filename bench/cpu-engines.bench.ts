@@ -1,6 +1,6 @@
 // P5, time per image of the embedded CPU tier, each engine on its own, in this process: what `npm start` without a
-// GPU costs per image. The summary row is the moderation engine (nsfwjs on tfjs wasm), judged against the ~80 ms
-// ARCHITECTURE.md states for it, with 25% headroom for this shared machine (≤ 100 ms p50); the others are in its note.
+// GPU costs per image. The summary row is the moderation engine (nsfwjs on tfjs wasm), judged against its ~80 ms
+// design target, with 25% headroom for this shared machine (≤ 100 ms p50); the others are in its note.
 import { ImageProcessor } from '@argus/imaging';
 import { NsfwClassifier, TesseractOcr } from '@argus/inference';
 import { labelPng, photoJpeg } from '../test/support/fixtures';
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
         name: 'CPU tier time per image: moderation (nsfwjs MobileNetV2, tfjs wasm, incl. resize to 224²)',
         measured: `${round(moderation.p50Ms, 1)} ms p50`,
         value: round(moderation.p50Ms, 1),
-        target: `≤ ${TARGET_NSFW_MS} ms (ARCHITECTURE.md: ~80 ms)`,
+        target: `≤ ${TARGET_NSFW_MS} ms (design target: ~80 ms)`,
         pass: moderation.p50Ms <= TARGET_NSFW_MS,
         load: moderation.load,
         note: `CPU ${round(moderation.cpuMs, 1)} ms per image (wall time includes waiting for a core); tagging measurements ${round(tagging.p50Ms, 1)} ms, ocr (tesseract, 4-line label) ${round(ocr.p50Ms, 1)} ms p50`,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import { modelOutputJsonSchema } from '@argus/contracts';
 import { ImageProcessor } from '@argus/imaging';
-import { PROMPTS } from '@argus/inference';
+import { loadModelCatalog, PROMPTS } from '@argus/inference';
 import { multipartBody, photoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
 import {
@@ -116,15 +116,16 @@ async function main(): Promise<void> {
   });
 
   try {
-    // 640×480 fits the small tier's 1008 px input, so the worker forwards the stored image without re-encoding and
-    // the direct call sends the very same bytes the worker sends: the difference is Argus alone.
+    // The direct call sends the very same bytes the worker sends (the small tier's moderation input rule: qwen2.5vl
+    // rounds 640×480 to 644×476, one resize in the worker), so the difference is Argus alone.
     const photo = await photoJpeg(WIDTH, HEIGHT);
     const normalised = await new ImageProcessor().normalise(photo, {
       maxBytes: 25 * 2 ** 20,
       maxPixels: 40_000_000,
       maxLongSide: 2048,
     });
-    const modelInput = await new ImageProcessor().resizeForModel(normalised.data, { longSide: 1008 });
+    const { input } = loadModelCatalog({ ARGUS_TIERS: 'small' }).tiers.small.tasks.moderation;
+    const modelInput = await new ImageProcessor().resizeForModel(normalised.data, input);
     const imageBase64 = modelInput.data.toString('base64');
     const client = new Ollama({ host: ollama.url });
     const prompt = PROMPTS.moderation;

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     TIERS.map((spec) =>
       OllamaStandIn.start({
         models: [{ name: spec.model }],
-        gpu: { slots: spec.slots, serviceTimeMs: spec.serviceTimeMs, queueLimit: spec.extra },
+        gpu: { slots: spec.slots, serviceTimeMs: spec.serviceTimeMs },
       }),
     ),
   );

@@ -45,8 +45,11 @@ const JOB_SETTINGS = {
   ackWaitMs: ACK_WAIT_MS,
   duplicateWindowSeconds: 7200,
 };
-/** The always-busy item is recognised in the stand-in by its size, which the pipeline keeps for a small image. */
-const POISON = { width: 333, height: 222 };
+/**
+ * The always-busy item is recognised in the stand-in by its size, which the pipeline keeps: both sides are multiples
+ * of 28 within qwen2.5vl's budget, so the worker sends it as it is (the batch's 320×240 photos go as 308×252).
+ */
+const POISON = { width: 336, height: 224 };
 
 let nats: NatsHarness;
 let ollama: OllamaStandIn;

@@ -8,8 +8,8 @@ import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
 
 jest.setTimeout(180_000);
 
-/** The small tier's input sizes in config/model-catalog.yaml. */
-const INPUT_SIZE = { moderation: 1008, tagging: 1008, ocr: 1428 } as const;
+/** The most pixels the small tier's input rules in config/model-catalog.yaml send (qwen2.5vl, sides of 28 px). */
+const INPUT_PIXELS = { moderation: 1_003_520, tagging: 1_003_520, ocr: 1_003_520 } as const;
 const SMALL_MODEL = 'qwen2.5vl:3b';
 
 let ollama: OllamaStandIn;
@@ -39,8 +39,8 @@ describe('the stack started by npm start', () => {
     expect(output()).toContain(`curl -F image=@photo.jpg ${gatewayUrl}/v1/analyze`);
   });
 
-  it('analyses a real image through all three services, with one trace id from the gateway to every Ollama call', async () => {
-    const photo = await photoJpeg(3000, 2000);
+  it('analyses a 12 MP photo through all three services, with one trace id from the gateway to every Ollama call', async () => {
+    const photo = await photoJpeg(4000, 3000);
     const response = await fetch(`${gatewayUrl}/v1/analyze`, {
       method: 'POST',
       body: multipartBody(photo, { tier: 'small' }),
@@ -64,7 +64,10 @@ describe('the stack started by npm start', () => {
           ? 'moderation'
           : 'tagging';
       const image = chat.images[0];
-      expect(Math.max(image.width, image.height)).toBeLessThanOrEqual(INPUT_SIZE[task]);
+      expect(image.width * image.height).toBeLessThanOrEqual(INPUT_PIXELS[task]);
+      expect([image.width % 28, image.height % 28]).toEqual([0, 0]);
+      // Exactly the size qwen2.5vl's own image processor makes of it: Ollama resizes nothing again.
+      expect([image.modelWidth, image.modelHeight]).toEqual([image.width, image.height]);
     }
   });
 

@@ -73,7 +73,7 @@ async function load(until: number): Promise<Outcome[]> {
 beforeAll(async () => {
   ollama = await OllamaStandIn.start({
     models: [{ name: SMALL_MODEL }],
-    gpu: { slots: CONCURRENCY, serviceTimeMs: 300, queueLimit: 32 },
+    gpu: { slots: CONCURRENCY, serviceTimeMs: 300, maxQueue: 32 },
   });
   spawned = await startSpawnedStack({
     OLLAMA_HOST: ollama.url,

@@ -90,10 +90,13 @@ describe('POST /v1/analyze', () => {
 
     const chats = ollama.chats;
     expect(chats).toHaveLength(3);
-    const longSides = chats
-      .map((chat) => Math.max(chat.images[0].width, chat.images[0].height))
-      .sort((a, b) => a - b);
-    expect(longSides).toEqual([1008, 1008, 1428]);
+    // qwen2.5vl's rule for the stored 2048×1365 under the catalog's 1,003,520 px budget: 1204×812 (1247 tokens) for
+    // every task, sides multiples of 28, and exactly the size Ollama's own processor makes of it.
+    const sizes = chats.map((chat) => `${chat.images[0].width}×${chat.images[0].height}`).sort();
+    expect(sizes).toEqual(['1204×812', '1204×812', '1204×812']);
+    for (const chat of chats) {
+      expect([chat.images[0].modelWidth, chat.images[0].modelHeight]).toEqual([1204, 812]);
+    }
     for (const chat of chats) {
       expect(chat.stream).toBe(true);
       expect(chat.format).toMatchObject({ type: 'object' });
@@ -301,6 +304,16 @@ describe('POST /v1/analyze', () => {
   it('answers MODEL_UNAVAILABLE for a model without vision', async () => {
     ollama.setModels([{ name: SMALL_MODEL, capabilities: ['completion'] }]);
     try {
+      // Ollama itself answers 200 to an image sent to a model without vision and ignores the image (server/prompt.go
+      // chatPrompt, runner/ollamarunner/runner.go inputs), so Argus must learn it from /api/show: wait for its check.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const state = (await (await fetch(`${await stack.workerUrl('tagging')}/readyz`)).json()) as {
+          checks: Partial<Record<string, { ok: boolean }>>;
+        };
+        if (state.checks['tier.small']?.ok === false) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const { response, body } = await post(smallTier(photo, { tasks: 'tagging' }));
       expect(response.status).toBe(503);
       expect(body.results.tagging).toMatchObject({ status: 'error', error: { code: 'MODEL_UNAVAILABLE' } });

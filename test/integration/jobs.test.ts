@@ -284,10 +284,11 @@ describe('delivery guarantees', () => {
   });
 
   it('completes every item through busy answers, and dead-letters an item that is always busy with its reason', async () => {
-    const poisoned = await uniquePhotoJpeg(333, 222);
+    // 336×224 has sides that are multiples of 28, so the worker sends it at that size and the stand-in knows it.
+    const poisoned = await uniquePhotoJpeg(336, 224);
     let calls = 0;
     ollama.script((chat) => {
-      if (chat.images[0]?.width === 333) return { status: 503, error: BUSY_ERROR };
+      if (chat.images[0]?.width === 336) return { status: 503, error: BUSY_ERROR };
       calls += 1;
       return calls % 3 === 0 ? { status: 503, error: BUSY_ERROR } : undefined;
     });
@@ -311,7 +312,7 @@ describe('delivery guarantees', () => {
     ]);
     expect(dead?.errors[0]?.message).toContain(`after ${MAX_DELIVER} deliveries`);
     expect(
-      ollama.rejected + ollama.chats.filter((chat) => chat.images[0]?.width === 333).length,
+      ollama.rejected + ollama.chats.filter((chat) => chat.images[0]?.width === 336).length,
     ).toBeGreaterThan(0);
 
     const letters = (await queue.readDeadLetters('moderation')).filter(

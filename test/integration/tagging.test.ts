@@ -190,7 +190,8 @@ describe('caller attribute schemas', () => {
 
 describe('defects', () => {
   it("scales the model's boxes to the stored image's pixels", async () => {
-    // The 1200 px packshot is stored as is and sent to the model at 1008 px: boxes grow by 1200/1008.
+    // The 1200 px packshot is stored as is and sent to qwen2.5vl at 980 px (its rule under tagging's 1,003,520 px
+    // budget: √(1200² ÷ 1,003,520) = 1.198, 1200 ÷ 1.198 ÷ 28 → 35 × 28): boxes grow by 1200/980 = 60/49.
     ollama.script(() =>
       answer({
         condition: 'damaged',
@@ -199,19 +200,19 @@ describe('defects', () => {
             type: 'scratch',
             severity: 'minor',
             confidence: 0.7,
-            box: { x: 84, y: 168, width: 420, height: 84 },
+            box: { x: 49, y: 196, width: 490, height: 98 },
           },
         ],
       }),
     );
     const { body } = await post({ tier: 'small' });
-    expect(ollama.chats[0].images[0]).toMatchObject({ width: 1008, height: 1008 });
+    expect(ollama.chats[0].images[0]).toMatchObject({ width: 980, height: 980 });
     expect(tagging(body).defects).toEqual([
       {
         type: 'scratch',
         severity: 'minor',
         confidence: 0.7,
-        box: { x: 100, y: 200, width: 500, height: 100 },
+        box: { x: 60, y: 240, width: 600, height: 120 },
       },
     ]);
   });

@@ -16,6 +16,8 @@ export interface NatsHarness {
   /** `nats://127.0.0.1:PORT`, no credentials. */
   url: string;
   mode: 'container' | 'local';
+  /** Local mode only: the nats-server process (changes on restart), for benchmarks that read its CPU. */
+  readonly pid?: number;
   stop(): Promise<void>;
   /** Local mode only: kill the server and start it again on the same port with the same JetStream store. */
   restart?(options?: RestartOptions): Promise<void>;
@@ -170,6 +172,10 @@ function track(child: ChildProcess): void {
 
 class LocalNats {
   private child: ChildProcess | undefined;
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
   private log = '';
   private stopped = false;
 
@@ -289,6 +295,9 @@ async function startLocal(startTimeoutMs: number, explicitBinary: string | undef
     return {
       url: server.url,
       mode: 'local',
+      get pid() {
+        return server.pid;
+      },
       stop: () => server.stop(),
       restart: (options) => server.restart(options),
     };

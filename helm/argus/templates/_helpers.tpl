@@ -159,6 +159,8 @@ settings taken from ollama.tiers so that the catalog's concurrency and VRAM esti
 {{- end -}}
 {{- $_ := set $spec "parallel" (int $tier.numParallel) -}}
 {{- $_ = set $spec "replicas" (int $tier.replicas) -}}
+{{- /* One spare call per Ollama pod, as ARGUS_TIER_<NAME>_CONCURRENCY: (numParallel + 1) × replicas slots in all. */ -}}
+{{- $_ = set $spec "spare" (int $tier.replicas) -}}
 {{- $_ = set $spec "contextLength" (int $tier.contextLength) -}}
 {{- $_ = set $spec "keepAlive" (toString $tier.keepAlive) -}}
 {{- $_ = set $spec "vramBudgetGiB" $tier.vramBudgetGiB -}}
@@ -317,6 +319,10 @@ topologySpreadConstraints:
   value: {{ $root.Values.workerConfig.pullModels | quote }}
 - name: ARGUS_TIER_CHECK_INTERVAL_MS
   value: {{ int64 $root.Values.workerConfig.tierCheckIntervalMs | quote }}
+- name: ARGUS_SLOT_WAIT_MS
+  value: {{ int64 $root.Values.workerConfig.slotWaitMs | quote }}
+- name: ARGUS_SLOT_LEASE_TTL_MS
+  value: {{ int64 $root.Values.workerConfig.slotLeaseTtlMs | quote }}
 - name: ARGUS_TIERS
   value: {{ include "argus.enabledTiers" $root | quote }}
 - name: ARGUS_JOB_CONCURRENCY

@@ -245,6 +245,10 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     HTTP_PORT: port(TASK_DEFAULT_PORTS[task]),
     ARGUS_PULL_MODELS: flag(false),
     ARGUS_TIER_CHECK_INTERVAL_MS: positiveInt(15_000),
+    /** How long a sync request waits for a free slot of an Ollama tier before 503 UPSTREAM_BUSY; job items wait longer. */
+    ARGUS_SLOT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+    /** A tier slot whose holder stopped renewing it (a crashed worker) is free again after this long. */
+    ARGUS_SLOT_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
     /** Job items processed at once by this worker; 0 means the sum of the task's tier concurrencies. */
     ARGUS_JOB_CONCURRENCY: z.coerce.number().int().min(0).default(0),
     /** Time budget of one job item; defaults to the ack wait less 30 s so an answer is acked before redelivery. */
@@ -269,6 +273,7 @@ export function loadWorkerConfig(task: Task, env: NodeJS.ProcessEnv = process.en
     cacheTtlSeconds: parsed.ARGUS_CACHE_TTL_SECONDS,
     pullModels: parsed.ARGUS_PULL_MODELS,
     tierCheckIntervalMs: parsed.ARGUS_TIER_CHECK_INTERVAL_MS,
+    slots: { waitMs: parsed.ARGUS_SLOT_WAIT_MS, leaseTtlMs: parsed.ARGUS_SLOT_LEASE_TTL_MS },
     jobs: {
       ...jobLayout(parsed),
       imageTtlSeconds: retained(parsed.ARGUS_JOB_TTL_SECONDS, parsed.ARGUS_RETENTION),

@@ -6,6 +6,7 @@ import {
   moderationReplySchema,
   mostActionableCode,
   MODEL_OUTPUT_SCHEMAS,
+  TASK_RESULT_SCHEMAS,
   TASK_SUBJECTS,
   TASKS,
 } from './index';
@@ -75,6 +76,26 @@ describe('contracts', () => {
       moderationReplySchema.safeParse({ ...meta, status: 'error', error: { code: 'NOPE', message: 'x' } })
         .success,
     ).toBe(false);
+  });
+
+  it('carries optional warnings on every task result, and keeps them through the reply', () => {
+    const meta = { engine: 'ollama', tier: 'small', model: 'm', durationMs: 3, escalations: [] };
+    const reply = {
+      ...meta,
+      status: 'ok',
+      cached: false,
+      needsGpuTier: [],
+      decision: 'allow',
+      policy: 'default',
+      triggeredBy: [],
+      categories: [],
+      reason: '',
+      confidence: 0.85,
+      warnings: ['confidence: the model answered 85 for a 0-1 confidence; read as a percent, 0.85'],
+    };
+    expect(moderationReplySchema.parse(reply)).toMatchObject({ warnings: reply.warnings });
+    expect(moderationReplySchema.safeParse({ ...reply, warnings: [1] }).success).toBe(false);
+    for (const task of TASKS) expect(TASK_RESULT_SCHEMAS[task].shape).toHaveProperty('warnings');
   });
 
   it('maps codes to statuses in one table and prefers retryable codes', () => {

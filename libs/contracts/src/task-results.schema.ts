@@ -9,6 +9,13 @@ import { ocrModeSchema } from './task-options.schema';
 //   measure, and `needsGpuTier` names what they could not judge.
 
 const confidence = z.number().min(0).max(1);
+/** Notes on how the answer was reached that a caller may want to know; absent when there are none. */
+const warnings = z
+  .array(z.string())
+  .optional()
+  .describe(
+    "notes on the answer, e.g. a model's percent confidence (85) read as 0.85 before validation; absent when none",
+  );
 const box = z
   .object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
   .describe('pixels of the stored (normalised) image');
@@ -41,6 +48,7 @@ export const moderationResultSchema = z.object({
     ),
   reason: z.string(),
   confidence,
+  warnings,
 });
 export type ModerationResult = z.infer<typeof moderationResultSchema>;
 
@@ -160,6 +168,7 @@ export const taggingResultSchema = z.object({
       'faces in the photo (BlazeFace + face mesh on the CPU); null when the detector failed, absent from older answers',
     ),
   confidence: confidence.nullable(),
+  warnings,
 });
 export type TaggingResult = z.infer<typeof taggingResultSchema>;
 
@@ -254,6 +263,7 @@ export const ocrResultSchema = z.object({
     })
     .optional()
     .describe('how the page was turned, on the CPU tier; boxes stay in pixels of the stored image as sent'),
+  warnings,
 });
 export type OcrResult = z.infer<typeof ocrResultSchema>;
 

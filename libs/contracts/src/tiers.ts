@@ -5,6 +5,12 @@ export const TIERS = ['cpu', 'small', 'medium', 'large'] as const;
 export const tierSchema = z.enum(TIERS);
 export type TierName = z.infer<typeof tierSchema>;
 
+/**
+ * JetStream KV bucket of the Ollama tiers' slots (admission control): one key per slot, `<tier>.<n>`, shared by every
+ * worker process and pod that calls the tier.
+ */
+export const TIER_SLOT_BUCKET = 'argus-tier-slots';
+
 export const TIER_CHOICES = ['auto', ...TIERS] as const;
 export const tierChoiceSchema = z.enum(TIER_CHOICES);
 export type TierChoice = z.infer<typeof tierChoiceSchema>;

@@ -390,6 +390,66 @@ describe('ImageProcessor.resizeForModel to a square', () => {
   });
 });
 
+describe('ImageProcessor.resizeForModel to a model family', () => {
+  it('sends a 12 MP photo to qwen2.5vl at the SmartResize size: sides multiples of 28, within the budget', async () => {
+    const photo = await solid(4000, 3000, '#336699').jpeg().toBuffer();
+    const full = await processor.resizeForModel(photo, { family: 'qwen2.5vl' });
+    expect([full.width, full.height]).toEqual([1652, 1232]);
+    expect(await processor.probe(full.data)).toMatchObject({ format: 'jpeg', width: 1652, height: 1232 });
+
+    const budget = await processor.resizeForModel(photo, { family: 'qwen2.5vl', maxPixels: 1_003_520 });
+    expect([budget.width, budget.height]).toEqual([1148, 840]);
+    expect(budget.width * budget.height).toBeLessThanOrEqual(1_003_520);
+    expect([budget.width % 28, budget.height % 28]).toEqual([0, 0]);
+  });
+
+  it('rounds a small image to multiples of 28 too (640×480 → 644×476), so Ollama has nothing left to resize', async () => {
+    const out = await processor.resizeForModel(await solid(640, 480, '#336699').jpeg().toBuffer(), {
+      family: 'qwen2.5vl',
+    });
+    expect([out.width, out.height]).toEqual([644, 476]);
+  });
+
+  it('passes an image already at the size through untouched', async () => {
+    const exact = await solid(644, 476, '#808080').jpeg().toBuffer();
+    const out = await processor.resizeForModel(exact, { family: 'qwen2.5vl' });
+    expect(out.data.equals(exact)).toBe(true);
+  });
+
+  it('sizes the upright image when EXIF turns it', async () => {
+    // Upright 200×300: 200 ÷ 28 = 7.1 → 196, 300 ÷ 28 = 10.7 → 308.
+    const rotated = await solid(300, 200, '#336699').jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const out = await processor.resizeForModel(rotated, { family: 'qwen2.5vl' });
+    expect([out.width, out.height]).toEqual([196, 308]);
+    expect(await processor.probe(out.data)).toMatchObject({
+      width: 196,
+      height: 308,
+      orientation: undefined,
+    });
+  });
+
+  it('keeps transparency as PNG', async () => {
+    const out = await processor.resizeForModel(await translucent(400, 200).png().toBuffer(), {
+      family: 'qwen3-vl',
+    });
+    // qwen3-vl rounds to multiples of 32: 400 ÷ 32 = 12.5 → 12 (half to even), 200 ÷ 32 = 6.25 → 6.
+    expect(out.mime).toBe('image/png');
+    expect(await processor.probe(out.data)).toMatchObject({ width: 384, height: 192, hasAlpha: true });
+  });
+
+  it('pads to 896² for gemma3 and fits the tiled canvas for mllama', async () => {
+    const photo = await solid(2560, 1920, '#336699').jpeg().toBuffer();
+    expect(await processor.resizeForModel(photo, { family: 'gemma3' })).toMatchObject({
+      width: 896,
+      height: 896,
+    });
+    expect(await processor.resizeForModel(photo, { family: 'mllama' })).toMatchObject({
+      width: 1120,
+      height: 840,
+    });
+  });
+});
+
 describe('ImageProcessor.toRawRgb', () => {
   it('stretches to exactly size×size packed RGB', async () => {
     const rgb = await processor.toRawRgb(await solid(50, 80, '#123456').png().toBuffer(), 224);

@@ -20,6 +20,7 @@ import {
   type ListingMeasurements,
   type ListingOptions,
 } from './listing-measurements';
+import { GEMMA3_INPUT, modelInputSize, type FamilyTarget } from './model-input';
 import { divideByPaper, estimatePaper, stretchContrast } from './ocr-background';
 
 export type OutputMime = 'image/jpeg' | 'image/png';
@@ -47,19 +48,34 @@ export interface NormalisedImage extends EncodedImage {
   timings: { decodeMs: number; normaliseMs: number };
 }
 
-/** Models whose input grows with the image (qwen2.5vl): cap the long side, pass smaller images through. */
+/** Engines that take any size (the CPU tier's): cap the long side, pass smaller images through. */
 export interface LongSideTarget {
   longSide: number;
   /** Sides shorter than this are padded; defaults to {@link DEFAULT_MIN_SIDE}. */
   minSide?: number;
 }
 
-/** Models with one fixed input (gemma3 wants 896×896): fit inside the square and pad, never stretch. */
+/** Engines with one fixed input (nsfwjs wants 224×224): fit inside the square and pad, never stretch. */
 export interface SquareTarget {
   square: number;
 }
 
-export type ModelInputTarget = LongSideTarget | SquareTarget;
+/**
+ * A vision model's own rule ({@link FamilyTarget}, model-input.ts): the image is sent at exactly the size Ollama's
+ * processor for that family would make of it, so Ollama never resizes it again.
+ */
+export type ModelInputTarget = LongSideTarget | SquareTarget | FamilyTarget;
+
+/**
+ * How resizeForModel lays the image into the model input: `fill` scales each axis to the family's exact size
+ * (qwen2.5vl, qwen3-vl, mllama); `contain` scales both axes by one factor and pads evenly where the shape differs
+ * (squares, gemma3's 896², a long side's thin strips).
+ */
+export type ModelInputFit = 'fill' | 'contain';
+
+export function modelInputFit(target: ModelInputTarget): ModelInputFit {
+  return 'family' in target && target.family !== 'gemma3' ? 'fill' : 'contain';
+}
 
 /** Packed 8-bit RGB, three bytes per pixel, no padding. */
 export interface RawRgbImage {
@@ -295,10 +311,12 @@ export class ImageProcessor {
   }
 
   /**
-   * Shrinks a normalised image to the size a model wants. Extreme strips are padded rather than
-   * stretched so the model still sees true proportions.
+   * Resizes a normalised image to the size a model wants. For a model family's rule that is the size Ollama's own
+   * processor would produce (modelInputSize), reached in one exact resize; for a long side, extreme strips are padded
+   * rather than stretched so the engine still sees true proportions.
    */
   async resizeForModel(input: Uint8Array, target: ModelInputTarget): Promise<EncodedImage> {
+    if ('family' in target) return this.resizeForFamily(input, target);
     if ('square' in target) return this.resizeToSquare(input, target.square);
     const minSide = target.minSide ?? DEFAULT_MIN_SIDE;
     const passThrough = await this.fitsAlready(
@@ -331,6 +349,36 @@ export class ImageProcessor {
     );
     const { data, info } = await guard('image', () => padded.pipeline.toBuffer({ resolveWithObject: true }));
     return { data, mime: padded.mime, width: info.width, height: info.height };
+  }
+
+  /**
+   * qwen2.5vl and qwen3-vl: exactly the SmartResize size (`fit: 'fill'`; the aspect ratio moves by at most the rounding
+   * to 28 or 32 px, as it does inside Ollama). mllama: the size its tiled canvas fits, or the image as it is when
+   * Ollama would only enlarge it. gemma3: 896² padded with white, as for a square target; Ollama itself would stretch
+   * the image to 896², which keeps the size but not the proportions.
+   */
+  private async resizeForFamily(input: Uint8Array, target: FamilyTarget): Promise<EncodedImage> {
+    if (target.family === 'gemma3') return this.resizeToSquare(input, GEMMA3_INPUT.side);
+    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+    // EXIF orientations 5-8 swap the sides; the model sees the upright image.
+    const swapped = (meta.orientation ?? 1) >= 5;
+    const upright = swapped
+      ? { width: meta.height, height: meta.width }
+      : { width: meta.width, height: meta.height };
+    const size = modelInputSize(target, upright.width, upright.height);
+    const passThrough = await this.fitsAlready(
+      input,
+      (width, height) => width === size.width && height === size.height,
+    );
+    if (passThrough) return passThrough;
+    const { pipeline, mime } = encode(
+      sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
+        .rotate()
+        .resize({ width: size.width, height: size.height, fit: 'fill' }),
+      meta.hasAlpha,
+    );
+    const { data, info } = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
+    return { data, mime, width: info.width, height: info.height };
   }
 
   /**

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
@@ -7,15 +9,15 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ArgusError, modelOutputJsonSchema } from '@argus/contracts';
 import { OllamaStandIn } from '../../../test/support/ollama-stand-in';
-import { OllamaEngine } from './ollama-engine';
+import { OllamaEngine, type VisionChatRequest } from './ollama-engine';
 
 const exporter = new InMemorySpanExporter();
 const MODEL = 'qwen2.5vl:3b';
 let standIn: OllamaStandIn;
 let engine: OllamaEngine;
-// A 1×1 PNG: the stand-in checks that images decode.
+// A grey 28×28 PNG: the stand-in checks that images decode, and qwen2.5vl's runner panics under 28 px a side.
 const PIXEL =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  'iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAIAAAD9b0jDAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAL0lEQVR4nO3QMQEAAAyDMKRX+kywDwTkgD1EqB4+udCHCNXDJxf6EKF6+ORC5z892aGYPYtb91AAAAAASUVORK5CYII=';
 
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -37,14 +39,20 @@ beforeEach(() => {
   standIn.script(undefined);
 });
 
-const chat = (signal: AbortSignal = AbortSignal.timeout(5_000)) =>
-  engine.chat({
+const chat = (
+  signal: AbortSignal = AbortSignal.timeout(5_000),
+  extra: Partial<VisionChatRequest> = {},
+  on: OllamaEngine = engine,
+) =>
+  on.chat({
     model: MODEL,
     system: 'system',
     prompt: 'describe',
     imageBase64: PIXEL,
     format: modelOutputJsonSchema('ocr'),
     signal,
+    numPredict: 512,
+    ...extra,
   });
 
 describe('OllamaEngine', () => {
@@ -61,11 +69,14 @@ describe('OllamaEngine', () => {
       usage: { inputTokens: 321, outputTokens: 12 },
     });
     expect(result.seconds.load).toBeCloseTo(2);
+    expect(result.doneReason).toBe('stop');
     expect(standIn.chats[0]).toMatchObject({
       stream: true,
       keepAlive: '30m',
-      options: { temperature: 0, num_ctx: 8192 },
+      options: { temperature: 0, num_ctx: 8192, num_predict: 512 },
     });
+    // Thinking-capable models think unless told not to: `think: false` goes on every chat by default.
+    expect(standIn.chats[0]?.body).toMatchObject({ think: false });
 
     const [span] = exporter.getFinishedSpans();
     expect(span.name).toBe(`chat ${MODEL}`);
@@ -77,6 +88,67 @@ describe('OllamaEngine', () => {
       'gen_ai.usage.input_tokens': 321,
       'gen_ai.usage.output_tokens': 12,
     });
+  });
+
+  it('returns done_reason length for an answer cut off at num_predict, with the span saying so', async () => {
+    standIn.script(() => ({ content: '{"text":"Ingredients: wat', doneReason: 'length', evalCount: 512 }));
+    const result = await chat();
+    expect(result).toMatchObject({
+      content: '{"text":"Ingredients: wat',
+      doneReason: 'length',
+      usage: { outputTokens: 512 },
+    });
+    expect(exporter.getFinishedSpans()[0]?.attributes).toMatchObject({
+      'gen_ai.response.finish_reasons': ['length'],
+      'gen_ai.request.max_tokens': 512,
+    });
+  });
+
+  it('asks for a shorter answer after a cut-off one, without sending the cut-off text back', async () => {
+    standIn.script(() => ({ content: '{"text":"","lines":[]}' }));
+    await chat(undefined, {
+      repair: { previousAnswer: '{"text":"aaaa', problem: 'cut off', truncated: true },
+    });
+    const messages = standIn.chats.at(-1)?.messages ?? [];
+    expect(messages.map((message) => message.role)).toEqual(['system', 'user', 'user']);
+    expect(messages[2]?.content).toMatch(/cut off at the limit of 512 tokens/);
+    expect(messages[2]?.content).toMatch(/fewer items and shorter strings/);
+    expect(JSON.stringify(messages)).not.toContain('aaaa');
+  });
+
+  it('shows an invalid answer back to the model on a schema repair', async () => {
+    standIn.script(() => ({ content: '{"text":"","lines":[]}' }));
+    await chat(undefined, { repair: { previousAnswer: '{"text":1}', problem: 'text must be a string' } });
+    const messages = standIn.chats.at(-1)?.messages ?? [];
+    expect(messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(messages[3]?.content).toMatch(/does not match the required schema \(text must be a string\)/);
+  });
+
+  it('sends think when the catalog asks, and never puts message.thinking into the answer', async () => {
+    const { server, url, bodies } = await thinkingServer([
+      { message: { role: 'assistant', content: '', thinking: 'The label reads ' }, done: false },
+      { message: { role: 'assistant', content: '', thinking: 'SALT.' }, done: false },
+      { message: { role: 'assistant', content: '{"text":"SALT",' }, done: false },
+      { message: { role: 'assistant', content: '"lines":[{"text":"SALT"}]}' }, done: false },
+      {
+        model: MODEL,
+        message: { role: 'assistant', content: '' },
+        done: true,
+        done_reason: 'stop',
+        prompt_eval_count: 40,
+        eval_count: 30,
+      },
+    ]);
+    try {
+      const thinker = new OllamaEngine({ host: url, keepAlive: '30m', numCtx: 8192 });
+      const result = await chat(undefined, { think: true, numPredict: 900 }, thinker);
+      expect(bodies[0]).toMatchObject({ think: true, options: { num_predict: 900, num_ctx: 8192 } });
+      expect(result.content).toBe('{"text":"SALT","lines":[{"text":"SALT"}]}');
+      expect(JSON.stringify(result)).not.toContain('label reads');
+      expect(exporter.getFinishedSpans()[0]?.attributes).toMatchObject({ 'argus.thinking_chars': 21 });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it.each([
@@ -108,4 +180,39 @@ describe('OllamaEngine', () => {
     const unreachable = new OllamaEngine({ host: 'http://127.0.0.1:9', keepAlive: '1m' });
     await expect(unreachable.modelStatus(MODEL)).resolves.toMatchObject({ status: 'unreachable' });
   });
+
+  it('finds a catalog name without a tag as Ollama does, as name:latest', async () => {
+    standIn.setModels([{ name: MODEL }, { name: 'llava:latest' }]);
+    try {
+      await expect(engine.modelStatus('llava')).resolves.toMatchObject({ status: 'ready' });
+      await expect(engine.modelStatus('llava:7b')).resolves.toMatchObject({ status: 'missing' });
+    } finally {
+      standIn.setModels([{ name: MODEL }]);
+    }
+  });
+
+  it('sends a keep_alive of "-1" or "0" as a number, which Ollama accepts (a unitless string is a 400)', async () => {
+    const forever = new OllamaEngine({ host: standIn.url, keepAlive: '-1', numCtx: 8192 });
+    standIn.reset();
+    await expect(chat(undefined, {}, forever)).resolves.toMatchObject({ doneReason: 'stop' });
+    expect(standIn.chats.at(-1)?.keepAlive).toBe(-1);
+  });
 });
+
+/** A bare /api/chat that streams the given NDJSON lines: thinking output, which the stand-in may not script. */
+async function thinkingServer(lines: object[]): Promise<{ server: Server; url: string; bodies: unknown[] }> {
+  const bodies: unknown[] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      for (const line of lines) response.write(`${JSON.stringify({ model: MODEL, ...line })}\n`);
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}`, bodies };
+}

@@ -16,12 +16,25 @@ export interface VisionChatRequest {
   imageBase64: string;
   format: Record<string, unknown>;
   signal: AbortSignal;
-  /** A second try after an answer that broke the schema: the model sees its answer and what was wrong. */
-  repair?: { previousAnswer: string; problem: string };
+  /**
+   * Ollama's `num_predict`: the answer is stopped after this many tokens with done_reason `length`. A per-request
+   * option, not a runner one: it never reloads the model (server/sched.go needsReload compares only api.Runner).
+   */
+  numPredict: number;
+  /** Sent as `think` (default false): thinking-capable models think unless told not to. */
+  think?: boolean;
+  /**
+   * A second try. After an answer that broke the schema the model sees its answer and what was wrong; after one cut
+   * off at `numPredict` (`truncated`) it is told so and asked for a shorter answer, without the cut-off text.
+   */
+  repair?: { previousAnswer: string; problem: string; truncated?: boolean };
 }
 
 export interface VisionChatResult {
+  /** The answer: `message.content` only, never the thinking (`message.thinking`), which is dropped. */
   content: string;
+  /** `stop` when the model finished, `length` when num_predict cut it off (then `content` is incomplete). */
+  doneReason: string;
   model: string;
   usage: { inputTokens: number; outputTokens: number };
   /** Ollama's own timings, converted from nanoseconds. */
@@ -37,9 +50,11 @@ export interface ModelStatus {
 const NS_PER_SECOND = 1e9;
 
 /**
- * The one adapter around Ollama. Chats are streamed, which sidesteps Node fetch's 300 s header timeout, and each
- * call gets a client whose fetch carries the caller's AbortSignal, so even a server that never sends headers is cut
- * off at the deadline (ollama-js can only abort a stream after its headers arrive).
+ * The one adapter around Ollama. Chats are streamed, and each call gets a client whose fetch carries the caller's
+ * AbortSignal, so even a server that never sends headers is cut off at the deadline (ollama-js can only abort a stream
+ * after its headers arrive). Streaming does not avoid Node fetch's 300 s headersTimeout: Ollama sends its headers with
+ * the first streamed line, after load, queueing and prompt evaluation. A deadline above 300 s can therefore end as
+ * `fetch failed` (UND_ERR_HEADERS_TIMEOUT), mapped below to an unreachable Ollama.
  */
 export class OllamaEngine {
   constructor(readonly options: OllamaEngineOptions) {}
@@ -57,40 +72,41 @@ export class OllamaEngine {
         },
       },
       async (span) => {
-        const result = await this.streamChat(request);
+        const { thinkingChars, ...result } = await this.streamChat(request);
         span.setAttributes({
           'gen_ai.response.model': result.model,
+          'gen_ai.response.finish_reasons': [result.doneReason],
           'gen_ai.usage.input_tokens': result.usage.inputTokens,
           'gen_ai.usage.output_tokens': result.usage.outputTokens,
+          'gen_ai.request.max_tokens': request.numPredict,
+          // How much the model thought, never what: the text is not kept.
+          'argus.thinking_chars': thinkingChars,
         });
         return result;
       },
     );
   }
 
-  private async streamChat(request: VisionChatRequest): Promise<VisionChatResult> {
+  private async streamChat(
+    request: VisionChatRequest,
+  ): Promise<VisionChatResult & { thinkingChars: number }> {
     const client = this.client(request.signal);
     try {
       const stream = await client.chat({
         model: request.model,
         stream: true,
         format: request.format,
-        keep_alive: this.options.keepAlive,
-        options: { temperature: 0, ...(this.options.numCtx ? { num_ctx: this.options.numCtx } : {}) },
+        think: request.think ?? false,
+        keep_alive: keepAliveParam(this.options.keepAlive),
+        options: {
+          temperature: 0,
+          num_predict: request.numPredict,
+          ...(this.options.numCtx ? { num_ctx: this.options.numCtx } : {}),
+        },
         messages: [
           { role: 'system', content: request.system },
           { role: 'user', content: request.prompt, images: [request.imageBase64] },
-          ...(request.repair
-            ? [
-                { role: 'assistant', content: request.repair.previousAnswer },
-                {
-                  role: 'user',
-                  content:
-                    `That answer does not match the required schema (${request.repair.problem}). ` +
-                    `Answer again with only JSON that matches this schema exactly: ${JSON.stringify(request.format)}`,
-                },
-              ]
-            : []),
+          ...repairMessages(request),
         ],
       });
       const abortStream = () => {
@@ -98,10 +114,13 @@ export class OllamaEngine {
       };
       request.signal.addEventListener('abort', abortStream, { once: true });
       let content = '';
+      let thinkingChars = 0;
       let final: ChatResponse | undefined;
       try {
         for await (const part of stream) {
+          // Thinking arrives in its own field and is never part of the answer that gets parsed.
           content += part.message.content;
+          thinkingChars += part.message.thinking?.length ?? 0;
           if (part.done) final = part;
         }
       } finally {
@@ -114,6 +133,8 @@ export class OllamaEngine {
         );
       return {
         content,
+        doneReason: final.done_reason || 'stop',
+        thinkingChars,
         model: final.model || request.model,
         usage: { inputTokens: final.prompt_eval_count || 0, outputTokens: final.eval_count || 0 },
         seconds: {
@@ -133,7 +154,12 @@ export class OllamaEngine {
     const client = this.client(signal);
     try {
       const { models } = await client.list();
-      if (!models.some((entry) => entry.name === model || entry.model === model)) {
+      const wanted = withDefaultTag(model);
+      if (
+        !models.some(
+          (entry) => withDefaultTag(entry.name) === wanted || withDefaultTag(entry.model) === wanted,
+        )
+      ) {
         return {
           status: 'missing',
           ok: false,
@@ -231,10 +257,56 @@ export class OllamaEngine {
   }
 }
 
+/** The turns of a repair call after the first answer; none for a first call. */
+function repairMessages(request: VisionChatRequest): Array<{ role: string; content: string }> {
+  const { repair, format, numPredict } = request;
+  if (!repair) return [];
+  const schema = JSON.stringify(format);
+  if (repair.truncated) {
+    // The cut-off text is left out: it is the longest thing in the context and a looping answer would prime the loop.
+    return [
+      {
+        role: 'user',
+        content:
+          `Your previous answer was cut off at the limit of ${numPredict} tokens before its JSON was complete. ` +
+          'Answer again with the same JSON, but shorter: fewer items and shorter strings, so that the whole ' +
+          `answer fits well within ${numPredict} tokens. Answer with only JSON that matches this schema: ${schema}`,
+      },
+    ];
+  }
+  return [
+    { role: 'assistant', content: repair.previousAnswer },
+    {
+      role: 'user',
+      content:
+        `That answer does not match the required schema (${repair.problem}). ` +
+        `Answer again with only JSON that matches this schema exactly: ${schema}`,
+    },
+  ];
+}
+
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as { cause?: unknown }).cause;
   const causeCode =
     typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   return typeof causeCode === 'string' ? `${error.message} (${causeCode})` : error.message;
+}
+
+/**
+ * A name without a tag means `:latest` to Ollama (the registry's default tag; `ParseName` in types/model/name.go), so
+ * a catalog entry `llava` is the `llava:latest` that /api/tags lists. A `:` inside a host (`host:5000/m`) is no tag.
+ */
+export function withDefaultTag(name: string): string {
+  const lastSegment = name.slice(name.lastIndexOf('/') + 1);
+  return lastSegment.includes(':') ? name : `${name}:latest`;
+}
+
+/**
+ * keep_alive as Ollama parses it (api/types.go, Duration.UnmarshalJSON): a number is seconds (negative: forever), a
+ * string must be a Go duration with a unit. The catalog's "-1" and "0" are therefore sent as numbers, or Ollama
+ * would answer 400 `time: missing unit in duration`.
+ */
+export function keepAliveParam(keepAlive: string): string | number {
+  return /^-?\d+$/.test(keepAlive) ? Number(keepAlive) : keepAlive;
 }

@@ -3,10 +3,18 @@ import type { z } from 'zod';
 import { ArgusError, type Task, type TierName } from '@argus/contracts';
 import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
 import { inSpan } from '@argus/telemetry';
-import { parseModelOutput } from './model-output';
-import type { OllamaEngine } from './ollama-engine';
+import { readModelOutput, type ModelOutput, type Normalisation } from './model-output';
+import type { OllamaEngine, VisionChatRequest, VisionChatResult } from './ollama-engine';
+import { numPredictFor } from './output-budget';
 import type { TaskPrompt } from './prompts';
-import type { EngineAnswer, EngineRequest, TaskEngine } from './task-engine';
+import {
+  addUsage,
+  type EngineAnswer,
+  type EngineRequest,
+  type EngineUsage,
+  type TaskEngine,
+  withSpentUsage,
+} from './task-engine';
 
 export interface OllamaTaskSpec<Output> {
   task: Task;
@@ -22,12 +30,38 @@ export interface OllamaTaskSpec<Output> {
   outputFor?: (request: EngineRequest) => { schema: z.ZodType<Output>; format: Record<string, unknown> };
   /** Turns the model's validated output into the task result, with the hints the router needs. */
   interpret: (output: Output, request: EngineRequest) => Promise<Omit<EngineAnswer, 'usage'>>;
+  /** The catalog's `numPredict`; absent, it is derived from the request's output schema (output-budget.ts). */
+  numPredict?: number;
+  /** The tier's num_ctx, which caps a derived numPredict. */
+  contextLength?: number;
+  /** The catalog's `think` for the model; false when absent. */
+  think?: boolean;
+}
+
+/** The failure of the last call, with every call's usage so the tokens spent are still counted. */
+function invalidOutput(message: string, usage: EngineUsage): ArgusError {
+  return new ArgusError('INVALID_MODEL_OUTPUT', message, { usage });
+}
+
+function usageOfCall(call: VisionChatResult): EngineUsage {
+  return {
+    inputTokens: call.usage.inputTokens,
+    outputTokens: call.usage.outputTokens,
+    seconds: { load: call.seconds.load, prompt: call.seconds.prompt, eval: call.seconds.eval },
+  };
+}
+
+/** What a caller reads in `warnings` about a value normalised before validation. */
+export function normalisationWarning(entry: Normalisation): string {
+  return `${entry.path}: the model answered ${entry.from} for a 0-1 confidence; read as a percent, ${entry.to}`;
 }
 
 /**
  * One task on one Ollama tier: resize to the model's input, ask with the versioned prompt and the task schema as
- * `format`, validate. An answer that breaks the schema gets exactly one repair attempt (the schema restated, at
- * temperature 0); after that the error is INVALID_MODEL_OUTPUT.
+ * `format` and a bounded `num_predict`, validate. An answer that breaks the schema gets exactly one repair attempt
+ * (the schema restated, at temperature 0); an answer cut off at num_predict (done_reason `length`) is never parsed
+ * and gets one repair asking for a shorter answer. After that the error is INVALID_MODEL_OUTPUT. Percent confidences
+ * are read as 0-1 first (model-output.ts). Usage is every call's, summed.
  */
 export class OllamaTaskEngine<Output> implements TaskEngine {
   readonly kind = 'ollama' as const;
@@ -39,7 +73,17 @@ export class OllamaTaskEngine<Output> implements TaskEngine {
     private readonly spec: OllamaTaskSpec<Output>,
   ) {
     this.fingerprint = createHash('sha256')
-      .update(JSON.stringify([spec.model, spec.prompt.version, spec.input, spec.format]))
+      .update(
+        // Thinking changes the answer; numPredict does not (a cut-off answer is never kept). Keys without
+        // thinking stay as they were.
+        JSON.stringify([
+          spec.model,
+          spec.prompt.version,
+          spec.input,
+          spec.format,
+          ...(spec.think ? ['think'] : []),
+        ]),
+      )
       .digest('hex');
   }
 
@@ -66,36 +110,69 @@ export class OllamaTaskEngine<Output> implements TaskEngine {
       schema: this.spec.outputSchema,
       format: this.spec.format,
     };
-    const chat = {
+    const chat: VisionChatRequest = {
       model: this.spec.model,
       system: this.spec.prompt.system,
       prompt: this.spec.userPrompt ? this.spec.userPrompt(request) : this.spec.prompt.user,
       imageBase64: resized.data.toString('base64'),
       format: expected.format,
       signal: request.signal,
+      numPredict: numPredictFor(expected.format, this.spec),
+      think: this.spec.think ?? false,
     };
     const first = await this.ollama.chat(chat);
-    let output: Output;
-    let usage = first;
-    try {
-      output = parseModelOutput(expected.schema, first.content, this.spec.model);
-    } catch (error) {
-      if (!(error instanceof ArgusError) || error.code !== 'INVALID_MODEL_OUTPUT') throw error;
-      const second = await this.ollama.chat({
-        ...chat,
-        repair: { previousAnswer: first.content, problem: error.message },
-      });
-      output = parseModelOutput(expected.schema, second.content, this.spec.model);
-      usage = second;
+    let usage = usageOfCall(first);
+    let read = this.read(expected, first, chat.numPredict);
+    if (read instanceof ArgusError) {
+      const truncated = first.doneReason === 'length';
+      const spent = usage;
+      const second = await this.ollama
+        .chat({ ...chat, repair: { previousAnswer: first.content, problem: read.message, truncated } })
+        .catch((error: unknown) => {
+          throw withSpentUsage(error, spent);
+        });
+      usage = addUsage(usage, usageOfCall(second)) ?? usage;
+      read = this.read(expected, second, chat.numPredict);
+      if (read instanceof ArgusError) {
+        const tries = truncated && second.doneReason === 'length' ? 'twice' : 'after one repair';
+        throw invalidOutput(
+          second.doneReason === 'length'
+            ? `${read.message} ${tries}; raise numPredict for ${this.spec.task} on the ${this.spec.tier} tier in ` +
+                'the model catalog if answers this long are expected'
+            : read.message,
+          usage,
+        );
+      }
     }
-    const interpreted = await this.spec.interpret(output, request);
+    const interpreted = await this.spec.interpret(read.output, request);
+    const normalised = read.normalised;
+    if (normalised.length === 0) return { ...interpreted, usage };
+    const result = interpreted.result;
     return {
       ...interpreted,
-      usage: {
-        inputTokens: usage.usage.inputTokens,
-        outputTokens: usage.usage.outputTokens,
-        seconds: { load: usage.seconds.load, prompt: usage.seconds.prompt, eval: usage.seconds.eval },
-      },
+      result: { ...result, warnings: [...(result.warnings ?? []), ...normalised.map(normalisationWarning)] },
+      usage,
+      normalised: [...(interpreted.normalised ?? []), ...normalised.map((entry) => entry.field)],
     };
+  }
+
+  /** One call's answer checked: a cut-off answer is an error even when what arrived happens to parse. */
+  private read(
+    expected: { schema: z.ZodType<Output>; format: Record<string, unknown> },
+    call: VisionChatResult,
+    numPredict: number,
+  ): ModelOutput<Output> | ArgusError {
+    if (call.doneReason === 'length') {
+      return new ArgusError(
+        'INVALID_MODEL_OUTPUT',
+        `${this.spec.model} was cut off at the ${numPredict}-token output limit (done_reason "length")`,
+      );
+    }
+    try {
+      return readModelOutput(expected.schema, expected.format, call.content, this.spec.model);
+    } catch (error) {
+      if (error instanceof ArgusError && error.code === 'INVALID_MODEL_OUTPUT') return error;
+      throw error;
+    }
   }
 }

@@ -1,11 +1,12 @@
-import type {
-  ModerationResult,
-  OcrOptions,
-  OcrResult,
-  TaggingOptions,
-  TaggingResult,
-  Task,
-  TierName,
+import {
+  ArgusError,
+  type ModerationResult,
+  type OcrOptions,
+  type OcrResult,
+  type TaggingOptions,
+  type TaggingResult,
+  type Task,
+  type TierName,
 } from '@argus/contracts';
 import type { PolicyContext } from './moderation-policy';
 
@@ -44,7 +45,13 @@ export interface EngineAnswer<Result = TaskResult> {
   wantsReview: boolean;
   /** Fields or categories this engine cannot judge; under `auto` they are a reason to escalate. */
   needsGpuTier: string[];
+  /** Every model call of the answer summed (a repair call included). */
   usage?: EngineUsage;
+  /**
+   * Model output fields normalised before validation, one entry per value, without indices (e.g.
+   * `categories[].confidence`); the worker counts them. The result's `warnings` say what was changed.
+   */
+  normalised?: string[];
 }
 
 export interface TaskEngine<Result = TaskResult> {
@@ -56,4 +63,43 @@ export interface TaskEngine<Result = TaskResult> {
   /** Everything that changes the answer for the same image: model, prompt version, input size, options. */
   readonly fingerprint: string;
   run(request: EngineRequest): Promise<EngineAnswer<Result>>;
+}
+
+/** The usage an error carries (an OllamaTaskEngine's INVALID_MODEL_OUTPUT), if any. */
+export function usageOf(error: unknown): EngineUsage | undefined {
+  const usage = error instanceof ArgusError ? error.details?.usage : undefined;
+  return isUsage(usage) ? usage : undefined;
+}
+
+function isUsage(value: unknown): value is EngineUsage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as EngineUsage).inputTokens === 'number' &&
+    typeof (value as EngineUsage).outputTokens === 'number' &&
+    typeof (value as EngineUsage).seconds === 'object'
+  );
+}
+
+/** Two answers' usage together: tokens and Ollama's seconds summed. */
+export function addUsage(a: EngineUsage | undefined, b: EngineUsage | undefined): EngineUsage | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    seconds: {
+      load: a.seconds.load + b.seconds.load,
+      prompt: a.seconds.prompt + b.seconds.prompt,
+      eval: a.seconds.eval + b.seconds.eval,
+    },
+  };
+}
+
+/** `error` carrying `usage` as well (added to any it carries), so the tokens a failed answer spent are counted. */
+export function withSpentUsage(error: unknown, usage: EngineUsage | undefined): unknown {
+  if (!(error instanceof ArgusError) || !usage) return error;
+  return new ArgusError(error.code, error.message, {
+    ...error.details,
+    usage: addUsage(usage, usageOf(error)),
+  });
 }

@@ -85,10 +85,13 @@ function setup(
     });
   const escalations: Escalation[] = [];
   const lookups: string[] = [];
+  const engineCalls: Array<Parameters<RouterObserver['engineCall']>> = [];
   const observer: RouterObserver = {
     escalated: (_task, escalation) => escalations.push(escalation),
     cacheLookup: (_task, result) => lookups.push(result),
-    engineCall: () => undefined,
+    engineCall: (...call) => {
+      engineCalls.push(call);
+    },
   };
   const unavailable = new Set(options.unavailable ?? []);
   const router = new TierRouter(
@@ -115,7 +118,7 @@ function setup(
       signal: new AbortController().signal,
       deadlineAt: Date.now() + 10_000,
     });
-  return { router, route, engines, escalations, lookups, imageLoads };
+  return { router, route, engines, escalations, lookups, imageLoads, engineCalls };
 }
 
 const ok =
@@ -124,6 +127,20 @@ const ok =
     Promise.resolve(answer(overrides));
 const fail = (code: 'MODEL_UNAVAILABLE' | 'UPSTREAM_BUSY' | 'INVALID_MODEL_OUTPUT', cause?: string) => () =>
   Promise.reject(new ArgusError(code, `${code} from engine`, cause ? { cause } : undefined));
+
+describe('TierRouter engine calls', () => {
+  it('reports the tokens a failed answer spent, from the error it carries', async () => {
+    const spent = { inputTokens: 2000, outputTokens: 900, seconds: { load: 0, prompt: 1, eval: 6 } };
+    const { route, engineCalls } = setup({
+      small: () => Promise.reject(new ArgusError('INVALID_MODEL_OUTPUT', 'cut off twice', { usage: spent })),
+    });
+    await expect(route({ tier: 'small' })).rejects.toMatchObject({ code: 'INVALID_MODEL_OUTPUT' });
+    expect(engineCalls).toHaveLength(1);
+    expect(engineCalls[0]?.[1]).toBe('invalid_model_output');
+    expect(engineCalls[0]?.[4]).toBeUndefined();
+    expect(engineCalls[0]?.[5]).toEqual(spent);
+  });
+});
 
 describe('TierRouter auto cascade', () => {
   it('stops at the cheapest tier whose answer is sure and complete', async () => {

@@ -10,7 +10,7 @@ import {
 } from '@argus/contracts';
 import { cacheKey, isCachedAnswer, type CacheStore } from './result-cache';
 import { policyFingerprint, type PolicyContext } from './moderation-policy';
-import type { EngineAnswer, TaskEngine } from './task-engine';
+import { usageOf, type EngineAnswer, type EngineUsage, type TaskEngine } from './task-engine';
 import type { BreakerState, TierGuard } from './tier-guard';
 
 export interface TierRoute {
@@ -33,6 +33,8 @@ export interface RouteRequest {
   routing: RoutingOptions;
   signal: AbortSignal;
   deadlineAt: number;
+  /** How long a call may wait for one of an Ollama tier's shared slots before the tier answers UPSTREAM_BUSY. */
+  slotWaitMs?: number;
   /** Moderation only; part of the cache key, since another policy gives another decision. */
   policy?: PolicyContext;
   /** Tagging only; part of the cache key. */
@@ -67,13 +69,15 @@ export interface RoutedAnswer {
 export interface RouterObserver {
   escalated(task: Task, escalation: Escalation): void;
   cacheLookup(task: Task, result: 'hit' | 'miss' | 'error'): void;
-  /** `queueSeconds` is the wait for a concurrency slot in this worker, before the engine was called. */
+  /** `queueSeconds` is the wait for a slot (the tier's shared slot, or the worker's own for cpu) before the call. */
   engineCall(
     route: TierRoute,
     outcome: string,
     seconds: number,
     queueSeconds: number,
     answer?: EngineAnswer,
+    /** Tokens a failed call still spent (an answer that stayed invalid after its repair). */
+    spent?: EngineUsage,
   ): void;
 }
 
@@ -248,13 +252,15 @@ export class TierRouter {
         },
         request.signal,
         request.deadlineAt,
+        request.slotWaitMs,
       );
       this.observer.engineCall(route, 'ok', (performance.now() - started) / 1000, queued(), answer);
       await this.store(key, answer);
       return { answer, route, cached: false };
     } catch (error) {
       const code = asArgusError(error).code.toLowerCase();
-      this.observer.engineCall(route, code, (performance.now() - started) / 1000, queued());
+      const seconds = (performance.now() - started) / 1000;
+      this.observer.engineCall(route, code, seconds, queued(), undefined, usageOf(error));
       throw error;
     }
   }

@@ -13,3 +13,4 @@ export * from './jetstream-layout';
 export * from './job-events';
 export * from './review-store';
 export * from './task-heartbeat';
+export * from './tier-slots';

@@ -155,6 +155,14 @@ export class ArgusMetrics {
     registers: [this.registry],
   });
 
+  /** Model answers fixed before validation: a percent confidence (85) for a 0-1 field read as 0.85. */
+  readonly modelOutputNormalisations = new Counter({
+    name: METRIC.modelOutputNormalisations,
+    help: 'Values in model answers normalised before validation (a percent confidence read as 0-1), by field',
+    labelNames: ['task', 'tier', 'model', 'field'] as const,
+    registers: [this.registry],
+  });
+
   readonly reviewOutcomes = new Counter({
     name: METRIC.reviewOutcomes,
     help: 'Resolved human reviews by category, the model decision, the person decision and the tier that answered',

@@ -14,6 +14,7 @@ export const METRIC = {
   cascadeEscalations: 'argus_cascade_escalations_total',
   cacheLookups: 'argus_cache_lookups_total',
   moderationDecisions: 'argus_moderation_decisions_total',
+  modelOutputNormalisations: 'argus_model_output_normalisations_total',
   reviewOutcomes: 'argus_review_outcomes_total',
   webhookDeliveries: 'argus_webhook_deliveries_total',
   // Messaging, from the services' side.

@@ -21,6 +21,11 @@ export function activeTraceId(): string {
   return trace.getActiveSpan()?.spanContext().traceId ?? INVALID_TRACE_ID;
 }
 
+/** Marks a moment on the active span (no-op without one), e.g. when a request got its tier slot. */
+export function addSpanEvent(name: string, attributes?: Attributes): void {
+  trace.getActiveSpan()?.addEvent(name, attributes);
+}
+
 export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;

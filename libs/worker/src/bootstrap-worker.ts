@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -10,7 +11,13 @@ import {
 } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
-import { connectNats, ResultStore, watchConnection, workerMicroserviceOptions } from '@argus/messaging';
+import {
+  connectNats,
+  KvTierSlots,
+  ResultStore,
+  watchConnection,
+  workerMicroserviceOptions,
+} from '@argus/messaging';
 import { ArgusMetrics, PinoNestLogger } from '@argus/telemetry';
 import { JobConsumer } from './job-consumer.service';
 import { ListingCompliancePostprocessor, PiiPostprocessor } from './task-postprocessor';
@@ -36,12 +43,37 @@ export async function createWorkerApp(
   const processor = new ImageProcessor();
   const cache = config.cacheTtlSeconds > 0 ? new ResultStore(connection, config.cacheTtlSeconds) : undefined;
   await cache?.check();
+  const slotLogger = new Logger('TierSlots');
+  const tierSlots: KvTierSlots[] = [];
   const inference = new WorkerInference(
     config.task,
     catalog,
     processor,
     cache,
     new WorkerMetricsObserver(metrics),
+    (tier, capacity) => {
+      const slots = new KvTierSlots(connection, {
+        tier,
+        capacity,
+        leaseTtlMs: config.slots.leaseTtlMs,
+        holder: `${hostname()}/${process.pid}/${config.service}`,
+        onError: (message) => {
+          slotLogger.warn(message);
+        },
+      });
+      tierSlots.push(slots);
+      return slots;
+    },
+  );
+  // Read every tier's slots before the first request, so it does not pay for the bucket and the watcher.
+  await Promise.all(
+    tierSlots.map((slots) =>
+      slots.start().catch((error: unknown) => {
+        slotLogger.warn(
+          `tier slots not ready at boot: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }),
+    ),
   );
   const app = await NestFactory.create<NestFastifyApplication>(
     WorkerModule.forTask(

@@ -88,6 +88,8 @@ describe('JobConsumer', () => {
       { ...message.request, routing: { tier: 'auto', fallback: false } },
       undefined,
       config.jobs.budgetMs,
+      // A job item waits for a tier slot up to its budget, not the sync path's short wait.
+      config.jobs.budgetMs,
     );
     expect(results.get('job-1.a.moderation')).toMatchObject({ state: 'done', reply: ok, deliveries: 1 });
     expect(d.ack).toHaveBeenCalled();

@@ -103,7 +103,9 @@ export class JobConsumer implements BeforeApplicationShutdown {
       await delivery.ack();
       return;
     }
-    const reply = await this.pipeline.handle(message.request, delivery.headers, this.config.jobs.budgetMs);
+    // A job item waits for a tier slot as long as its budget allows: it is queued work, not a caller on a socket.
+    const { budgetMs } = this.config.jobs;
+    const reply = await this.pipeline.handle(message.request, delivery.headers, budgetMs, budgetMs);
     const policy = { baseMs: this.config.jobs.retryBaseMs, maxMs: this.config.jobs.retryMaxMs };
     const outcome = decideJobOutcome(reply, delivery.deliveryCount, delivery.maxDeliver, policy);
     switch (outcome.kind) {

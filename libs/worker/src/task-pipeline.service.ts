@@ -59,6 +59,8 @@ export class TaskPipeline {
     payload: unknown,
     headers: MessageHeaders | undefined,
     budgetMs: number | undefined,
+    /** The wait for an Ollama tier's shared slot; the sync path's short default unless a job item allows more. */
+    slotWaitMs: number = this.config.slots.waitMs,
   ): Promise<TaskReply> {
     const { task, service } = this.config;
     const started = performance.now();
@@ -83,7 +85,7 @@ export class TaskPipeline {
           },
         },
         async () => {
-          const reply = await this.analyze(payload, signal, deadlineAt, started);
+          const reply = await this.analyze(payload, signal, deadlineAt, started, slotWaitMs);
           Object.assign(labels, { tier: reply.tier, model: reply.model });
           this.countDecision(reply);
           return TASK_REPLY_SCHEMAS[task].parse(reply);
@@ -158,6 +160,7 @@ export class TaskPipeline {
     signal: AbortSignal,
     deadlineAt: number,
     started: number,
+    slotWaitMs: number,
   ): Promise<TaskReply> {
     const request = parseRequest(payload);
     if (request.cacheOnly && this.postprocessor?.readsImage) {
@@ -174,6 +177,7 @@ export class TaskPipeline {
         routing: request.routing,
         signal,
         deadlineAt,
+        slotWaitMs,
         policy: this.policyFor(request),
         ...(this.config.task === 'tagging' && request.tagging ? { tagging: request.tagging } : {}),
         ...(this.config.task === 'ocr' ? { ocr: request.ocr ?? { mode: 'document' } } : {}),

@@ -17,6 +17,7 @@ import {
   type ResolvedCatalog,
   type RouterObserver,
   type TierRoute,
+  type TierSlotSource,
 } from '@argus/inference';
 import type { TierStateObserver } from './worker-metrics.observer';
 
@@ -110,6 +111,8 @@ export class WorkerInference {
     private readonly processor: ImageProcessor,
     cache: CacheStore | undefined,
     private readonly observer: RouterObserver & TierStateObserver,
+    /** The shared slots of an Ollama tier (admission control across processes); absent, a worker limits only itself. */
+    slotsFor?: (tier: TierName, capacity: number) => TierSlotSource,
   ) {
     this.cpu = new CpuEngines(task);
     const choices = catalog.forTask(task);
@@ -124,9 +127,22 @@ export class WorkerInference {
     const routes: TierRoute[] = choices.map(({ tier, spec, model }) => ({
       tier,
       confidenceThreshold: model.confidenceThreshold,
-      guard: new TierGuard(tier, { concurrency: spec.concurrency, queueLimit: spec.queueLimit }),
+      guard: new TierGuard(tier, {
+        concurrency: spec.concurrency,
+        queueLimit: spec.queueLimit,
+        ...(spec.engine === 'ollama' && slotsFor ? { slots: slotsFor(tier, spec.concurrency) } : {}),
+      }),
       engine: createTaskEngine(
-        { task, tier, kind: spec.engine, model: model.model, input: model.input },
+        {
+          task,
+          tier,
+          kind: spec.engine,
+          model: model.model,
+          input: model.input,
+          numPredict: model.numPredict,
+          contextLength: spec.contextLength,
+          think: model.think,
+        },
         {
           processor,
           nsfw: () => this.cpu.nsfw(),

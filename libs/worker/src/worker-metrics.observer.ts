@@ -1,5 +1,5 @@
 import type { Escalation, Task, TierName } from '@argus/contracts';
-import type { EngineAnswer, RouterObserver, TierRoute } from '@argus/inference';
+import type { EngineAnswer, EngineUsage, RouterObserver, TierRoute } from '@argus/inference';
 import type { ArgusMetrics } from '@argus/telemetry';
 
 /** What the worker's periodic tier check reports, for the tier and Ollama gauges. */
@@ -47,6 +47,7 @@ export class WorkerMetricsObserver implements RouterObserver, TierStateObserver 
     seconds: number,
     queueSeconds: number,
     answer?: EngineAnswer,
+    spent?: EngineUsage,
   ): void {
     const { tier, engine } = route;
     this.metrics.inferenceDuration.observe(
@@ -54,7 +55,11 @@ export class WorkerMetricsObserver implements RouterObserver, TierStateObserver 
       seconds,
     );
     this.metrics.inferencePhase.observe({ tier, model: engine.model, phase: 'queue' }, queueSeconds);
-    const usage = answer?.usage;
+    for (const field of answer?.normalised ?? []) {
+      this.metrics.modelOutputNormalisations.inc({ task: engine.task, tier, model: engine.model, field });
+    }
+    // Every call of the answer (a repair included); a failed answer still spent its tokens.
+    const usage = answer?.usage ?? spent;
     if (!usage) return;
     this.metrics.inferenceTokens.inc({ tier, model: engine.model, kind: 'input' }, usage.inputTokens);
     this.metrics.inferenceTokens.inc({ tier, model: engine.model, kind: 'output' }, usage.outputTokens);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TIERS, type TierName } from '@argus/contracts';
+import { QWEN25VL_RULE, QWEN3VL_RULE, VISION_FAMILIES, type PixelBudgetRule } from '@argus/imaging';
 
 export type { TierName };
 
@@ -21,13 +22,41 @@ const inputPx = z
   .min(MIN_INPUT_PX, `must be at least ${MIN_INPUT_PX} px`)
   .max(MAX_INPUT_PX, `must be at most ${MAX_INPUT_PX} px`);
 
+const pixelBudget = (rule: PixelBudgetRule) =>
+  z
+    .int()
+    .min(4 * rule.minPixels, `must be at least ${4 * rule.minPixels} px (4 × the family's minimum)`)
+    .max(
+      rule.maxPixels,
+      `must be at most ${rule.maxPixels} px, Ollama's cap for the family; omit it for the cap`,
+    )
+    .optional();
+
 /**
- * How a worker resizes the image for the model: keep the aspect ratio and cap the long side (qwen2.5vl,
- * llama3.2-vision, the CPU engines), or fill a fixed square (gemma3, nsfwjs).
+ * A vision model's own input rule, ported from Ollama's image processor for the family (libs/imaging
+ * model-input.ts): the worker sends exactly the size Ollama would make of the image, so Ollama never resizes again.
+ * qwen2.5vl and qwen3-vl take an optional pixel budget below Ollama's cap of 2,097,152.
+ */
+const familyInputSchema = z.discriminatedUnion('family', [
+  z.strictObject({ family: z.literal('qwen2.5vl'), maxPixels: pixelBudget(QWEN25VL_RULE) }),
+  z.strictObject({ family: z.literal('qwen3-vl'), maxPixels: pixelBudget(QWEN3VL_RULE) }),
+  z.strictObject({ family: z.literal('gemma3') }),
+  z.strictObject({ family: z.literal('mllama') }),
+]);
+
+/**
+ * How a worker resizes the image for the model: a vision-model family's rule (Ollama tiers), or for engines that
+ * take any size (the CPU tier, an Ollama model of no known family) keep the aspect ratio and cap the long side, or
+ * fit a fixed square (nsfwjs).
  */
 export const modelInputSchema = z.union(
-  [z.strictObject({ longSide: inputPx }), z.strictObject({ square: inputPx })],
-  { error: 'must be either { longSide: N } or { square: N }' },
+  [familyInputSchema, z.strictObject({ longSide: inputPx }), z.strictObject({ square: inputPx })],
+  {
+    error: (issue) =>
+      typeof issue.input === 'object' && issue.input !== null && 'family' in issue.input
+        ? `family must be one of ${VISION_FAMILIES.join(', ')}`
+        : `must be { family: ${VISION_FAMILIES.join(' | ')} }, { longSide: N } or { square: N }`,
+  },
 );
 export type ModelInputSpec = z.infer<typeof modelInputSchema>;
 
@@ -57,7 +86,20 @@ const taskModelFields = {
 };
 
 export const cpuTaskModelSchema = z.strictObject(taskModelFields);
-export const ollamaTaskModelSchema = z.strictObject({ ...taskModelFields, vram: vramSpecSchema });
+export const ollamaTaskModelSchema = z.strictObject({
+  ...taskModelFields,
+  vram: vramSpecSchema,
+  /**
+   * Ollama's `num_predict`: the most tokens one answer may take before Ollama stops it with done_reason `length`.
+   * Absent: derived from the task's output schema (output-budget.ts, docs/inference.md). Changing it reloads nothing.
+   */
+  numPredict: z.int().min(64, 'must be at least 64 tokens').optional(),
+  /**
+   * Sent as `think` on every chat. Thinking-capable models think unless told `false`, which costs tokens and time
+   * before the JSON starts; Ollama answers 400 to `true` for a model without the `thinking` capability.
+   */
+  think: z.boolean().default(false),
+});
 export type CpuTaskModelSpec = z.infer<typeof cpuTaskModelSchema>;
 export type OllamaTaskModelSpec = z.infer<typeof ollamaTaskModelSchema>;
 export type TaskModelSpec = CpuTaskModelSpec | OllamaTaskModelSpec;
@@ -72,8 +114,6 @@ const capacityFields = {
   parallel: z.int().positive(),
   /** Identical endpoints behind the tier's URL; each has its own GPU, so the VRAM budget is per replica. */
   replicas: z.int().positive().default(1),
-  /** Calls a worker lets wait for a slot before answering UPSTREAM_BUSY; defaults to 2 × concurrency. */
-  queueLimit: z.int().nonnegative().optional(),
 };
 
 // Go duration as Ollama parses keep_alive ("30m", "1h30m"), or 0 (unload at once) / -1 (never unload).
@@ -87,12 +127,19 @@ const keepAlive = z
 export const cpuTierSchema = z.strictObject({
   engine: z.literal('cpu', { error: 'the cpu tier must use engine "cpu"' }),
   ...capacityFields,
+  /** Calls a worker lets wait for one of its CPU slots before answering UPSTREAM_BUSY; defaults to 2 × parallel. */
+  queueLimit: z.int().nonnegative().optional(),
   tasks: tasksOf(cpuTaskModelSchema),
 });
 
 export const ollamaTierSchema = z.strictObject({
   engine: z.literal('ollama', { error: 'the small, medium and large tiers must use engine "ollama"' }),
   ...capacityFields,
+  /**
+   * Calls in flight beyond parallel × replicas, for all workers and pods together (default: one per replica). One
+   * call waiting inside Ollama per server lets a slot that finishes start the next image without a round trip.
+   */
+  spare: z.int().nonnegative().optional(),
   /** Null means OLLAMA_HOST; ARGUS_TIER_<NAME>_URL overrides either. */
   url: z
     .string()

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { TASKS } from '@argus/contracts';
 import { CatalogError, DEFAULT_OLLAMA_HOST, findShippedCatalog, loadModelCatalog } from './model-catalog';
-import { TIER_ORDER } from './model-catalog.schema';
+import { TIER_ORDER, type ModelInputSpec } from './model-catalog.schema';
 import { estimateVramGiB, formatGiB } from './vram-estimate';
 
 const repoRoot = resolve(__dirname, '../../../..');
@@ -37,6 +37,16 @@ function catalogWith(edit: (catalog: Editable) => void, env: NodeJS.ProcessEnv =
 
 function at(catalog: Editable, ...path: string[]): Editable {
   return path.reduce((node, key) => node[key] as Editable, catalog);
+}
+
+/** The input column of docs/models.md's default catalog table. */
+function describeInputForDocs(input: ModelInputSpec): string {
+  if ('family' in input) {
+    return 'maxPixels' in input && input.maxPixels !== undefined
+      ? `family ${input.family}, maxPixels ${input.maxPixels}`
+      : `family ${input.family}`;
+  }
+  return 'longSide' in input ? `long side ${input.longSide}` : `square ${input.square}`;
 }
 
 function loadError(env: NodeJS.ProcessEnv): CatalogError {
@@ -102,7 +112,7 @@ describe('loadModelCatalog', () => {
       const expected = TIER_ORDER.flatMap((tier) =>
         TASKS.map((task) => {
           const { model, input, vramEstimateGiB } = catalog.tiers[tier].tasks[task];
-          const size = 'longSide' in input ? `long side ${input.longSide}` : `square ${input.square}`;
+          const size = describeInputForDocs(input);
           const estimate = vramEstimateGiB === undefined ? '—' : formatGiB(vramEstimateGiB);
           return [tier, task, model, size, estimate];
         }),
@@ -172,8 +182,101 @@ describe('loadModelCatalog', () => {
     expect(message).toContain('tiers.large.parallel');
     expect(message).toContain('tiers.medium.tasks.tagging.input.longSide: must be at least 28 px');
     expect(message).toContain(
-      'tiers.small.tasks.moderation.input: must be either { longSide: N } or { square: N }',
+      'tiers.small.tasks.moderation.input: must be { family: qwen2.5vl | qwen3-vl | gemma3 | mllama }, ' +
+        '{ longSide: N } or { square: N }',
     );
+  });
+
+  describe('input rules', () => {
+    it('makes a model whose tag names a vision family use that family, naming the path', () => {
+      const env = catalogWith((catalog) => {
+        at(catalog, 'tiers', 'small', 'tasks', 'ocr').input = { longSide: 1428 };
+        Object.assign(at(catalog, 'tiers', 'medium', 'tasks', 'tagging'), {
+          model: 'gemma3:12b',
+          input: { family: 'qwen2.5vl' },
+        });
+        Object.assign(at(catalog, 'tiers', 'large', 'tasks', 'moderation'), {
+          model: 'llama3.2-vision:90b',
+          input: { square: 1120 },
+        });
+      });
+      const { message } = loadError(env);
+      expect(message).toContain(
+        'tiers.small.tasks.ocr.input: qwen2.5vl:3b is a qwen2.5vl model, so its input must be { family: qwen2.5vl }',
+      );
+      expect(message).toContain('{ longSide: 1428 } would be resized again inside Ollama');
+      expect(message).toContain(
+        'tiers.medium.tasks.tagging.input: gemma3:12b is a gemma3 model, so its input must be { family: gemma3 }',
+      );
+      expect(message).toContain(
+        'tiers.large.tasks.moderation.input: llama3.2-vision:90b is a mllama model, so its input must be ' +
+          '{ family: mllama }',
+      );
+    });
+
+    it('accepts any rule for a model of no known family, and the family rules on theirs', () => {
+      const env = catalogWith((catalog) => {
+        Object.assign(at(catalog, 'tiers', 'small', 'tasks', 'ocr'), {
+          model: 'granite3.2-vision:2b',
+          input: { longSide: 1024 },
+        });
+        Object.assign(at(catalog, 'tiers', 'medium', 'tasks', 'ocr'), {
+          model: 'gemma3:12b',
+          input: { family: 'gemma3' },
+        });
+        Object.assign(at(catalog, 'tiers', 'large', 'tasks', 'ocr'), {
+          model: 'qwen3-vl:32b',
+          input: { family: 'qwen3-vl', maxPixels: 1_000_000 },
+        });
+        at(catalog, 'tiers', 'large').parallel = 1;
+      });
+      const { tiers } = loadModelCatalog(env);
+      expect(tiers.small.tasks.ocr.input).toEqual({ longSide: 1024 });
+      expect(tiers.large.tasks.ocr.input).toEqual({ family: 'qwen3-vl', maxPixels: 1_000_000 });
+    });
+
+    it('refuses parallel > 1 on a tier with a model Ollama runs one request at a time (mllama, qwen3-vl)', () => {
+      const env = catalogWith((catalog) => {
+        Object.assign(at(catalog, 'tiers', 'medium', 'tasks', 'ocr'), {
+          model: 'llama3.2-vision:11b',
+          input: { family: 'mllama' },
+        });
+      });
+      expect(() => loadModelCatalog(env)).toThrow(
+        /tiers\.medium\.parallel: llama3\.2-vision:11b .* is a mllama model, which Ollama runs one request at a time/,
+      );
+    });
+
+    it('refuses a family rule on the cpu tier', () => {
+      const env = catalogWith((catalog) => {
+        at(catalog, 'tiers', 'cpu', 'tasks', 'tagging').input = { family: 'qwen2.5vl' };
+      });
+      expect(loadError(env).message).toContain(
+        'tiers.cpu.tasks.tagging.input: the cpu engines take { longSide: N } or { square: N }, not the qwen2.5vl ' +
+          "family's rule",
+      );
+    });
+
+    it('bounds maxPixels by the family and names an unknown family', () => {
+      const env = catalogWith((catalog) => {
+        at(catalog, 'tiers', 'small', 'tasks', 'moderation').input = {
+          family: 'qwen2.5vl',
+          maxPixels: 3_000_000,
+        };
+        at(catalog, 'tiers', 'small', 'tasks', 'tagging').input = { family: 'qwen2.5vl', maxPixels: 5000 };
+        at(catalog, 'tiers', 'medium', 'tasks', 'ocr').input = { family: 'qwen25vl' };
+        at(catalog, 'tiers', 'large', 'tasks', 'ocr').input = { family: 'gemma3', maxPixels: 1000 };
+      });
+      const { message } = loadError(env);
+      expect(message).toContain(
+        "tiers.small.tasks.moderation.input.maxPixels: must be at most 2097152 px, Ollama's cap for the family",
+      );
+      expect(message).toContain('tiers.small.tasks.tagging.input.maxPixels: must be at least 12544 px');
+      expect(message).toContain(
+        'tiers.medium.tasks.ocr.input: family must be one of qwen2.5vl, qwen3-vl, gemma3, mllama',
+      );
+      expect(message).toContain('tiers.large.tasks.ocr.input.maxPixels: unknown key');
+    });
   });
 
   it('fails when a promptVersion does not belong to its task', () => {
@@ -185,6 +288,38 @@ describe('loadModelCatalog', () => {
     expect(message).toContain('tiers.medium.tasks.ocr.promptVersion: "tagging-v1" is not a ocr prompt');
     expect(message).toContain('expected "ocr-v2"');
     expect(message).toContain('tiers.cpu.tasks.moderation.promptVersion');
+  });
+
+  it('reads numPredict and think per Ollama task entry; think is false and numPredict derived when absent', () => {
+    const shipped = loadModelCatalog({});
+    for (const tier of ['small', 'medium', 'large'] as const) {
+      for (const task of TASKS) {
+        expect(shipped.tiers[tier].tasks[task]).toMatchObject({ think: false });
+        expect(shipped.tiers[tier].tasks[task].numPredict).toBeUndefined();
+      }
+    }
+    const catalog = loadModelCatalog(
+      catalogWith((edited) => {
+        Object.assign(at(edited, 'tiers', 'small', 'tasks', 'ocr'), { numPredict: 3000, think: true });
+      }),
+    );
+    expect(catalog.tiers.small.tasks.ocr).toMatchObject({ numPredict: 3000, think: true });
+    expect(catalog.tiers.small.tasks.moderation.numPredict).toBeUndefined();
+  });
+
+  it('rejects a numPredict whose repair call could not fit the context', () => {
+    const tooLong = catalogWith((catalog) => {
+      at(catalog, 'tiers', 'medium', 'tasks', 'ocr').numPredict = 5000;
+    });
+    expect(loadError(tooLong).message).toContain(
+      "tiers.medium.tasks.ocr.numPredict: 5000 tokens is more than half the tier's 8192-token context",
+    );
+    const tooShort = catalogWith((catalog) => {
+      at(catalog, 'tiers', 'small', 'tasks', 'tagging').numPredict = 10;
+    });
+    expect(loadError(tooShort).message).toContain(
+      'tiers.small.tasks.tagging.numPredict: must be at least 64 tokens',
+    );
   });
 
   it('requires engine cpu on the cpu tier and ollama elsewhere', () => {
@@ -219,18 +354,37 @@ describe('loadModelCatalog', () => {
       expect(tiers.large.url).toBe('http://ollama-shared:11434');
     });
 
-    it('overrides concurrency per tier and defaults the queue to twice the concurrency when the file omits it', () => {
+    it('overrides concurrency per tier and defaults the cpu queue to twice the concurrency when the file omits it', () => {
       const env = catalogWith(
         (catalog) => {
-          delete at(catalog, 'tiers', 'large').queueLimit;
+          delete at(catalog, 'tiers', 'cpu').queueLimit;
         },
         { ARGUS_TIER_LARGE_CONCURRENCY: '8', ARGUS_TIER_CPU_CONCURRENCY: '2' },
       );
       const { tiers } = loadModelCatalog(env);
       expect(tiers.large.concurrency).toBe(8);
-      expect(tiers.large.queueLimit).toBe(16);
       expect(tiers.cpu.concurrency).toBe(2);
+      expect(tiers.cpu.queueLimit).toBe(4);
+      // parallel × replicas + spare (one per replica by default): the slots all workers share.
       expect(tiers.medium.concurrency).toBe(5);
+    });
+
+    it('sizes an Ollama tier’s shared slots as parallel × replicas + spare, one spare per replica by default', () => {
+      const env = catalogWith((catalog) => {
+        Object.assign(at(catalog, 'tiers', 'small'), { parallel: 2, replicas: 3 });
+        delete at(catalog, 'tiers', 'small').spare;
+        Object.assign(at(catalog, 'tiers', 'medium'), { parallel: 4, replicas: 2, spare: 0 });
+      });
+      const { tiers } = loadModelCatalog(env);
+      expect(tiers.small.concurrency).toBe(2 * 3 + 3);
+      expect(tiers.medium.concurrency).toBe(4 * 2);
+    });
+
+    it('refuses a queueLimit on an Ollama tier, whose callers wait for a shared slot instead', () => {
+      const env = catalogWith((catalog) => {
+        at(catalog, 'tiers', 'small').queueLimit = 4;
+      });
+      expect(() => loadModelCatalog(env)).toThrow(/tiers\.small\.queueLimit: unknown key/);
     });
 
     it('restricts the enabled tiers with ARGUS_TIERS, keeping cpu', () => {
@@ -280,14 +434,13 @@ describe('loadModelCatalog', () => {
   });
 
   describe('warnings', () => {
-    it('reports distinct models that cannot all stay loaded, and qwen2.5vl inputs over the pixel cap', () => {
+    it('reports distinct models that cannot all stay loaded', () => {
       const env = catalogWith((catalog) => {
         Object.assign(at(catalog, 'tiers', 'small', 'tasks', 'tagging'), {
           model: 'gemma3:4b',
-          input: { square: 896 },
+          input: { family: 'gemma3' },
           vram: { weightsGiB: 2.29, projectorGiB: 0.78, kvCacheKiBPerToken: 136 },
         });
-        at(catalog, 'tiers', 'small', 'tasks', 'ocr').input = { longSide: 1568 };
       });
       const { warnings, tiers } = loadModelCatalog(env);
       const gemma = tiers.small.tasks.tagging;
@@ -296,15 +449,27 @@ describe('loadModelCatalog', () => {
         9,
       );
       expect(warnings).toEqual([
-        expect.stringContaining('small tier, ocr: qwen2.5vl:3b input longSide 1568 allows 2.46 MP'),
         expect.stringContaining('small tier: its 2 models need an estimated 9.5 GiB together'),
+      ]);
+    });
+
+    it('reports an input whose image tokens crowd the context, counted by the family rule', () => {
+      // OCR raised to Ollama's cap may send 2,097,152 px = 2674 tokens: with 2048 for the prompt and answer, more than
+      // 4096. Moderation and tagging stop at 1,003,520 px = 1280 tokens and fit.
+      const env = catalogWith((catalog) => {
+        at(catalog, 'tiers', 'small').contextLength = 4096;
+        at(catalog, 'tiers', 'small', 'tasks', 'ocr').input = { family: 'qwen2.5vl' };
+      });
+      expect(loadModelCatalog(env).warnings).toEqual([
+        'small tier, ocr: qwen2.5vl:3b input { family: qwen2.5vl } can take 2674 image tokens, leaving less than ' +
+          '2048 of the 4096-token context for the prompt and the answer',
       ]);
     });
 
     it('leaves disabled tiers out of the warnings', () => {
       const env = catalogWith(
         (catalog) => {
-          at(catalog, 'tiers', 'large', 'tasks', 'ocr').input = { longSide: 1600 };
+          at(catalog, 'tiers', 'large').contextLength = 4096;
         },
         { ARGUS_TIERS: 'small' },
       );

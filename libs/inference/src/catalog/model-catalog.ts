@@ -14,6 +14,7 @@ import {
   type TierName,
   type VramSpec,
 } from './model-catalog.schema';
+import { describeInput, familyOfModel, imageTokenCeiling } from './model-family';
 import { estimateVramGiB, formatGiB } from './vram-estimate';
 
 export class CatalogError extends Error {
@@ -24,14 +25,8 @@ export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 const DEFAULT_OLLAMA_PORT = '11434';
 const SHIPPED_CATALOG = join('config', 'model-catalog.yaml');
 
-/** Ollama's qwen2.5vl image processor shrinks anything above 2 << 20 pixels (vision.max_pixels). */
-export const QWEN_VL_MAX_PIXELS = 2 << 20;
-/** qwen2.5vl merges 2 × 2 patches of 14 px: one image token per 28 × 28 px. */
-const QWEN_VL_PX_PER_TOKEN = 28 * 28;
 /** Room in num_ctx for the prompt, the schema and the answer once the image tokens are in. */
 const PROMPT_AND_ANSWER_TOKENS = 2048;
-const LLAMA_VISION_TILE_PX = 560;
-const GEMMA3_SIDE_PX = 896;
 
 export interface ResolvedTaskModel {
   task: Task;
@@ -43,6 +38,10 @@ export interface ResolvedTaskModel {
   vram?: VramSpec;
   /** The VRAM rule's figure for this model on its tier's runner; undefined for the cpu tier. */
   vramEstimateGiB: number | undefined;
+  /** Ollama tiers: `num_predict` set in the catalog; absent, the engine derives it from the output schema. */
+  numPredict?: number;
+  /** Ollama tiers: `think` sent on every chat (false unless the catalog says otherwise). */
+  think?: boolean;
 }
 
 interface ResolvedTierBase {
@@ -51,10 +50,12 @@ interface ResolvedTierBase {
   parallel: number;
   replicas: number;
   /**
-   * Calls in flight to the tier at once, unless ARGUS_TIER_<NAME>_CONCURRENCY says otherwise: (parallel + 1) ×
-   * replicas for Ollama, parallel × replicas for the in-process CPU tier.
+   * Calls in flight to the tier at once, unless ARGUS_TIER_<NAME>_CONCURRENCY says otherwise. For an Ollama tier it is
+   * the slots every worker and pod share (parallel × replicas + spare), held through leases in NATS KV; for the
+   * in-process CPU tier it is each worker's own (parallel × replicas).
    */
   concurrency: number;
+  /** Calls a worker lets wait for a CPU slot; Ollama tiers wait for a shared slot instead (ARGUS_SLOT_WAIT_MS). */
   queueLimit: number;
   tasks: Record<Task, ResolvedTaskModel>;
 }
@@ -177,6 +178,9 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Rules the schema cannot express: prompt versions per task, VRAM against the budget, one size per model. */
+/** Families Ollama forces to one parallel slot (server/sched.go, `load`: mllama, qwen3vl, qwen3vlmoe). */
+const SINGLE_SLOT_FAMILIES: ReadonlySet<string> = new Set(['mllama', 'qwen3-vl']);
+
 function checkCatalog(catalog: ModelCatalog): string[] {
   const problems: string[] = [];
 
@@ -185,6 +189,13 @@ function checkCatalog(catalog: ModelCatalog): string[] {
     if (actual !== CPU_PROMPT_VERSION) {
       problems.push(
         `tiers.cpu.tasks.${task}.promptVersion: the cpu engines use "${CPU_PROMPT_VERSION}", not "${actual}"`,
+      );
+    }
+    const { input } = catalog.tiers.cpu.tasks[task];
+    if ('family' in input) {
+      problems.push(
+        `tiers.cpu.tasks.${task}.input: the cpu engines take { longSide: N } or { square: N }, not the ` +
+          `${input.family} family's rule`,
       );
     }
   }
@@ -197,10 +208,27 @@ function checkCatalog(catalog: ModelCatalog): string[] {
     for (const task of TASKS) {
       const entry = spec.tasks[task];
       const path = `tiers.${tier}.tasks.${task}`;
+      const problem = inputProblem(entry.model, entry.input);
+      if (problem) problems.push(`${path}.input: ${problem}`);
+      const family = familyOfModel(entry.model);
+      if (spec.parallel > 1 && family !== undefined && SINGLE_SLOT_FAMILIES.has(family)) {
+        // Argus would admit `parallel` calls that Ollama then runs one at a time, each waiting past its deadline.
+        problems.push(
+          `tiers.${tier}.parallel: ${entry.model} (${path}) is a ${family} model, which Ollama runs one request at a ` +
+            `time whatever OLLAMA_NUM_PARALLEL says (server/sched.go, load); set parallel: 1`,
+        );
+      }
       const expected = PROMPTS[task].version;
       if (entry.promptVersion !== expected) {
         problems.push(
           `${path}.promptVersion: "${entry.promptVersion}" is not a ${task} prompt; expected "${expected}"`,
+        );
+      }
+      // A repair call carries the cut-off answer and a new one: both must fit the context beside the image.
+      if (entry.numPredict !== undefined && entry.numPredict > spec.contextLength / 2) {
+        problems.push(
+          `${path}.numPredict: ${entry.numPredict} tokens is more than half the tier's ${spec.contextLength}-token ` +
+            `context; a repair call holds the previous answer and a new one, and the image and prompt need room too`,
         );
       }
 
@@ -319,12 +347,17 @@ function normaliseUrl(value: string): string | undefined {
 }
 
 function resolveTiers(catalog: ModelCatalog, overrides: Overrides): Record<TierName, ResolvedTier> {
-  // One call more than an Ollama server has slots waits in Ollama's own queue, so a slot that finishes starts the
-  // next image at once instead of idling for the reply's round trip and the next request (98% of N/T against 89%,
-  // docs/performance.md). The CPU tier runs in the worker's process, where a spare call would only contend.
-  const capacity = (tier: TierName, parallel: number, replicas: number, queueLimit: number | undefined) => {
-    const spare = tier === 'cpu' ? 0 : 1;
-    const concurrency = overrides.concurrency[tier] ?? (parallel + spare) * replicas;
+  // By default one call more than an Ollama server has slots waits in Ollama's own queue, so a slot that finishes
+  // starts the next image at once instead of idling for the reply's round trip and the next request (98% of N/T
+  // against 89%, docs/performance.md). The CPU tier runs in the worker's process, where a spare call would only contend.
+  const capacity = (
+    tier: TierName,
+    parallel: number,
+    replicas: number,
+    spare: number,
+    queueLimit: number | undefined,
+  ) => {
+    const concurrency = overrides.concurrency[tier] ?? parallel * replicas + spare;
     return { concurrency, queueLimit: queueLimit ?? 2 * concurrency };
   };
 
@@ -336,7 +369,7 @@ function resolveTiers(catalog: ModelCatalog, overrides: Overrides): Record<TierN
     description: cpu.description,
     parallel: cpu.parallel,
     replicas: cpu.replicas,
-    ...capacity('cpu', cpu.parallel, cpu.replicas, cpu.queueLimit),
+    ...capacity('cpu', cpu.parallel, cpu.replicas, 0, cpu.queueLimit),
     tasks: cpuTasks,
   };
 
@@ -356,7 +389,7 @@ function resolveTiers(catalog: ModelCatalog, overrides: Overrides): Record<TierN
       keepAlive: spec.keepAlive,
       parallel: spec.parallel,
       replicas: spec.replicas,
-      ...capacity(tier, spec.parallel, spec.replicas, spec.queueLimit),
+      ...capacity(tier, spec.parallel, spec.replicas, spec.spare ?? spec.replicas, 0),
       tasks: mapTasks((task) => ({
         task,
         ...spec.tasks[task],
@@ -372,7 +405,7 @@ function mapTasks(build: (task: Task) => ResolvedTaskModel): Record<Task, Resolv
   return { moderation: build('moderation'), tagging: build('tagging'), ocr: build('ocr') };
 }
 
-/** Costs worth knowing at boot: models that cannot all stay loaded, and inputs the model resizes again. */
+/** Costs worth knowing at boot: models that cannot all stay loaded, and images that crowd the context. */
 function tierWarnings(spec: ResolvedTier): string[] {
   const warnings = TASKS.flatMap((task) => inputWarnings(spec, spec.tasks[task]));
   if (spec.engine === 'cpu') return warnings;
@@ -394,49 +427,30 @@ function tierWarnings(spec: ResolvedTier): string[] {
   return warnings;
 }
 
+/**
+ * An Ollama model whose tag names a vision family must use that family's rule: any other size is resized again
+ * inside Ollama, and its image tokens would be guessed instead of known.
+ */
+function inputProblem(model: string, input: ModelInputSpec): string | undefined {
+  const family = familyOfModel(model);
+  if (family === undefined) return undefined;
+  if ('family' in input && input.family === family) return undefined;
+  return (
+    `${model} is a ${family} model, so its input must be { family: ${family} } (Ollama's own rule for it, ` +
+    `docs/models.md); ${describeInput(input)} would be resized again inside Ollama`
+  );
+}
+
+/** The image tokens of an input rule against the tier's context (the rule of libs/imaging model-input.ts). */
 function inputWarnings(spec: ResolvedTier, entry: ResolvedTaskModel): string[] {
   if (spec.engine === 'cpu') return [];
-  const where = `${spec.name} tier, ${entry.task}: ${entry.model}`;
-  const side = 'longSide' in entry.input ? entry.input.longSide : entry.input.square;
-  const shape = 'longSide' in entry.input ? `longSide ${side}` : `square ${side}`;
-  const model = entry.model.toLowerCase();
-  const warnings: string[] = [];
-
-  if (/qwen2\.?5-?vl/.test(model)) {
-    // A long side allows a square image, the worst case for pixels and tokens.
-    const pixels = side * side;
-    if (pixels > QWEN_VL_MAX_PIXELS) {
-      warnings.push(
-        `${where} input ${shape} allows ${(pixels / 1e6).toFixed(2)} MP but Ollama caps qwen2.5vl at ` +
-          `${(QWEN_VL_MAX_PIXELS / 1e6).toFixed(2)} MP and shrinks it again; use a side of at most 1428`,
-      );
-    }
-    if (side % 28 !== 0) {
-      warnings.push(
-        `${where} input ${shape} is not a multiple of 28 px; Ollama rounds each side to one, resizing again`,
-      );
-    }
-    const imageTokens = Math.ceil(Math.min(pixels, QWEN_VL_MAX_PIXELS) / QWEN_VL_PX_PER_TOKEN);
-    if (imageTokens + PROMPT_AND_ANSWER_TOKENS > spec.contextLength) {
-      warnings.push(
-        `${where} input ${shape} can take ${imageTokens} image tokens, leaving less than ` +
-          `${PROMPT_AND_ANSWER_TOKENS} of the ${spec.contextLength}-token context for the prompt and the answer`,
-      );
-    }
-  } else if (model.includes('gemma3')) {
-    if (!('square' in entry.input) || side !== GEMMA3_SIDE_PX) {
-      warnings.push(
-        `${where} always sees ${GEMMA3_SIDE_PX}×${GEMMA3_SIDE_PX}; input ${shape} is resized again`,
-      );
-    }
-  } else if (model.includes('llama3.2-vision')) {
-    if (side % LLAMA_VISION_TILE_PX !== 0) {
-      warnings.push(
-        `${where} works in ${LLAMA_VISION_TILE_PX} px tiles; input ${shape} is not a multiple and is resized again`,
-      );
-    }
-  }
-  return warnings;
+  const imageTokens = imageTokenCeiling(entry.input);
+  if (imageTokens === undefined || imageTokens + PROMPT_AND_ANSWER_TOKENS <= spec.contextLength) return [];
+  return [
+    `${spec.name} tier, ${entry.task}: ${entry.model} input ${describeInput(entry.input)} can take ${imageTokens} ` +
+      `image tokens, leaving less than ${PROMPT_AND_ANSWER_TOKENS} of the ${spec.contextLength}-token context for ` +
+      `the prompt and the answer`,
+  ];
 }
 
 function invalid(source: string, problems: string[]): CatalogError {

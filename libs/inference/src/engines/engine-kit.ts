@@ -25,6 +25,19 @@ export interface EngineSpec {
   kind: 'cpu' | 'ollama';
   model: string;
   input: ModelInputTarget;
+  /** Ollama: the catalog's `numPredict`; absent, derived from the output schema of each request. */
+  numPredict?: number;
+  /** Ollama: the tier's num_ctx, which caps a derived numPredict. */
+  contextLength?: number;
+  /** Ollama: the catalog's `think` (false when absent). */
+  think?: boolean;
+}
+
+/** The output bounds of an Ollama engine, as the OllamaTaskSpec takes them. */
+export function ollamaOutputOptions(
+  spec: EngineSpec,
+): Pick<EngineSpec, 'numPredict' | 'contextLength' | 'think'> {
+  return { numPredict: spec.numPredict, contextLength: spec.contextLength, think: spec.think };
 }
 
 /**
@@ -65,7 +78,11 @@ export class CpuEngine implements TaskEngine {
 
 /** The long side (or square side) the catalog gives a CPU engine's input. */
 export function inputSide(spec: EngineSpec): number {
-  return 'square' in spec.input ? spec.input.square : spec.input.longSide;
+  const { input } = spec;
+  // The catalog check refuses a vision family's rule on the cpu tier, so this only guards a hand-built spec.
+  if ('family' in input)
+    throw new Error(`a CPU engine takes a long side or a square, not the ${input.family} rule`);
+  return 'square' in input ? input.square : input.longSide;
 }
 
 export function round(value: number): number {

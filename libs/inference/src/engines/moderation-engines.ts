@@ -18,7 +18,15 @@ import {
 import { PROMPTS } from '../prompts';
 import { findContactInfo } from '../text-signals';
 import type { EngineAnswer, TaskEngine } from '../task-engine';
-import { CpuEngine, inputSide, pct, round, type EngineDependencies, type EngineSpec } from './engine-kit';
+import {
+  CpuEngine,
+  inputSide,
+  ollamaOutputOptions,
+  pct,
+  round,
+  type EngineDependencies,
+  type EngineSpec,
+} from './engine-kit';
 import { sideOcrLines, type OcrLineLike } from './cpu-ocr';
 
 /** nsfwjs probabilities under this are noise and are not reported, not even as weak signals. */
@@ -159,6 +167,7 @@ export function ollamaModerationEngine(spec: EngineSpec, deps: EngineDependencie
         ? moderationPrompt(PROMPTS.moderation.user, request.policy.policy)
         : PROMPTS.moderation.user,
     outputSchema: MODEL_OUTPUT_SCHEMAS.moderation,
+    ...ollamaOutputOptions(spec),
     interpret: (output, request) =>
       Promise.resolve(
         moderationAnswer(request.policy, output.categories, output.reason, output.confidence, 'all'),

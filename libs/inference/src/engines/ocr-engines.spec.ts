@@ -61,6 +61,7 @@ function fakes(read: OcrPage, answers: string[] = []): Fakes {
         chats.push(request);
         return Promise.resolve({
           content: answers.shift() ?? '{}',
+          doneReason: 'stop',
           model: 'qwen2.5vl:7b',
           usage: { inputTokens: 100, outputTokens: 50 },
           seconds: { total: 1, load: 0, prompt: 0.5, eval: 0.5 },

@@ -10,7 +10,7 @@ import { detectLanguage, keyValuesFromLines } from '../ocr-structure';
 import { OllamaTaskEngine } from '../ollama-task-engine';
 import { PROMPTS } from '../prompts';
 import type { EngineRequest, TaskEngine } from '../task-engine';
-import { CpuEngine, type EngineDependencies, type EngineSpec } from './engine-kit';
+import { CpuEngine, ollamaOutputOptions, type EngineDependencies, type EngineSpec } from './engine-kit';
 import { cpuOcr } from './cpu-ocr';
 
 /**
@@ -78,6 +78,7 @@ export function ollamaOcrEngine(spec: EngineSpec, deps: EngineDependencies): Tas
     outputSchema: STRUCTURED_OUTPUT.schema,
     outputFor: (request) => (STRUCTURED_MODES.has(modeOf(request)) ? STRUCTURED_OUTPUT : PLAIN_OUTPUT),
     userPrompt: (request) => ocrUserPrompt(modeOf(request)),
+    ...ollamaOutputOptions(spec),
     interpret: (output, request) => {
       const result: OcrResult = {
         text: output.text,

@@ -77,6 +77,7 @@ function fakes(answers: Array<string | object>, page: OcrPage = labelPage()): Fa
         const answer = answers[Math.min(chats.length - 1, answers.length - 1)];
         return Promise.resolve({
           content: typeof answer === 'string' ? answer : JSON.stringify(answer),
+          doneReason: 'stop',
           model: 'qwen2.5vl:7b',
           usage: { inputTokens: 1000, outputTokens: 100 },
           seconds: { total: 1, load: 0, prompt: 0.5, eval: 0.5 },
@@ -229,6 +230,18 @@ describe('toStoredPixels', () => {
       width: 400,
       height: 200,
     });
+  });
+
+  it('scales each axis on its own for a family size sent with fit fill', () => {
+    // 2048×1536 sent to qwen2.5vl at 1148×840: × 2048/1148 across, × 1536/840 down, no padding.
+    expect(
+      toStoredPixels(
+        { x: 287, y: 210, width: 574, height: 420 },
+        { width: 1148, height: 840 },
+        { width: 2048, height: 1536 },
+        'fill',
+      ),
+    ).toEqual({ x: 512, y: 384, width: 1024, height: 768 });
   });
 
   it('takes the padding of a square input off, and clamps to the image', () => {
@@ -397,6 +410,18 @@ describe('ollama tagging engine', () => {
     expect(answer.usage).toMatchObject({ inputTokens: 2000, outputTokens: 200 });
   });
 
+  it('reads percent confidences as 0-1 and says so in warnings', async () => {
+    const { answer, result } = await tag([
+      modelAnswer({ confidence: 85, defects: [{ type: 'scratch', severity: 'minor', confidence: 60 }] }),
+    ]);
+    expect(result.confidence).toBe(0.85);
+    expect(answer.confidence).toBe(0.85);
+    expect(result.defects[0]?.confidence).toBe(0.6);
+    expect(result.warnings).toHaveLength(2);
+    expect(result.warnings?.[0]).toMatch(/^defects\[0\]\.confidence: the model answered 60/);
+    expect(answer.normalised).toEqual(['defects[].confidence', 'confidence']);
+  });
+
   it('answers the second call with one repair, then INVALID_MODEL_OUTPUT', async () => {
     const tagging = { attributeSchemas: { 'apparel/shoes': shoeSchema } };
     await expect(
@@ -404,7 +429,11 @@ describe('ollama tagging engine', () => {
         [modelAnswer({ category: 'apparel/shoes/sneakers' }), { customAttributes: { closure: 'zip' } }],
         tagging,
       ),
-    ).rejects.toMatchObject({ code: 'INVALID_MODEL_OUTPUT' });
+    ).rejects.toMatchObject({
+      code: 'INVALID_MODEL_OUTPUT',
+      // Every call's tokens: the first, the follow-up and its repair.
+      details: { usage: { inputTokens: 3000, outputTokens: 300 } },
+    });
     const none = await tag([modelAnswer()], tagging);
     expect(none.chats).toHaveLength(1);
     expect(none.result.customAttributes).toBeNull();

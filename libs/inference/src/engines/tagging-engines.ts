@@ -14,14 +14,27 @@ import {
   type TierName,
 } from '@argus/contracts';
 import { loadProductCategories } from '@argus/config';
-import type { EncodedImage, ImageMeasurements, ImageProcessor, ModelInputTarget } from '@argus/imaging';
+import {
+  modelInputFit,
+  type EncodedImage,
+  type ImageMeasurements,
+  type ImageProcessor,
+  type ModelInputFit,
+  type ModelInputTarget,
+} from '@argus/imaging';
 import { FACE_INPUT_LONG_SIDE } from '../cpu/face-detector';
 import { judgeListing, type ModelListingView } from '../listing-consistency';
 import { OllamaTaskEngine } from '../ollama-task-engine';
 import { readProductText, type ReadLine } from '../product-text';
 import { PROMPTS } from '../prompts';
-import type { EngineAnswer, EngineRequest, EngineUsage, TaskEngine } from '../task-engine';
-import { CpuEngine, type EngineDependencies, type EngineSpec } from './engine-kit';
+import {
+  addUsage,
+  withSpentUsage,
+  type EngineAnswer,
+  type EngineRequest,
+  type TaskEngine,
+} from '../task-engine';
+import { CpuEngine, ollamaOutputOptions, type EngineDependencies, type EngineSpec } from './engine-kit';
 import { sideOcrLines } from './cpu-ocr';
 
 /** What a vision model adds to product tagging that measurements and OCR cannot. */
@@ -190,20 +203,24 @@ export function customAttributesPrompt(
 }
 
 /**
- * A box the model gave in the pixels of the image it was sent, in the pixels of the stored image: the model input is
- * the stored image scaled by one factor and, for square inputs, padded evenly on two sides. Clamped to the image;
- * undefined when nothing of it is left.
+ * A box the model gave in the pixels of the image it was sent, in the pixels of the stored image. With `contain` the
+ * model input is the stored image scaled by one factor and, for square inputs, padded evenly on two sides; with
+ * `fill` (a vision family's exact size, modelInputFit) each axis has its own factor and there is no padding. Clamped
+ * to the image; undefined when nothing of it is left.
  */
 export function toStoredPixels(
   box: Box,
   input: { width: number; height: number },
   stored: { width: number; height: number },
+  fit: ModelInputFit = 'contain',
 ): Box | undefined {
-  const scale = Math.min(input.width / stored.width, input.height / stored.height);
-  const padX = (input.width - stored.width * scale) / 2;
-  const padY = (input.height - stored.height * scale) / 2;
-  const clampX = (value: number) => Math.min(stored.width, Math.max(0, Math.round((value - padX) / scale)));
-  const clampY = (value: number) => Math.min(stored.height, Math.max(0, Math.round((value - padY) / scale)));
+  const uniform = Math.min(input.width / stored.width, input.height / stored.height);
+  const scaleX = fit === 'fill' ? input.width / stored.width : uniform;
+  const scaleY = fit === 'fill' ? input.height / stored.height : uniform;
+  const padX = (input.width - stored.width * scaleX) / 2;
+  const padY = (input.height - stored.height * scaleY) / 2;
+  const clampX = (value: number) => Math.min(stored.width, Math.max(0, Math.round((value - padX) / scaleX)));
+  const clampY = (value: number) => Math.min(stored.height, Math.max(0, Math.round((value - padY) / scaleY)));
   const x0 = clampX(box.x);
   const y0 = clampY(box.y);
   const x1 = clampX(box.x + box.width);
@@ -297,19 +314,6 @@ export async function findPeople(
   }
 }
 
-function addUsage(a: EngineUsage | undefined, b: EngineUsage | undefined): EngineUsage | undefined {
-  if (!a || !b) return a ?? b;
-  return {
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    seconds: {
-      load: a.seconds.load + b.seconds.load,
-      prompt: a.seconds.prompt + b.seconds.prompt,
-      eval: a.seconds.eval + b.seconds.eval,
-    },
-  };
-}
-
 /** The model input of each stored image, resized once: the second call and the box scaling reuse it. */
 class ModelInputs implements Pick<ImageProcessor, 'resizeForModel'> {
   private readonly resized = new WeakMap<Uint8Array, Promise<EncodedImage>>();
@@ -364,6 +368,7 @@ class OllamaTaggingEngine implements TaskEngine {
       outputSchema: plain.schema,
       format: plain.format,
       outputFor: (request) => taggingOutput(this.plan(request)),
+      ...ollamaOutputOptions(spec),
       interpret: (output, request) => this.interpret(output, request),
     });
   }
@@ -410,7 +415,7 @@ class OllamaTaggingEngine implements TaskEngine {
     if (!pick) return first;
     const values = attributeValues(pick.schema);
     const attributesOutput = z.object({ customAttributes: values });
-    const second = await new OllamaTaskEngine(this.deps.ollama(this.spec.tier), this.inputs, {
+    const followUp = new OllamaTaskEngine(this.deps.ollama(this.spec.tier), this.inputs, {
       task: 'tagging',
       tier: this.spec.tier,
       model: this.spec.model,
@@ -419,12 +424,17 @@ class OllamaTaggingEngine implements TaskEngine {
       userPrompt: () => customAttributesPrompt(result.category, pick),
       outputSchema: attributesOutput,
       format: toModelFormat(attributesOutput),
+      ...ollamaOutputOptions(this.spec),
       interpret: (output) =>
         Promise.resolve({
           ...first,
           result: { ...result, customAttributes: { schema: pick.key, values: output.customAttributes } },
         }),
-    }).run(request);
+    });
+    const second = await followUp.run(request).catch((error: unknown) => {
+      // The first call's tokens were spent too: the error carries every call's usage.
+      throw withSpentUsage(error, first.usage);
+    });
     return { ...second, usage: addUsage(first.usage, second.usage) };
   }
 
@@ -451,7 +461,9 @@ class OllamaTaggingEngine implements TaskEngine {
         condition: output.condition,
         defects: output.defects.map((defect) => {
           const { box, ...rest } = defect;
-          const stored = box ? toStoredPixels(box, input, measured) : undefined;
+          const stored = box
+            ? toStoredPixels(box, input, measured, modelInputFit(this.spec.input))
+            : undefined;
           return stored ? { ...rest, box: stored } : rest;
         }),
         photo: output.photo,
