@@ -188,6 +188,9 @@ beforeAll(async () => {
       ARGUS_REQUEST_TIMEOUT_MS: String(DEADLINE_MS),
       ARGUS_HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
       ARGUS_CACHE_TTL_SECONDS: '0',
+      // The stand-in emulates no GPU limit here, and a killed replica's tier slots stay held until their leases expire:
+      // enough slots that admission control (test/e2e/admission.test.ts) never refuses the faults' traffic.
+      ARGUS_TIER_SMALL_CONCURRENCY: '16',
       // Only the sync path is under test; no worker pulls job messages.
       ARGUS_JOBS_ENABLED: 'false',
     };

@@ -84,6 +84,9 @@ beforeAll(async () => {
     ARGUS_JOB_MAX_DELIVER: String(MAX_DELIVER),
     ARGUS_JOB_ACK_WAIT_MS: String(ACK_WAIT_MS),
     ARGUS_JOB_BUDGET_MS: String(BUDGET_MS),
+    // A killed worker's tier slots stay held until their leases expire; with this test's 2 s item budget the default
+    // 15 s would send the restarted worker's items to the dead-letter stream (production budgets are minutes).
+    ARGUS_SLOT_LEASE_TTL_MS: '1500',
     ARGUS_JOB_RETRY_BASE_MS: '100',
     ARGUS_JOB_RETRY_MAX_MS: '400',
     ARGUS_JOB_METRICS_INTERVAL_MS: '1000',

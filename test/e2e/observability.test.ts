@@ -123,7 +123,11 @@ beforeAll(async () => {
   const prometheusBinary = findBinary('prometheus');
   if (!prometheusBinary) throw new Error(PROMETHEUS_MISSING);
   workDir = mkdtempSync(join(tmpdir(), 'argus-e2e-observability-'));
-  ollama = await OllamaStandIn.start({ models: [{ name: SMALL_MODEL, sizeVram: 3_400_000_000 }] });
+  // Realistic answers (percent confidences among them) so the normalisation counter has series to draw.
+  ollama = await OllamaStandIn.start({
+    models: [{ name: SMALL_MODEL, sizeVram: 3_400_000_000 }],
+    output: 'realistic',
+  });
   const [deadTierPort, prometheusPort] = await Promise.all([freePort(), freePort()]);
   stack = await startSpawnedStack({
     OLLAMA_HOST: ollama.url,

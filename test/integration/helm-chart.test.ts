@@ -86,6 +86,8 @@ function catalogFor(merged: Values): string {
     Object.assign(catalog.tiers[tier], {
       parallel: tiers[tier].numParallel,
       replicas: tiers[tier].replicas,
+      // As the chart's argus.modelCatalog: one spare call per Ollama pod.
+      spare: tiers[tier].replicas,
       contextLength: tiers[tier].contextLength,
       keepAlive: tiers[tier].keepAlive,
       vramBudgetGiB: tiers[tier].vramBudgetGiB,

@@ -12,7 +12,7 @@ const connections: NatsConnection[] = [];
 const pools: KvTierSlots[] = [];
 
 beforeAll(async () => {
-  nats = await startNats();
+  nats = await startNats({ mode: 'local' });
 });
 
 afterEach(async () => {
@@ -28,7 +28,7 @@ let tierCounter = 0;
 
 /** One "process": its own connection and its own view of the tier's slots. */
 async function startProcess(tier: string, capacity: number, leaseTtlMs = 15_000): Promise<KvTierSlots> {
-  const connection = await connect({ servers: nats.url });
+  const connection = await connect({ servers: nats.url, reconnectTimeWait: 250, maxReconnectAttempts: -1 });
   connections.push(connection);
   const pool = new KvTierSlots(connection, { tier, capacity, leaseTtlMs });
   pools.push(pool);
@@ -129,6 +129,23 @@ describe('KvTierSlots', () => {
     expect(served).toBe(30);
     expect(maxHeld).toBeLessThanOrEqual(capacity);
     expect(maxHeld).toBe(capacity);
+  });
+
+  it('gives back a slot released while NATS was down once it is up again, long before the lease expires', async () => {
+    if (!nats.restart) throw new Error('the NATS harness cannot restart this server');
+    const tier = freshTier();
+    const [a, b] = [await startProcess(tier, 1, 30_000), await startProcess(tier, 1, 30_000)];
+    const held = await a.acquire(0, never);
+    expect(held).toBeDefined();
+    const restarted = nats.restart({ downMs: 1_500 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Released during the outage: the write fails and is retried.
+    const released = held?.release();
+    await restarted;
+    await released;
+    const started = Date.now();
+    expect(await b.acquire(5_000, never)).toBeDefined();
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('stops waiting when the caller’s signal fires', async () => {

@@ -155,10 +155,11 @@ export class TierGuard {
     try {
       lease = await slots.acquire(wait, signal);
     } catch (error) {
+      // The slots live in NATS KV: without it no call may start, and the tier itself is not to blame (no breaker).
       throw new ArgusError(
-        'UPSTREAM_BUSY',
+        'SERVICE_UNAVAILABLE',
         `the ${this.tier} tier's slots could not be read: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: 'slots_unavailable', retryAfterSeconds: 1 },
+        { cause: 'slots_unavailable' },
       );
     } finally {
       this.waitingForSlot--;

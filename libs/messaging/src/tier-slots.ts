@@ -34,6 +34,7 @@ const FREE = new Uint8Array(0);
 const WRONG_LAST_SEQUENCE = 10071;
 // Waiting for a slot re-checks at least this often, so a slot whose holder died is found without any event.
 const STALE_RECHECK_MS = 500;
+const RELEASE_RETRY_MS = 500;
 
 /**
  * A counting semaphore for one Ollama tier, shared by every worker process and pod through a JetStream KV bucket.
@@ -98,13 +99,36 @@ export class KvTierSlots {
   async acquire(maxWaitMs: number, signal: AbortSignal): Promise<TierSlotLease | undefined> {
     const kv = await this.open();
     const giveUpAt = Date.now() + Math.max(0, maxWaitMs);
+    let confirmed = false;
     for (;;) {
       const lease = await this.tryTake(kv);
       if (lease) return lease;
       const remaining = giveUpAt - Date.now();
-      if (remaining <= 0 || signal.aborted) return undefined;
+      if (!confirmed || remaining <= 0) {
+        // Before waiting, and again before refusing, read the slots from the server: the watcher's picture can lag
+        // (a release a moment ago) or be stale (a watcher that missed events across a NATS restart).
+        confirmed = true;
+        await this.refresh(kv);
+        const fresh = await this.tryTake(kv);
+        if (fresh || remaining <= 0) return fresh;
+      }
+      if (signal.aborted) return undefined;
       await this.nextChange(Math.min(remaining, STALE_RECHECK_MS), signal);
     }
+  }
+
+  private async refresh(kv: KV): Promise<void> {
+    await Promise.all(
+      this.keys.map(async (key) => {
+        const entry = await kv.get(key);
+        if (entry === null) return;
+        this.observe(key, {
+          revision: entry.revision,
+          held: entry.operation === 'PUT' && entry.value.length > 0,
+          writtenAt: entry.created.getTime(),
+        });
+      }),
+    );
   }
 
   stop(): Promise<void> {
@@ -220,12 +244,23 @@ export class KvTierSlots {
         released ??= (async () => {
           clearInterval(renew);
           this.held--;
-          try {
-            await write(FREE, false);
-          } catch (error) {
-            // Taken over after a stall longer than the lease: the slot is someone else's now.
-            if (!isConflict(error)) {
-              this.options.onError?.(`releasing slot ${key} failed: ${describe(error)}`);
+          // Retried while the lease could still be live (NATS restarting, say): a release that is lost outright keeps
+          // the slot from every process until the lease expires.
+          const giveUpAt = Date.now() + this.options.leaseTtlMs;
+          for (let attempt = 0; ; attempt++) {
+            try {
+              await write(FREE, false);
+              return;
+            } catch (error) {
+              // Taken over after a stall longer than the lease: the slot is someone else's now.
+              if (isConflict(error)) return;
+              if (Date.now() + RELEASE_RETRY_MS > giveUpAt) {
+                this.options.onError?.(`releasing slot ${key} failed: ${describe(error)}`);
+                return;
+              }
+              if (attempt === 0)
+                this.options.onError?.(`releasing slot ${key} failed, retrying: ${describe(error)}`);
+              await new Promise((resolve) => setTimeout(resolve, RELEASE_RETRY_MS));
             }
           }
         })();
