@@ -38,6 +38,8 @@ export const RETRY_AFTER_SECONDS = 5;
 export const taskErrorSchema = z.object({
   code: errorCodeSchema,
   message: z.string(),
+  /** When a retryable error knows better than the default when to come back (a full tier: 1 s). */
+  retryAfterSeconds: z.number().int().positive().optional(),
 });
 export type TaskError = z.infer<typeof taskErrorSchema>;
 
@@ -57,7 +59,14 @@ export class ArgusError extends Error {
   }
 
   toTaskError(): TaskError {
-    return { code: this.code, message: this.message };
+    const retryAfter = this.details?.retryAfterSeconds;
+    return {
+      code: this.code,
+      message: this.message,
+      ...(typeof retryAfter === 'number' && retryAfter > 0
+        ? { retryAfterSeconds: Math.ceil(retryAfter) }
+        : {}),
+    };
   }
 }
 

@@ -110,7 +110,14 @@ export class AnalyzeService {
       const failed = replies.map(([, reply]) => reply).filter((reply) => reply.status === 'error');
       if (failed.length === replies.length) {
         const code = mostActionableCode(failed.map((reply) => reply.error.code));
-        throw new AnalyzeFailedError(code, summarise(replies), results);
+        // The tasks that failed with that code say when to come back (a full tier: 1 s); the latest of them wins.
+        const retryAfters = failed
+          .filter((reply) => reply.error.code === code)
+          .map((reply) => reply.error.retryAfterSeconds);
+        const retryAfterSeconds = retryAfters.every((seconds) => seconds !== undefined)
+          ? Math.max(...retryAfters)
+          : undefined;
+        throw new AnalyzeFailedError(code, summarise(replies), results, { retryAfterSeconds });
       }
       return {
         id,

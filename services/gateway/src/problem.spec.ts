@@ -1,5 +1,5 @@
 import { NotFoundException } from '@nestjs/common';
-import { ArgusError } from '@argus/contracts';
+import { ArgusError, RETRY_AFTER_SECONDS } from '@argus/contracts';
 import { AnalyzeFailedError, InvalidRequestError, toProblem } from './problem';
 
 const TRACE = 'abc123';
@@ -71,5 +71,30 @@ describe('toProblem', () => {
     expect(
       toProblem(new AnalyzeFailedError('MODEL_UNAVAILABLE', 'all failed', results), TRACE).body.results,
     ).toEqual(results);
+  });
+
+  it('answers Retry-After from the failed tasks when they know it (a full tier: 1 s), else the default', () => {
+    const busy = new ArgusError('UPSTREAM_BUSY', 'all 3 slots of the small tier are in use', {
+      cause: 'tier_full',
+      retryAfterSeconds: 1,
+    });
+    const taskError = busy.toTaskError();
+    expect(taskError).toEqual({ code: 'UPSTREAM_BUSY', message: busy.message, retryAfterSeconds: 1 });
+    const results = {
+      moderation: {
+        status: 'error' as const,
+        engine: 'ollama' as const,
+        tier: 'small' as const,
+        escalations: [],
+        model: 'qwen2.5vl:3b',
+        durationMs: 260,
+        error: taskError,
+      },
+    };
+    const failed = new AnalyzeFailedError('UPSTREAM_BUSY', 'busy', results, { retryAfterSeconds: 1 });
+    expect(toProblem(failed, TRACE).headers['retry-after']).toBe('1');
+    expect(
+      toProblem(new AnalyzeFailedError('UPSTREAM_BUSY', 'busy', results), TRACE).headers['retry-after'],
+    ).toBe(String(RETRY_AFTER_SECONDS));
   });
 });

@@ -16,8 +16,9 @@ export class AnalyzeFailedError extends ArgusError {
     code: ErrorCode,
     message: string,
     readonly results: AnalyzeResults,
+    details?: Record<string, unknown>,
   ) {
-    super(code, message);
+    super(code, message, details);
   }
 }
 

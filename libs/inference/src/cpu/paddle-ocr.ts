@@ -1170,6 +1170,11 @@ export class PaddleOcr {
 
 async function run(session: InferenceSession, input: Tensor): Promise<Tensor> {
   const outputs = await session.run({ [session.inputNames[0]]: input });
+  // onnxruntime-node computes on the main thread (a 960² detection blocked the event loop 650 ms here) and resolves
+  // at once, so a page's detection and dozens of line reads would chain as microtasks with no timer in between: the
+  // worker's NATS heartbeats (every second) stalled long enough under CI load for the gateway to give the request up
+  // as a dead worker. One turn of the event loop after each model call lets them out.
+  await new Promise((resolve) => setImmediate(resolve));
   return outputs[session.outputNames[0]];
 }
 
