@@ -43,7 +43,9 @@ function stackEnv(): NodeJS.ProcessEnv {
     ARGUS_CACHE_TTL_SECONDS: '0',
     ARGUS_JOB_MAX_DELIVER: String(MAX_DELIVER),
     ARGUS_JOB_ACK_WAIT_MS: String(JOB_SETTINGS.ackWaitMs),
-    ARGUS_JOB_BUDGET_MS: '5000',
+    // Well under the 60 s ack wait, and long enough that no unit misses it on a loaded 2-core machine: an item that
+    // did (tagging's CPU side read queued behind three others) was retried, and its model call counted twice.
+    ARGUS_JOB_BUDGET_MS: '20000',
     ARGUS_JOB_RETRY_BASE_MS: '50',
     ARGUS_JOB_RETRY_MAX_MS: '200',
     ARGUS_JOB_METRICS_INTERVAL_MS: '200',
