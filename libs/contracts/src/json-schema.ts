@@ -16,3 +16,25 @@ export function toModelFormat(schema: z.ZodType): Record<string, unknown> {
   delete json.$schema;
   return json;
 }
+
+/**
+ * A node of a `format` schema with a local `$ref` (`#/definitions/x`, `#/$defs/x`) followed to its target in `root`;
+ * undefined for anything that is not a schema object, or a reference that leads nowhere.
+ */
+export function resolveSchemaNode(
+  node: unknown,
+  root: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const schema = asObject(node);
+  const ref = schema?.$ref;
+  if (typeof ref !== 'string' || !ref.startsWith('#')) return schema;
+  let target: unknown = root;
+  for (const part of ref.slice(1).split('/').filter(Boolean)) target = asObject(target)?.[part];
+  return asObject(target);
+}
+
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}

@@ -366,10 +366,8 @@ export class ImageProcessor {
       ? { width: meta.height, height: meta.width }
       : { width: meta.width, height: meta.height };
     const size = modelInputSize(target, upright.width, upright.height);
-    const passThrough = await this.fitsAlready(
-      input,
-      (width, height) => width === size.width && height === size.height,
-    );
+    // The metadata just read decides the pass-through too: no second header read on every model call.
+    const passThrough = asIs(input, meta, (width, height) => width === size.width && height === size.height);
     if (passThrough) return passThrough;
     const { pipeline, mime } = encode(
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
@@ -408,18 +406,7 @@ export class ImageProcessor {
     fitsModel: (width: number, height: number) => boolean,
   ): Promise<EncodedImage | undefined> {
     const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
-    const mime = meta.format === 'jpeg' ? 'image/jpeg' : meta.format === 'png' ? 'image/png' : undefined;
-    const upright = meta.orientation === undefined || meta.orientation === 1;
-    const fits = fitsModel(meta.width, meta.height);
-    const plain =
-      meta.depth === 'uchar' && meta.space === 'srgb' && meta.exif === undefined && meta.icc === undefined;
-    if (!mime || !upright || !fits || !plain) return undefined;
-    return {
-      data: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
-      mime,
-      width: meta.width,
-      height: meta.height,
-    };
+    return asIs(input, meta, fitsModel);
   }
 
   /**
@@ -668,4 +655,27 @@ export class ImageProcessor {
   sha256(input: Uint8Array): string {
     return createHash('sha256').update(input).digest('hex');
   }
+}
+
+/**
+ * The input itself as the model input, when it already is one: a plain upright 8-bit sRGB JPEG or PNG without
+ * metadata, of a size `fitsModel` accepts; undefined otherwise.
+ */
+function asIs(
+  input: Uint8Array,
+  meta: sharp.Metadata,
+  fitsModel: (width: number, height: number) => boolean,
+): EncodedImage | undefined {
+  const mime = meta.format === 'jpeg' ? 'image/jpeg' : meta.format === 'png' ? 'image/png' : undefined;
+  const upright = meta.orientation === undefined || meta.orientation === 1;
+  const fits = fitsModel(meta.width, meta.height);
+  const plain =
+    meta.depth === 'uchar' && meta.space === 'srgb' && meta.exif === undefined && meta.icc === undefined;
+  if (!mime || !upright || !fits || !plain) return undefined;
+  return {
+    data: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+    mime,
+    width: meta.width,
+    height: meta.height,
+  };
 }

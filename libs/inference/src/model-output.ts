@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ArgusError } from '@argus/contracts';
+import { ArgusError, resolveSchemaNode } from '@argus/contracts';
 
 /** Model output is untrusted input: parse it as JSON and hold it to the task's contract. */
 export function parseModelOutput<Schema extends z.ZodType>(
@@ -54,7 +54,7 @@ export function normaliseConfidences(
 ): { value: unknown; normalised: Normalisation[] } {
   const normalised: Normalisation[] = [];
   const walk = (node: unknown, schema: unknown, path: string): unknown => {
-    const spec = asSchema(schema, format);
+    const spec = resolveSchemaNode(schema, format);
     if (!spec) return node;
     if (Array.isArray(node)) {
       return node.map((item, index) => walk(item, spec.items, `${path}[${index}]`));
@@ -67,7 +67,11 @@ export function normaliseConfidences(
       if (!(key in copy) || CALLER_SCHEMA_FIELDS.has(key)) continue;
       const where = path ? `${path}.${key}` : key;
       const current = copy[key];
-      if (key === CONFIDENCE_FIELD && isUnitRange(asSchema(propertySchema, format)) && isPercent(current)) {
+      if (
+        key === CONFIDENCE_FIELD &&
+        isUnitRange(resolveSchemaNode(propertySchema, format)) &&
+        isPercent(current)
+      ) {
         const to = Math.round(current * 100) / 10_000;
         copy[key] = to;
         normalised.push({ path: where, field: where.replace(/\[\d+\]/g, '[]'), from: current, to });
@@ -96,16 +100,6 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;
-}
-
-/** A schema node with a local `$ref` followed; undefined for anything that is not a schema object. */
-function asSchema(schema: unknown, root: Record<string, unknown>): Record<string, unknown> | undefined {
-  const node = asRecord(schema);
-  const ref = node?.$ref;
-  if (typeof ref !== 'string' || !ref.startsWith('#')) return node;
-  let target: unknown = root;
-  for (const part of ref.slice(1).split('/').filter(Boolean)) target = asRecord(target)?.[part];
-  return asRecord(target);
 }
 
 function parseJson(content: string, model: string): unknown {

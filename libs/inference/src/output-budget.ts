@@ -11,6 +11,8 @@
  * repair call repeats the previous answer before the new one, beside the image and prompt).
  */
 
+import { resolveSchemaNode } from '@argus/contracts';
+
 /** Characters of one free-text string: two long sentences. */
 export const TEXT_CHARS = 160;
 /** Items of an array (or entries of a map) without maxItems. */
@@ -47,7 +49,7 @@ export function numPredictFor(
 
 function answerChars(schema: unknown, root: JsonSchema, depth: number): number {
   if (typeof schema !== 'object' || schema === null || depth > MAX_DEPTH) return TEXT_CHARS;
-  const node = resolve(schema as JsonSchema, root);
+  const node = resolveSchemaNode(schema, root) ?? {};
   const branches = (node.anyOf ?? node.oneOf) as unknown[] | undefined;
   if (Array.isArray(branches) && branches.length > 0) {
     return Math.max(...branches.map((branch) => answerChars(branch, root, depth + 1)));
@@ -89,15 +91,4 @@ function objectChars(node: JsonSchema, root: JsonSchema, depth: number): number 
     chars += ARRAY_ITEMS * (MAP_KEY_CHARS + 4 + value);
   }
   return chars;
-}
-
-/** Follows a local `$ref` (`#/definitions/x`, `#/$defs/x`); anything else is taken as it is. */
-function resolve(node: JsonSchema, root: JsonSchema): JsonSchema {
-  const ref = node.$ref;
-  if (typeof ref !== 'string' || !ref.startsWith('#')) return node;
-  let target: unknown = root;
-  for (const part of ref.slice(1).split('/').filter(Boolean)) {
-    target = typeof target === 'object' && target !== null ? (target as JsonSchema)[part] : undefined;
-  }
-  return typeof target === 'object' && target !== null ? (target as JsonSchema) : {};
 }

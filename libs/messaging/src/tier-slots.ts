@@ -217,9 +217,9 @@ export class KvTierSlots {
     return undefined;
   }
 
-  private lease(kv: KV, key: string, takenAt: number): TierSlotLease {
+  private lease(kv: KV, key: string, takenRevision: number): TierSlotLease {
     this.held++;
-    let revision = takenAt;
+    let revision = takenRevision;
     // Renewals and the release run one after another, each with the revision the previous one wrote: a release that
     // overlapped a renewal would otherwise carry a stale revision, fail, and leave the slot held until its ttl.
     let writes: Promise<unknown> = Promise.resolve();

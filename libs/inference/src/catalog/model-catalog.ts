@@ -177,10 +177,10 @@ function formatPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
-/** Rules the schema cannot express: prompt versions per task, VRAM against the budget, one size per model. */
 /** Families Ollama forces to one parallel slot (server/sched.go, `load`: mllama, qwen3vl, qwen3vlmoe). */
 const SINGLE_SLOT_FAMILIES: ReadonlySet<string> = new Set(['mllama', 'qwen3-vl']);
 
+/** Rules the schema cannot express: prompt versions per task, VRAM against the budget, one size per model. */
 function checkCatalog(catalog: ModelCatalog): string[] {
   const problems: string[] = [];
 
