@@ -69,6 +69,8 @@ afterAll(() => {
 
 describe('npm run eval -- --dataset realworld, test split, CPU tier', () => {
   it('answers every item on the cpu tier and meets its own gates', () => {
+    // The messages first, so a failure says what went wrong rather than only that something did.
+    expect(report.errors.messages).toEqual([]);
     expect(report.errors).toMatchObject({ requests: 0, byTask: {} });
     expect(report.gates.failures).toEqual([]);
     expect(code).toBe(0);

@@ -109,6 +109,7 @@ describe('npm run eval on the synthetic dataset, CPU tier', () => {
   it('passes its own --min-f1 0.95 --max-cer 0.02 gate and answers every request on the cpu tier', () => {
     expect(report.gates.failures).toEqual([]);
     expect(evalRun.code).toBe(0);
+    expect(report.errors.messages).toEqual([]);
     expect(report.errors).toMatchObject({ requests: 0, byTask: {} });
     const tiers = new Set(
       report.items.flatMap((item) => Object.values(item.tasksOutcome).map((o) => o.tier)),

@@ -160,6 +160,37 @@ describe('HeartbeatWatch', () => {
     watched.stop();
   });
 
+  it('reads beats that arrived while the gateway itself was busy before it gives a worker up', () => {
+    const { connection, subscriptions } = fakeSubscriber();
+    const lost = jest.fn();
+    const watched = new HeartbeatWatch(connection).watch(lost);
+    const deliver = subscriptions[0].deliver;
+    deliver(watched.subject, { intervalMs: 1_000 });
+    // The gateway's event loop is held for 5 s: the clock moves, no timer or socket read runs meanwhile.
+    jest.setSystemTime(Date.now() + 5_000);
+    jest.advanceTimersByTime(TASK_HEARTBEAT.missedBeats * 1_000);
+    expect(lost).not.toHaveBeenCalled();
+    // The worker's beat was waiting in the socket: it is read next, and the request lives on.
+    deliver(watched.subject, { intervalMs: 1_000 });
+    jest.advanceTimersByTime(TASK_HEARTBEAT.missedBeats * 1_000 - 1);
+    expect(lost).not.toHaveBeenCalled();
+    // Silence with the loop free is a loss, as before.
+    jest.advanceTimersByTime(1);
+    expect(lost).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives a worker up one turn late when the gateway was busy and no beat had arrived', () => {
+    const { connection, subscriptions } = fakeSubscriber();
+    const lost = jest.fn();
+    const watched = new HeartbeatWatch(connection).watch(lost);
+    subscriptions[0].deliver(watched.subject, { intervalMs: 1_000 });
+    jest.setSystemTime(Date.now() + 5_000);
+    jest.advanceTimersByTime(TASK_HEARTBEAT.missedBeats * 1_000);
+    expect(lost).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(1);
+    expect(lost).toHaveBeenCalledTimes(1);
+  });
+
   it('names the loss as a retryable disconnected failure', () => {
     const error = new WorkerLostError('argus.v1.ocr.extract', { silentMs: 3_000, intervalMs: 1_000 });
     expect(error.failure).toBe('disconnected');

@@ -5,6 +5,8 @@ import { MessagingError } from './messaging-error';
 const codec = JSONCodec();
 /** How long after a reconnect new requests are armed at once (see HeartbeatWatch.connectionRestored). */
 const RECONNECT_GRACE_MS = 10_000;
+/** A watch timer this late says the gateway's own event loop was held up, not that the worker went silent. */
+const LATE_TIMER_MS = 100;
 
 /**
  * Heartbeat subjects are inboxes the gateway made: anything else in the header (a task subject, a wildcard) is
@@ -156,11 +158,18 @@ export class HeartbeatWatch {
   private arm(subject: string, entry: Watched, intervalMs: number): void {
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     entry.lastBeatAt = Date.now();
-    entry.timer = setTimeout(() => {
+    const dueAt = entry.lastBeatAt + intervalMs * this.missedBeats;
+    const giveUp = () => {
       if (this.watched.get(subject) !== entry) return;
       this.watched.delete(subject);
       entry.onLost({ silentMs: Date.now() - entry.lastBeatAt, intervalMs });
-    }, intervalMs * this.missedBeats);
+    };
+    entry.timer = setTimeout(() => {
+      // Timers run before the loop reads its sockets. Fired late, this process was busy, and a beat that arrived
+      // meanwhile is still unread: one more turn lets it in (it re-arms the watch and clears this timer).
+      if (Date.now() - dueAt > LATE_TIMER_MS) entry.timer = setTimeout(giveUp, 0);
+      else giveUp();
+    }, dueAt - Date.now());
   }
 
   close(): void {

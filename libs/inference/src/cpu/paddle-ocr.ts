@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { ArgusError } from '@argus/contracts';
 import type { RgbPixels } from './nsfw-classifier';
+import { OnnxModels, type ModelTensor } from './onnx-models';
 import type { Box, OcrLine, OcrWord } from './tesseract-ocr';
 
 /*
@@ -818,8 +818,6 @@ export interface PaddleReadOptions {
   detectionMaxSide?: number;
 }
 
-type OnnxRuntime = typeof import('onnxruntime-node');
-
 /** Per-channel mean and standard deviation of a model's input, on values scaled to 0–1. */
 interface Normalisation {
   mean: readonly number[];
@@ -836,27 +834,23 @@ const LINE_NORMALISATION: Normalisation = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.
 
 /** A width × height RGB patch as a [1, 3, height, tensorWidth] float tensor of the model's normalised BGR. */
 function imageTensor(
-  runtime: OnnxRuntime,
   pixels: Uint8Array,
   width: number,
   height: number,
   tensorWidth: number,
   { mean, std }: Normalisation,
-): Tensor {
-  return new runtime.Tensor('float32', planarBgr(pixels, width, height, tensorWidth, mean, std), [
-    1,
-    3,
-    height,
-    tensorWidth,
-  ]);
+): ModelTensor {
+  return {
+    data: planarBgr(pixels, width, height, tensorWidth, mean, std),
+    dims: [1, 3, height, tensorWidth],
+  };
 }
 
+type PaddleModel = 'detection' | 'recognition' | 'classifier';
+
 interface Sessions {
-  /** onnxruntime-node, loaded with the models: its native binding is not loaded by importing this library. */
-  runtime: OnnxRuntime;
-  detection: InferenceSession;
-  recognition: InferenceSession;
-  classifier: InferenceSession;
+  /** The three models in their own thread; onnxruntime-node's native binding is loaded there, not on import. */
+  models: OnnxModels<PaddleModel>;
   charset: string[];
 }
 
@@ -907,11 +901,7 @@ export class PaddleOcr {
       this.sessions = undefined;
       const sessions = await loading?.catch(() => undefined);
       if (!sessions) return;
-      await Promise.all([
-        sessions.detection.release(),
-        sessions.recognition.release(),
-        sessions.classifier.release(),
-      ]);
+      await sessions.models.close();
     });
   }
 
@@ -989,19 +979,12 @@ export class PaddleOcr {
       { x: 0, y: image.height },
     ];
     const pixels = sampleQuad(image, whole, size.width, size.height);
-    const input = imageTensor(
-      sessions.runtime,
-      pixels,
-      size.width,
-      size.height,
-      size.width,
-      DETECTION_NORMALISATION,
-    );
-    const output = await run(sessions.detection, input);
+    const input = imageTensor(pixels, size.width, size.height, size.width, DETECTION_NORMALISATION);
+    const output = await sessions.models.run('detection', input);
     const [, , mapHeight, mapWidth] = output.dims;
     const scaleX = image.width / mapWidth;
     const scaleY = image.height / mapHeight;
-    return extractTextRegions(output.data as Float32Array, mapWidth, mapHeight).map((region) => {
+    return extractTextRegions(output.data, mapWidth, mapHeight).map((region) => {
       // Map pixel centres to image coordinates; a non-uniform scale changes the rectangle's shape, so the axis
       // and sides are re-derived from the scaled side vectors.
       const u = { x: region.axis.x * region.sideU * scaleX, y: region.axis.y * region.sideU * scaleY };
@@ -1078,16 +1061,9 @@ export class PaddleOcr {
       ];
       const width = Math.max(1, Math.min(CLASSIFIER_WIDTH, Math.ceil(RECOGNITION_HEIGHT * ratio * share)));
       const pixels = sampleQuad(image, part, width, RECOGNITION_HEIGHT);
-      const input = imageTensor(
-        sessions.runtime,
-        pixels,
-        width,
-        RECOGNITION_HEIGHT,
-        CLASSIFIER_WIDTH,
-        LINE_NORMALISATION,
-      );
-      const output = await run(sessions.classifier, input);
-      const [upright, flipped] = output.data as Float32Array;
+      const input = imageTensor(pixels, width, RECOGNITION_HEIGHT, CLASSIFIER_WIDTH, LINE_NORMALISATION);
+      const output = await sessions.models.run('classifier', input);
+      const [upright, flipped] = output.data;
       sum += flipped / (upright + flipped);
     }
     return sum / pieces;
@@ -1103,17 +1079,10 @@ export class PaddleOcr {
     const width = Math.max(1, Math.min(RECOGNITION_MAX_WIDTH, Math.ceil(RECOGNITION_HEIGHT * ratio)));
     const tensorWidth = Math.max(RECOGNITION_MIN_WIDTH, Math.ceil(width / 8) * 8);
     const pixels = sampleQuad(image, quad, width, RECOGNITION_HEIGHT);
-    const input = imageTensor(
-      sessions.runtime,
-      pixels,
-      width,
-      RECOGNITION_HEIGHT,
-      tensorWidth,
-      LINE_NORMALISATION,
-    );
-    const output = await run(sessions.recognition, input);
+    const input = imageTensor(pixels, width, RECOGNITION_HEIGHT, tensorWidth, LINE_NORMALISATION);
+    const output = await sessions.models.run('recognition', input);
     const [, steps, classes] = output.dims;
-    const characters = decodeCtc(output.data as Float32Array, steps, classes, sessions.charset);
+    const characters = decodeCtc(output.data, steps, classes, sessions.charset);
     const ink = inkColumns(pixels, width, RECOGNITION_HEIGHT);
     const stepColumns = tensorWidth / steps;
     const decoded = wordsFromCharacters(characters, ink, stepColumns, RECOGNITION_HEIGHT);
@@ -1150,6 +1119,11 @@ export class PaddleOcr {
   }
 
   private load(): Promise<Sessions> {
+    // A thread that died (out of memory on a huge page, a native fault) is replaced on the next read.
+    if (this.sessions && !this.sessions.models.alive) {
+      this.sessions = undefined;
+      this.loading = undefined;
+    }
     if (this.loading) return this.loading;
     const loading = loadSessions(this.files).then(
       (sessions) => {
@@ -1168,30 +1142,8 @@ export class PaddleOcr {
   }
 }
 
-async function run(session: InferenceSession, input: Tensor): Promise<Tensor> {
-  const outputs = await session.run({ [session.inputNames[0]]: input });
-  // onnxruntime-node computes on the main thread (a 960² detection blocked the event loop 650 ms here) and resolves
-  // at once, so a page's detection and dozens of line reads would chain as microtasks with no timer in between: the
-  // worker's NATS heartbeats (every second) stalled long enough under CI load for the gateway to give the request up
-  // as a dead worker. One turn of the event loop after each model call lets them out.
-  await new Promise((resolve) => setImmediate(resolve));
-  return outputs[session.outputNames[0]];
-}
-
 async function loadSessions(files: () => PaddleModelFiles): Promise<Sessions> {
   const paths = files();
-  const runtime: OnnxRuntime = await import('onnxruntime-node');
-  const options: InferenceSession.SessionOptions = {
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    // Every page has its own input size; an arena would keep the largest page's buffers for the life of the worker.
-    enableCpuMemArena: false,
-  };
-  const [detection, recognition, classifier] = await Promise.all([
-    runtime.InferenceSession.create(paths.detection, options),
-    runtime.InferenceSession.create(paths.recognition, options),
-    runtime.InferenceSession.create(paths.classifier, options),
-  ]);
   const charset = ctcCharset(readFileSync(paths.dictionary, 'utf8'));
   const classes = 6625;
   if (charset.length !== classes) {
@@ -1200,5 +1152,14 @@ async function loadSessions(files: () => PaddleModelFiles): Promise<Sessions> {
       `PaddleOCR dictionary has ${charset.length} classes with blank and space; the recogniser has ${classes}`,
     );
   }
-  return { runtime, detection, recognition, classifier, charset };
+  const models = await OnnxModels.load(
+    { detection: paths.detection, recognition: paths.recognition, classifier: paths.classifier },
+    {
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      // Every page has its own input size; an arena would keep the largest page's buffers for the life of the worker.
+      enableCpuMemArena: false,
+    },
+  );
+  return { models, charset };
 }
