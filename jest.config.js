@@ -3,6 +3,8 @@
 const moduleNameMapper = {
   '^@argus/(contracts|config|messaging|inference|imaging|telemetry|worker|url-intake)$':
     '<rootDir>/libs/$1/src',
+  // A task's definition, from its service folder: @argus/task-<id> is services/<id>/src.
+  '^@argus/task-([a-z-]+)$': '<rootDir>/services/$1/src',
 };
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],

@@ -26,7 +26,6 @@ const UPLOADS = [
   { label: 'listing photo 1000×750', width: 1000, height: 750 },
 ] as const;
 const TASKS = ['moderation', 'tagging', 'ocr'] as const;
-const WORKER_OF = { moderation: 'moderation', tagging: 'product-tagging', ocr: 'ocr' } as const;
 
 async function inputTokens(workerUrl: string, tier: string): Promise<number> {
   const text = await (await fetch(`${workerUrl}/metrics`)).text();
@@ -59,7 +58,7 @@ async function main(): Promise<void> {
       for (const task of TASKS) {
         const entry = spec.tasks[task];
         for (const [index, upload] of UPLOADS.entries()) {
-          const workerUrl = stack.workerUrls[WORKER_OF[task]];
+          const workerUrl = stack.workerUrls[task];
           const before = await inputTokens(workerUrl, spec.name);
           const chatsBefore = standIn.chats.length;
           const response = await fetch(`${stack.gatewayUrl}/v1/analyze`, {

@@ -11,7 +11,7 @@ import { ROOT } from './setup.mjs';
 export const SERVICES = [
   { name: 'gateway', portVar: 'PORT', defaultPort: 8080 },
   { name: 'moderation', portVar: 'ARGUS_MODERATION_PORT', defaultPort: 9101 },
-  { name: 'product-tagging', portVar: 'ARGUS_TAGGING_PORT', defaultPort: 9102 },
+  { name: 'tagging', portVar: 'ARGUS_TAGGING_PORT', defaultPort: 9102 },
   { name: 'ocr', portVar: 'ARGUS_OCR_PORT', defaultPort: 9103 },
 ];
 

@@ -49,6 +49,23 @@ const OPEN_OBJECTS = new Set([
   'nats',
 ]);
 
+/**
+ * Values keys renamed in a release. The schema still admits each (any value), so that a user's old key reaches the
+ * templates, whose `fail` names the new key (templates/_helpers.tpl, argus.workerService), rather than being refused
+ * with a bare "additional property" error.
+ */
+const RENAMED_KEYS = [{ path: ['workers', 'productTagging'], to: 'workers.tagging', release: '0.2' }];
+
+function admitRenamedKeys(schema) {
+  for (const { path, to, release } of RENAMED_KEYS) {
+    let parent = schema;
+    for (const key of path.slice(0, -1)) parent = parent.properties[key];
+    parent.properties[path.at(-1)] = {
+      description: `Renamed to ${to} in ${release}: setting it fails rendering with a message saying so`,
+    };
+  }
+}
+
 function sourceFiles(copy) {
   return readdirSync(join(ROOT, copy.from))
     .filter((name) => copy.match.test(name))
@@ -122,6 +139,7 @@ async function generated() {
   const raw = JSON.parse(readFileSync(schema, 'utf8'));
   tighten(raw);
   quantities(raw);
+  admitRenamedKeys(raw);
   const withDialect = { $schema: 'http://json-schema.org/draft-07/schema#', ...raw };
   const result = new Map([
     ['helm/argus/values.schema.json', await format(JSON.stringify(withDialect, null, 2), 'json')],

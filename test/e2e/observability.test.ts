@@ -50,7 +50,7 @@ const NEEDS_WHAT_THIS_MACHINE_LACKS: Readonly<Record<string, string>> = {
 };
 
 const SMALL_MODEL = 'qwen2.5vl:3b';
-const SERVICES = ['gateway', 'moderation', 'product-tagging', 'ocr'] as const;
+const SERVICES = ['gateway', 'moderation', 'tagging', 'ocr'] as const;
 
 interface QueryResult {
   status: 'success' | 'error';
@@ -67,7 +67,7 @@ let prometheusUrl: string;
 const ports: Record<(typeof SERVICES)[number], number> = {
   gateway: 0,
   moderation: 0,
-  'product-tagging': 0,
+  tagging: 0,
   ocr: 0,
 };
 const statuses: Record<string, number[]> = {};
@@ -141,7 +141,7 @@ beforeAll(async () => {
   Object.assign(ports, {
     gateway: port(stack.gatewayUrl),
     moderation: port(stack.workerUrls.moderation),
-    'product-tagging': port(stack.workerUrls.tagging),
+    tagging: port(stack.workerUrls.tagging),
     ocr: port(stack.workerUrls.ocr),
   });
 

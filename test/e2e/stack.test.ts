@@ -111,7 +111,7 @@ describe('the stack started by npm start', () => {
       .map((match) => ({ service: match[1], line: JSON.parse(match[2]) as Record<string, unknown> }))
       .filter(({ line }) => line.trace_id === traceId);
     expect(new Set(logged.map(({ service }) => service))).toEqual(
-      new Set(['gateway', 'moderation', 'product-tagging', 'ocr']),
+      new Set(['gateway', 'moderation', 'tagging', 'ocr']),
     );
     for (const { line } of logged)
       expect(line).toMatchObject({ span_id: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown });

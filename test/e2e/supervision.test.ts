@@ -98,10 +98,9 @@ afterAll(async () => {
     const pids = childPidsByHttpPort(spawned.process.pid);
     for (const [name, urls] of Object.entries(spawned.replicaUrls)) {
       expect(urls).toHaveLength(2);
-      const service = name === 'tagging' ? 'product-tagging' : name;
       for (const [index, url] of urls.entries()) {
         expect(spawned.output()).toMatch(
-          new RegExp(`\\n {4}${service}-${index + 1} +${url}/metrics {3}${url}/readyz\\n`),
+          new RegExp(`\\n {4}${name}-${index + 1} +${url}/metrics {3}${url}/readyz\\n`),
         );
         expect(await answers(url)).toBe(true);
         expect(pids.get(portOf(url))).toEqual(expect.any(Number));

@@ -140,11 +140,11 @@ describe('the trace of one image', () => {
       'gateway HTTP server',
     );
     const publish = byName(
-      (span) => span.kind === KIND.producer && span.name === 'argus.v1.ocr.extract publish',
+      (span) => span.kind === KIND.producer && span.name === 'argus.v1.ocr.analyze publish',
       'NATS publish',
     );
     const handler = byName(
-      (span) => span.kind === KIND.consumer && span.name === 'argus.v1.ocr.extract process',
+      (span) => span.kind === KIND.consumer && span.name === 'argus.v1.ocr.analyze process',
       'worker handler',
     );
     const resize = byName((span) => span.name === 'resize for model', 'resize');

@@ -3,8 +3,15 @@
 // here so every request reaches the model; tiers.test.ts covers the cascade, the CPU tier and the cache.
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
-import { multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
+import {
+  IMAGE_BUCKET,
+  LEGACY_TASK_SUBJECTS,
+  TASKS,
+  type AnalyzeResponse,
+  type Problem,
+} from '@argus/contracts';
+import { connectNats, ImageStore, NatsTaskClient } from '@argus/messaging';
+import { labelPng, multipartBody, photoJpeg, truncatedJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { OllamaStandIn, scriptSequence } from '../support/ollama-stand-in';
@@ -68,6 +75,40 @@ afterAll(async () => {
   await stack.stop();
   await ollama.stop();
   await nats.stop();
+});
+
+describe('the OCR subject of 0.1 (argus.v1.ocr.extract), kept for one release', () => {
+  it("answers a 0.1 gateway's request there, its top-level options read as the task's options", async () => {
+    const connection = await connectNats({ servers: nats.url, name: 'legacy-gateway' });
+    try {
+      const images = new ImageStore(connection, 600);
+      const key = `legacy-${Date.now()}`;
+      const label = await labelPng(['BEST BEFORE 2027-01-31']);
+      await images.put(key, label, 'image/png');
+      const reply = await new NatsTaskClient(connection).request(
+        LEGACY_TASK_SUBJECTS.ocr?.subject ?? '',
+        {
+          requestId: key,
+          image: {
+            bucket: IMAGE_BUCKET,
+            key,
+            sha256: 'b'.repeat(64),
+            width: 1000,
+            height: 154,
+            mime: 'image/png',
+          },
+          routing: { tier: 'small', fallback: false },
+          // As 0.1 sent them: OCR's options at the top level.
+          ocr: { mode: 'label' },
+          pii: 'flag',
+        },
+        { timeoutMs: 30_000 },
+      );
+      expect(reply).toMatchObject({ status: 'ok', tier: 'small', mode: 'label' });
+    } finally {
+      await connection.close();
+    }
+  });
 });
 
 describe('POST /v1/analyze', () => {
@@ -454,7 +495,7 @@ describe('probes and metrics', () => {
     }
     const gatewayMetrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
     expect(gatewayMetrics).toMatch(
-      /argus_nats_request_duration_seconds_count\{service="gateway",subject="argus\.v1\.ocr\.extract",outcome="ok"\} [1-9]/,
+      /argus_nats_request_duration_seconds_count\{service="gateway",subject="argus\.v1\.ocr\.analyze",outcome="ok"\} [1-9]/,
     );
     expect(gatewayMetrics).toContain('argus_nats_connected{service="gateway"} 1');
     expect(gatewayMetrics).toContain('argus_stage_duration_seconds_count{service="gateway",stage="store"}');

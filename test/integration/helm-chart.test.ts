@@ -118,6 +118,9 @@ describe('values.schema.json', () => {
     expect(problems()).toMatch(/additional properties/);
     expect(validate(mergeValues(values, { gateway: { replicas: 'two' } }))).toBe(false);
     expect(validate(mergeValues(values, { workers: { thumbnails: { replicas: 1 } } }))).toBe(false);
+    // The key of 0.1 passes the schema so that the chart's own message about its rename is what users see.
+    const renamed = mergeValues(values, { workers: { productTagging: { replicas: 1 } } });
+    expect(validate(renamed) ? 'valid' : problems()).toBe('valid');
     const open = mergeValues(values, {
       gateway: { resources: { limits: { 'ephemeral-storage': '1Gi', cpu: 2 } } },
       common: { podSecurityContext: { supplementalGroups: [5] } },
@@ -375,7 +378,7 @@ describe('deploy/Dockerfile', () => {
     expect(lines.some((line) => /^HEALTHCHECK .*CMD \["node"/.test(line))).toBe(true);
     expect(dockerfile).toContain('--require /app/dist/libs/telemetry/src/otel.preload.js');
     expect(existsSync(join(ROOT, 'libs', 'telemetry', 'src', 'otel.preload.ts'))).toBe(true);
-    for (const service of ['gateway', 'moderation', 'product-tagging', 'ocr']) {
+    for (const service of ['gateway', 'moderation', 'tagging', 'ocr']) {
       expect(existsSync(join(ROOT, 'services', service, 'src', 'main.ts'))).toBe(true);
       expect(dockerfile).toContain(service);
     }
@@ -422,8 +425,8 @@ describe('deploy/compose.yaml', () => {
         'ollama',
         'ollama-pull',
         'otel-collector',
-        'product-tagging',
         'prometheus',
+        'tagging',
       ].sort(),
     );
     expect(services.nats.command).toContain('--jetstream');
@@ -440,7 +443,7 @@ describe('deploy/compose.yaml', () => {
       });
       expect(image(service.image)).not.toMatch(/:latest$/);
     }
-    for (const name of ['gateway', 'moderation', 'product-tagging', 'ocr']) {
+    for (const name of ['gateway', 'moderation', 'tagging', 'ocr']) {
       const build = services[name].build;
       expect(build).toBeDefined();
       expect(existsSync(join(composeDir, build!.context, build!.dockerfile))).toBe(true);
@@ -614,6 +617,24 @@ describeWithHelm('the chart rendered by helm', () => {
     expect({ status: run.status, output: run.output }).toMatchObject({ status: 0 });
   });
 
+  it('refuses the key workers.productTagging of 0.1 with a message naming workers.tagging', () => {
+    const old = join(mkdtempSync(join(tmpdir(), 'argus-values-')), 'old.yaml');
+    writeFileSync(
+      old,
+      'workers:\n  productTagging:\n    autoscaling:\n      minReplicas: 3\njobs:\n  enabled: true\n',
+    );
+    for (const args of [
+      ['-f', old],
+      ['--set', 'workers.productTagging.replicas=3'],
+    ]) {
+      const run = runHelm(helm!, ['template', 'argus', chart.dir, ...args]);
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(
+        'values key workers.productTagging was renamed to workers.tagging in Argus 0.2; move your settings under workers.tagging',
+      );
+    }
+  });
+
   it('helm lint rejects a values file the schema refuses', () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'argus-values-')), 'bad.yaml');
     writeFileSync(bad, 'ollama:\n  tiers:\n    small:\n      numParalel: 2\n');
@@ -719,8 +740,7 @@ describeWithHelm('the chart rendered by helm', () => {
       const tiers = tiersOf(settings);
       const workers = objects.filter(
         (object) =>
-          object.kind === 'Deployment' &&
-          ['moderation', 'product-tagging', 'ocr'].includes(component(object)!),
+          object.kind === 'Deployment' && ['moderation', 'tagging', 'ocr'].includes(component(object)!),
       );
       expect(workers).toHaveLength(3);
       for (const worker of workers) {
@@ -814,7 +834,7 @@ describeWithHelm('the chart rendered by helm', () => {
     const deployments = rendered.filter(
       (object) => object.kind === 'Deployment' && component(object) !== 'ollama',
     );
-    expect(deployments.map(component).sort()).toEqual(['gateway', 'moderation', 'ocr', 'product-tagging']);
+    expect(deployments.map(component).sort()).toEqual(['gateway', 'moderation', 'ocr', 'tagging']);
     for (const deployment of deployments) {
       const pod = (deployment.spec as { template: { spec: PodSpec } }).template.spec;
       const env: Partial<Record<string, EnvVar>> = Object.fromEntries(
@@ -862,8 +882,8 @@ describeWithHelm('the chart rendered by helm', () => {
     }
     const policies = objects.filter((object) => object.kind === 'NetworkPolicy');
     const ollamaPolicy = policies.find((object) => component(object) === 'ollama')!;
-    expect(JSON.stringify(ollamaPolicy.spec)).toContain('product-tagging');
-    for (const worker of ['moderation', 'product-tagging', 'ocr']) {
+    expect(JSON.stringify(ollamaPolicy.spec)).toContain('"tagging"');
+    for (const worker of ['moderation', 'tagging', 'ocr']) {
       const policy = policies.find((object) => component(object) === worker)!;
       const ingress = (policy.spec as { ingress: Array<{ ports: Array<{ port: string }> }> }).ingress;
       expect(ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);

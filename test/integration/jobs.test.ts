@@ -16,6 +16,7 @@ import { loadWorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog } from '@argus/inference';
 import { createWorkerApp } from '@argus/worker';
+import { taskDefinition } from '../support/task-definitions';
 import { ImageStore, type JobQueue, type JobStore, type NatsConnection } from '@argus/messaging';
 import { uniquePhotoJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
@@ -262,6 +263,7 @@ describe('delivery guarantees', () => {
       request: {
         requestId: key,
         routing: { tier: 'small' as const, fallback: false },
+        options: {},
         image: {
           bucket: JOB_IMAGE_BUCKET,
           key,
@@ -399,7 +401,11 @@ describe('worker shutdown', () => {
     expect(answered).toBeLessThan(10);
 
     const env = { NATS_URL: nats.url, HTTP_PORT: '0', LOG_LEVEL: 'error', ...stackEnv() };
-    const worker = await createWorkerApp(loadWorkerConfig('ocr', env), loadModelCatalog(env));
+    const worker = await createWorkerApp(
+      taskDefinition('ocr'),
+      loadWorkerConfig('ocr', env),
+      loadModelCatalog(env),
+    );
     try {
       const done = await untilEnded(body.jobId);
       expect(done.counts).toMatchObject({ total: 10, done: 10, pending: 0 });

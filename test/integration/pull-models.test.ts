@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { loadWorkerConfig } from '@argus/config';
 import { loadModelCatalog } from '@argus/inference';
 import { createWorkerApp } from '@argus/worker';
+import { taskDefinition } from '../support/task-definitions';
 import { urlOf } from '../support/in-process-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
 import { OllamaStandIn } from '../support/ollama-stand-in';
@@ -33,7 +34,11 @@ it('pulls a missing model at start and reports the tier ready', async () => {
     HTTP_PORT: '0',
     LOG_LEVEL: 'error',
   };
-  worker = await createWorkerApp(loadWorkerConfig('tagging', env), loadModelCatalog(env));
+  worker = await createWorkerApp(
+    taskDefinition('tagging'),
+    loadWorkerConfig('tagging', env),
+    loadModelCatalog(env),
+  );
   const pulls = ollama.requests.filter((request) => request.path === '/api/pull');
   expect(pulls).toHaveLength(1);
   // ollama-js still sends the pre-0.5 field name for pulls.

@@ -5,6 +5,7 @@ import { loadGatewayConfig, loadWorkerConfig } from '@argus/config';
 import { TASKS, type Task } from '@argus/contracts';
 import { loadModelCatalog } from '@argus/inference';
 import { createWorkerApp } from '@argus/worker';
+import { taskDefinition } from './task-definitions';
 import { createGatewayApp } from '../../services/gateway/src/gateway.app';
 
 export interface InProcessStack {
@@ -26,7 +27,10 @@ export async function startInProcessStack(natsUrl: string, env: NodeJS.ProcessEn
   const workers = new Map<Task, INestApplication>();
   await Promise.all(
     TASKS.map(async (task) => {
-      workers.set(task, await createWorkerApp(loadWorkerConfig(task, baseEnv), catalog));
+      workers.set(
+        task,
+        await createWorkerApp(taskDefinition(task), loadWorkerConfig(task, baseEnv), catalog),
+      );
     }),
   );
   const extraGateways: INestApplication[] = [];

@@ -82,15 +82,32 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/*
-The worker key in values → the service name (Deployment, metrics `service` label) and the task it serves. Workers
-are fixed: values.schema.json allows no other key under `workers`.
+The workers, one per task of the task registry (libs/contracts/src/tasks.ts): a worker's key under `workers` is its
+task id, which is also its service name (Deployment and other objects <fullname>-<task>, metrics `service` label) and
+its JetStream consumer's suffix. Workers are fixed: values.schema.json allows no other key under `workers`, and
+test/support/deploy-lists.spec.ts checks this list against the registry.
 */}}
-{{- define "argus.workerService" -}}
-{{- get (dict "moderation" "moderation" "productTagging" "product-tagging" "ocr" "ocr") . -}}
+{{- define "argus.workerNames" -}}
+moderation tagging ocr
 {{- end -}}
 
+{{/*
+The worker key in values → its service name, failing on a key that is no worker. workers.productTagging was renamed
+to workers.tagging in 0.2; values.schema.json still admits the old key so that this message is what a user sees.
+*/}}
+{{- define "argus.workerService" -}}
+{{- if eq . "productTagging" -}}
+{{- fail "values key workers.productTagging was renamed to workers.tagging in Argus 0.2; move your settings under workers.tagging (see Upgrading to 0.2 in docs/deploy.md)" -}}
+{{- end -}}
+{{- if not (has . (splitList " " (include "argus.workerNames" .))) -}}
+{{- fail (printf "workers.%s is not an Argus worker; the workers are: %s" . (include "argus.workerNames" .)) -}}
+{{- end -}}
+{{- . -}}
+{{- end -}}
+
+{{/* The task a worker serves: its key, as its service name. */}}
 {{- define "argus.workerTask" -}}
-{{- get (dict "moderation" "moderation" "productTagging" "tagging" "ocr" "ocr") . -}}
+{{- include "argus.workerService" . -}}
 {{- end -}}
 
 {{/* The NATS Service the subchart creates: the same rule as its nats.fullname helper. */}}

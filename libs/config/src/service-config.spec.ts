@@ -21,7 +21,7 @@ describe('service config', () => {
     const config = loadWorkerConfig('ocr', { ARGUS_CACHE_TTL_SECONDS: '0', ARGUS_PULL_MODELS: 'true' });
     expect(config).toMatchObject({ service: 'ocr', httpPort: 9103, cacheTtlSeconds: 0, pullModels: true });
     expect(loadWorkerConfig('tagging', {})).toMatchObject({
-      service: 'product-tagging',
+      service: 'tagging',
       httpPort: 9102,
       pullModels: false,
     });

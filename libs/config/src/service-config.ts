@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASK_SERVICES, type Task } from '@argus/contracts';
+import { TASK_DEFAULT_PORTS, TASK_SERVICES, type Task } from '@argus/contracts';
 import { loadApiKeys } from './api-keys';
 import { commaList, ConfigError, flag, logLevel, parseEnv, port, positiveInt } from './env';
 
@@ -230,13 +230,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: parsed.ARGUS_PUBLIC_URL,
   } as const;
 }
-
-/** Per-task default HTTP port for probes and metrics. Models, tiers and input sizes live in the model catalog. */
-export const TASK_DEFAULT_PORTS: Readonly<Record<Task, number>> = {
-  moderation: 9101,
-  tagging: 9102,
-  ocr: 9103,
-};
 
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 

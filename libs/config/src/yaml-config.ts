@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { ArgusError } from '@argus/contracts';
 import { ConfigError } from './env';
 
 /**
@@ -77,6 +78,20 @@ export interface NamedEntries<Entry> {
   defaultName: string;
   names: string[];
   get(name: string): Entry | undefined;
+}
+
+/** The requested entry, or the file's default; an unknown name is the caller's error (INVALID_REQUEST). */
+export function resolveNamed<Entry>(
+  entries: NamedEntries<Entry>,
+  requested: string | undefined,
+  what: string,
+): { name: string; entry: Entry } {
+  const name = requested ?? entries.defaultName;
+  const entry = entries.get(name);
+  if (entry === undefined) {
+    throw new ArgusError('INVALID_REQUEST', `unknown ${what} "${name}"; known: ${entries.names.join(', ')}`);
+  }
+  return { name, entry };
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;

@@ -3,12 +3,13 @@ import { imageSummarySchema } from './image.schema';
 import { moderationReplySchema, ocrReplySchema, taggingReplySchema } from './task-messages.schema';
 import { TASKS } from './tasks';
 import { tierChoiceSchema } from './tiers';
-import { piiModeSchema } from './task-results.schema';
 import {
   attributeSchemasSchema,
   categoryListSchema,
   listingSchema,
   ocrModeSchema,
+  piiModeSchema,
+  type TaskOptions,
 } from './task-options.schema';
 
 export const taskSchema = z.enum(TASKS);
@@ -96,6 +97,44 @@ export const routingFields = {
   /** Tagging: what the listing says (title, category, colour, brand, quantity), compared with the photo. */
   listing: structuredField(listingSchema).optional(),
 };
+
+/** The per-task option fields of an analysis body, as parsed. */
+export interface TaskOptionFields {
+  profile?: string;
+  policy?: string;
+  pii?: z.infer<typeof piiModeSchema>;
+  ocrMode?: z.infer<typeof ocrModeSchema>;
+  categories?: string[];
+  attributeSchemas?: z.infer<typeof attributeSchemasSchema>;
+  listing?: z.infer<typeof listingSchema>;
+}
+
+/**
+ * The body's flat option fields as the `options` object keyed by task that travels to the workers untouched. The
+ * one place that knows which field belongs to which task; a task asked for without options gets no entry.
+ */
+export function taskOptionsFromFields(fields: TaskOptionFields): TaskOptions {
+  const defined = <Entry extends object>(entry: Entry): Entry | undefined => {
+    const kept = Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined));
+    return Object.keys(kept).length > 0 ? (kept as Entry) : undefined;
+  };
+  const moderation = defined({ policy: fields.policy });
+  const tagging = defined({
+    profile: fields.profile,
+    categories: fields.categories,
+    attributeSchemas: fields.attributeSchemas,
+    listing: fields.listing,
+  });
+  const ocr =
+    fields.ocrMode !== undefined || fields.pii !== undefined
+      ? { mode: fields.ocrMode ?? 'document', ...(fields.pii !== undefined ? { pii: fields.pii } : {}) }
+      : undefined;
+  return {
+    ...(moderation ? { moderation } : {}),
+    ...(tagging ? { tagging } : {}),
+    ...(ocr ? { ocr } : {}),
+  };
+}
 
 /** Every option field of an analysis: the tasks plus the routing and per-task options. */
 export const analysisOptionFields = { tasks: tasksFieldSchema, ...routingFields };

@@ -7,8 +7,13 @@ import {
   mostActionableCode,
   MODEL_OUTPUT_SCHEMAS,
   TASK_RESULT_SCHEMAS,
+  LEGACY_TASK_SUBJECTS,
+  QUEUE_GROUPS,
+  TASK_SERVICES,
   TASK_SUBJECTS,
   TASKS,
+  taskOptionsFromFields,
+  taskRequestSchema,
 } from './index';
 
 describe('contracts', () => {
@@ -102,5 +107,63 @@ describe('contracts', () => {
     expect(ERROR_TABLE.MODEL_UNAVAILABLE.status).toBe(503);
     expect(ERROR_TABLE.IMAGE_DECODE_FAILED.status).toBe(422);
     expect(mostActionableCode(['INVALID_MODEL_OUTPUT', 'UPSTREAM_BUSY'])).toBe('UPSTREAM_BUSY');
+  });
+
+  it('names each task once: subject, queue group and service all derive from its id', () => {
+    for (const task of TASKS) {
+      expect(TASK_SUBJECTS[task]).toBe(`argus.v1.${task}.analyze`);
+      expect(QUEUE_GROUPS[task]).toBe(`argus-${task}`);
+      expect(TASK_SERVICES[task]).toBe(task);
+    }
+    expect(LEGACY_TASK_SUBJECTS.ocr?.subject).toBe('argus.v1.ocr.extract');
+  });
+});
+
+describe('task options', () => {
+  const base = {
+    requestId: 'r1',
+    image: { bucket: 'b', key: 'k', sha256: 'a'.repeat(64), width: 10, height: 10, mime: 'image/jpeg' },
+  };
+
+  it("puts the body's flat option fields under the task they belong to, and no empty entries", () => {
+    expect(taskOptionsFromFields({})).toEqual({});
+    expect(
+      taskOptionsFromFields({
+        policy: 'strict',
+        profile: 'marketplace-secondary',
+        listing: { colour: 'red' },
+        pii: 'redact',
+      }),
+    ).toEqual({
+      moderation: { policy: 'strict' },
+      tagging: { profile: 'marketplace-secondary', listing: { colour: 'red' } },
+      ocr: { mode: 'document', pii: 'redact' },
+    });
+    expect(taskOptionsFromFields({ ocrMode: 'label' })).toEqual({ ocr: { mode: 'label' } });
+  });
+
+  it("reads a 0.1 gateway's top-level option fields into options, so a rolling upgrade loses none", () => {
+    const legacy = taskRequestSchema.parse({
+      ...base,
+      policy: 'strict',
+      profile: 'marketplace-secondary',
+      pii: 'flag',
+      tagging: { categories: ['home/kitchen'] },
+      ocr: { mode: 'scene' },
+    });
+    expect(legacy.options).toEqual({
+      moderation: { policy: 'strict' },
+      tagging: { categories: ['home/kitchen'], profile: 'marketplace-secondary' },
+      ocr: { mode: 'scene', pii: 'flag' },
+    });
+    expect(legacy).not.toHaveProperty('policy');
+    expect(taskRequestSchema.parse(base).options).toEqual({});
+  });
+
+  it('refuses an option a task does not have', () => {
+    expect(
+      taskRequestSchema.safeParse({ ...base, options: { ocr: { mode: 'document', colour: 'x' } } }).success,
+    ).toBe(false);
+    expect(taskRequestSchema.safeParse({ ...base, options: { translate: {} } }).success).toBe(false);
   });
 });

@@ -8,35 +8,48 @@ import {
   ocrModelOutputSchema,
   ocrResultSchema,
   piiFindingSchema,
-  piiModeSchema,
   taggingModelOutputSchema,
   taggingResultSchema,
 } from './task-results.schema';
 import type { Task } from './tasks';
-import { ocrOptionsSchema, taggingOptionsSchema } from './task-options.schema';
+import { taskOptionsSchema } from './task-options.schema';
 import { escalationSchema, routingOptionsSchema, tierSchema, tierStatusSchema } from './tiers';
 
-/** Sent by the gateway on a task subject; the image travels by reference, never inline. */
-export const taskRequestSchema = z.object({
+const taskRequestShape = z.object({
   requestId: z.string().min(1),
   image: imageRefSchema,
   routing: routingOptionsSchema.default({ tier: 'auto', fallback: false }),
-  /** Listing-compliance profile for tagging; the worker's default when absent. */
-  profile: z.string().optional(),
-  /** Moderation policy name; the worker's default when absent. */
-  policy: z.string().optional(),
-  /** OCR: flag or redact e-mail addresses, phone numbers and IBANs in the text. */
-  pii: piiModeSchema.optional(),
-  /** Tagging: caller categories, attribute schemas and the listing to compare with. */
-  tagging: taggingOptionsSchema.optional(),
-  /** OCR: the reading mode. */
-  ocr: ocrOptionsSchema.optional(),
+  /** Each task's options, keyed by task; passed to the task untouched. */
+  options: taskOptionsSchema.default({}),
   /**
    * Answer from the result cache or not at all: a miss is a NOT_FOUND error reply, and the image is never read (it
    * may not be stored). The gateway's fast path for an upload it has seen before; it falls back to the full path.
    */
   cacheOnly: z.boolean().optional(),
 });
+
+/**
+ * A 0.1 gateway sent each task's options as top-level fields (`policy`, `profile`, `pii`, `tagging`, `ocr`). They are
+ * read into `options` until 0.3, so a rolling upgrade loses no option.
+ */
+function fromLegacyFields(payload: unknown): unknown {
+  if (typeof payload !== 'object' || payload === null || 'options' in payload) return payload;
+  const { policy, profile, pii, tagging, ocr, ...rest } = payload as Record<string, unknown>;
+  if ([policy, profile, pii, tagging, ocr].every((value) => value === undefined)) return payload;
+  const object = (value: unknown) => (typeof value === 'object' && value !== null ? value : {});
+  const options: Record<string, unknown> = {};
+  if (policy !== undefined) options.moderation = { policy };
+  if (profile !== undefined || tagging !== undefined) {
+    options.tagging = { ...object(tagging), ...(profile !== undefined ? { profile } : {}) };
+  }
+  if (pii !== undefined || ocr !== undefined) {
+    options.ocr = { ...object(ocr), ...(pii !== undefined ? { pii } : {}) };
+  }
+  return { ...rest, options };
+}
+
+/** Sent by the gateway on a task subject; the image travels by reference, never inline. */
+export const taskRequestSchema = z.preprocess(fromLegacyFields, taskRequestShape);
 export type TaskRequest = z.infer<typeof taskRequestSchema>;
 
 const replyMetaSchema = z.object({

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { Task } from './tasks';
 
-// Per-request options of the tagging and OCR tasks. They are shared by the HTTP body (where forms carry them as
-// text), the NATS task request and the engines, and every one of them changes the answer, so they are part of
-// the result cache key.
+// Per-request options of each task. They are shared by the HTTP body (where forms carry them as text), the NATS task
+// request and the task's engines. One `options` object keyed by task travels from intake to the engine untouched;
+// each task decides which of its options change a cached answer.
 
 export const OCR_MODES = ['document', 'label', 'scene'] as const;
 /**
@@ -112,15 +113,48 @@ export const categoryListSchema = z
   .max(1000)
   .transform((list) => [...new Set(list)]);
 
-export const taggingOptionsSchema = z.object({
+export const PII_MODES = ['off', 'flag', 'redact'] as const;
+export const piiModeSchema = z.enum(PII_MODES);
+export type PiiMode = z.infer<typeof piiModeSchema>;
+
+export const moderationOptionsSchema = z.strictObject({
+  /** A moderation policy name; the worker's default when absent. */
+  policy: z.string().min(1).optional(),
+});
+export type ModerationOptions = z.infer<typeof moderationOptionsSchema>;
+
+export const taggingOptionsSchema = z.strictObject({
+  /** A listing-compliance profile name; the worker's default when absent. */
+  profile: z.string().min(1).optional(),
   categories: categoryListSchema.optional(),
   attributeSchemas: attributeSchemasSchema.optional(),
   listing: listingSchema.optional(),
 });
 export type TaggingOptions = z.infer<typeof taggingOptionsSchema>;
 
-export const ocrOptionsSchema = z.object({ mode: ocrModeSchema.default('document') });
+export const ocrOptionsSchema = z.strictObject({
+  mode: ocrModeSchema.default('document'),
+  /** Flag or redact e-mail addresses, phone numbers and IBANs in the text. */
+  pii: piiModeSchema.optional(),
+});
 export type OcrOptions = z.infer<typeof ocrOptionsSchema>;
+
+/** Each task's option schema, by task id. */
+export const TASK_OPTION_SCHEMAS = {
+  moderation: moderationOptionsSchema,
+  tagging: taggingOptionsSchema,
+  ocr: ocrOptionsSchema,
+} as const satisfies Record<Task, z.ZodObject>;
+
+/** The options of one request, keyed by task; a task without an entry runs with its defaults. */
+export const taskOptionsSchema = z.strictObject({
+  moderation: moderationOptionsSchema.optional(),
+  tagging: taggingOptionsSchema.optional(),
+  ocr: ocrOptionsSchema.optional(),
+});
+export type TaskOptions = z.infer<typeof taskOptionsSchema>;
+/** A task's options as the request carries them (defaults not yet applied). */
+export type TaskOptionsInput = z.input<typeof taskOptionsSchema>;
 
 /** The schema that applies to a category: the longest key that is the category or a parent path of it, else "*". */
 export function attributeSchemaFor(

@@ -267,10 +267,6 @@ export const ocrResultSchema = z.object({
 });
 export type OcrResult = z.infer<typeof ocrResultSchema>;
 
-export const PII_MODES = ['off', 'flag', 'redact'] as const;
-export const piiModeSchema = z.enum(PII_MODES);
-export type PiiMode = z.infer<typeof piiModeSchema>;
-
 /** Personal data found in OCR text; `quote` is left out when the text was redacted. */
 export const piiFindingSchema = z.object({
   kind: z.enum(['email', 'phone', 'iban']),

@@ -1,37 +1,45 @@
-export const TASKS = ['moderation', 'tagging', 'ocr'] as const;
-export type Task = (typeof TASKS)[number];
+/**
+ * The task registry: every name a task goes by, derived from its one id. The id is the API's task name and results
+ * key, the service (process, metrics `service` label, compose service, Helm values key, Prometheus job), the NATS
+ * subject token, the queue group's and the JetStream consumer's suffix, and the folder `services/<id>`. Deploy
+ * lists (compose, chart, Dockerfile, Prometheus, scripts/stack.mjs) are checked against this table by
+ * test/support/deploy-lists.spec.ts.
+ */
+export const TASK_REGISTRY = {
+  moderation: { port: 9101, summary: 'is this image safe to publish, and why' },
+  tagging: { port: 9102, summary: 'category, attributes, condition, defects and listing-photo compliance' },
+  ocr: { port: 9103, summary: 'text with boxes, key-values and tables' },
+} as const satisfies Record<string, { port: number; summary: string }>;
+
+export type Task = keyof typeof TASK_REGISTRY;
+export const TASKS = Object.keys(TASK_REGISTRY) as [Task, ...Task[]];
+
+function perTask<Value>(make: (task: Task) => Value): Readonly<Record<Task, Value>> {
+  return Object.fromEntries(TASKS.map((task) => [task, make(task)])) as Record<Task, Value>;
+}
 
 /** Versioned NATS subjects. Workers subscribe with a queue group so each request is handled once. */
-export const TASK_SUBJECTS: Readonly<Record<Task, string>> = {
-  moderation: 'argus.v1.moderation.analyze',
-  tagging: 'argus.v1.tagging.analyze',
-  ocr: 'argus.v1.ocr.extract',
+export const TASK_SUBJECTS = perTask((task) => `argus.v1.${task}.analyze`);
+
+/**
+ * Subjects a worker still answers for callers of an earlier release, with the release that drops them. OCR's
+ * subject ended `.extract` until 0.2; a gateway of 0.1 sends there during a rolling upgrade.
+ */
+export const LEGACY_TASK_SUBJECTS: Readonly<Partial<Record<Task, { subject: string; removedIn: string }>>> = {
+  ocr: { subject: 'argus.v1.ocr.extract', removedIn: '0.3.0' },
 };
 
-export const PING_SUBJECTS: Readonly<Record<Task, string>> = {
-  moderation: 'argus.v1.moderation.ping',
-  tagging: 'argus.v1.tagging.ping',
-  ocr: 'argus.v1.ocr.ping',
-};
+export const PING_SUBJECTS = perTask((task) => `argus.v1.${task}.ping`);
 
-export const MODELS_SUBJECTS: Readonly<Record<Task, string>> = {
-  moderation: 'argus.v1.moderation.models',
-  tagging: 'argus.v1.tagging.models',
-  ocr: 'argus.v1.ocr.models',
-};
+export const MODELS_SUBJECTS = perTask((task) => `argus.v1.${task}.models`);
 
-export const QUEUE_GROUPS: Readonly<Record<Task, string>> = {
-  moderation: 'argus-moderation',
-  tagging: 'argus-product-tagging',
-  ocr: 'argus-ocr',
-};
+export const QUEUE_GROUPS = perTask((task) => `argus-${task}`);
 
-/** The process name of the service that owns each task (metrics label `service`). */
-export const TASK_SERVICES: Readonly<Record<Task, string>> = {
-  moderation: 'moderation',
-  tagging: 'product-tagging',
-  ocr: 'ocr',
-};
+/** The process name of the service that owns each task (metrics label `service`): the task's id. */
+export const TASK_SERVICES = perTask((task) => task);
+
+/** Per-task default HTTP port for probes and metrics. */
+export const TASK_DEFAULT_PORTS = perTask((task) => TASK_REGISTRY[task].port);
 
 export const MESSAGE_HEADERS = {
   /** Milliseconds left of the caller's deadline when the message was sent; relative, so clocks need not agree. */

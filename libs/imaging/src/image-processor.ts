@@ -130,7 +130,7 @@ const PNG_COMPRESSION = 6;
 const PAD_COLOUR = { r: 255, g: 255, b: 255, alpha: 1 };
 
 /** The decoded ≤ {@link MEASURE_LONG_SIDE} px copy that the measurements read. */
-interface MeasureCopy {
+export interface MeasureCopy {
   /** Packed RGB, transparency flattened onto white. */
   rgb: Buffer;
   channels: 1 | 2 | 3 | 4;
@@ -491,34 +491,17 @@ export class ImageProcessor {
 
   /**
    * Listing-quality facts that need no model: oriented size, dominant colours with palette names, exposure and
-   * sharpness. Transparent areas count as white, which is how shops display cut-out product images.
+   * sharpness. Transparent areas count as white, which is how shops display cut-out product images. A caller that
+   * also measures the listing passes the same decoded copy to both (see {@link decodeForMeasurement}).
    */
-  /**
-   * Measurements of one image, computed once per buffer: a tagging request asks for them in the engine (colours) and
-   * again for listing compliance, on the same stored bytes.
-   */
-  measure(input: Uint8Array): Promise<ImageMeasurements> {
-    let measured = this.measured.get(input);
-    if (!measured) {
-      measured = this.measureOnce(input);
-      this.measured.set(input, measured);
-    }
-    return measured;
+  measure(input: Uint8Array, copy?: Promise<MeasureCopy>): Promise<ImageMeasurements> {
+    return this.measureOnce(copy ?? this.decodeForMeasurement(input));
   }
 
-  private readonly measured = new WeakMap<Uint8Array, Promise<ImageMeasurements>>();
-
-  /** The ≤ 1024 px copy both measure() and measureListing() read (for sharpness), decoded once per buffer. */
-  private measureCopy(input: Uint8Array): Promise<MeasureCopy> {
-    let copy = this.measureCopies.get(input);
-    if (!copy) {
-      copy = this.decodeMeasureCopy(input);
-      this.measureCopies.set(input, copy);
-    }
-    return copy;
+  /** The ≤ 1024 px copy measure() and measureListing() read (for sharpness and exposure); decode it once per image. */
+  decodeForMeasurement(input: Uint8Array): Promise<MeasureCopy> {
+    return this.decodeMeasureCopy(input);
   }
-
-  private readonly measureCopies = new WeakMap<Uint8Array, Promise<MeasureCopy>>();
 
   private async decodeMeasureCopy(input: Uint8Array): Promise<MeasureCopy> {
     const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
@@ -544,8 +527,8 @@ export class ImageProcessor {
     return { rgb: decoded.data, channels, width, height, grey, upright: header.autoOrient };
   }
 
-  private async measureOnce(input: Uint8Array): Promise<ImageMeasurements> {
-    const { rgb, channels, width, height, grey, upright } = await this.measureCopy(input);
+  private async measureOnce(decoded: Promise<MeasureCopy>): Promise<ImageMeasurements> {
+    const { rgb, channels, width, height, grey, upright } = await decoded;
     // stats() would read the original input, not this pipeline's output, so pixels are computed from raw buffers.
     const thumbnail = await sharp(rgb, { raw: { width, height, channels } })
       .resize({ width: COLOUR_THUMBNAIL, height: COLOUR_THUMBNAIL, fit: 'fill' })
@@ -568,7 +551,11 @@ export class ImageProcessor {
    * back in pixels of the upright input. The product's sharpness is measured on its box in the ≤ 1024 px copy that
    * measure() uses.
    */
-  async measureListing(input: Uint8Array, options?: ListingOptions): Promise<ListingMeasurements> {
+  async measureListing(
+    input: Uint8Array,
+    options?: ListingOptions,
+    measureCopy?: Promise<MeasureCopy>,
+  ): Promise<ListingMeasurements> {
     const header = await guard('image', () => sharp(input, { pages: 1 }).metadata());
     const { data, info } = await guard('image', () =>
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
@@ -595,7 +582,7 @@ export class ImageProcessor {
       options,
     );
     // Sharpness and exposure are judged on the product, in the copy measure() reads.
-    const copy = await this.measureCopy(input);
+    const copy = await (measureCopy ?? this.decodeForMeasurement(input));
     const scale = copy.width / upright.width;
     const box = analysis.productBox;
     const backdrop = analysis.backdrop.hex === null ? null : hexToRgb(analysis.backdrop.hex);

@@ -17,3 +17,4 @@ export * from './pii';
 export * from './ocr-structure';
 export * from './product-text';
 export * from './listing-consistency';
+export * from './image-context';

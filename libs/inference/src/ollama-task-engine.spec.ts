@@ -6,6 +6,7 @@ import {
   type ModerationResult,
 } from '@argus/contracts';
 import type { ImageProcessor } from '@argus/imaging';
+import { ImageContext } from './image-context';
 import type { OllamaEngine, VisionChatRequest, VisionChatResult } from './ollama-engine';
 import { OllamaTaskEngine, type OllamaTaskSpec } from './ollama-task-engine';
 import { deriveNumPredict } from './output-budget';
@@ -84,7 +85,10 @@ function engine(
   return { task, chats };
 }
 
-const request = (): EngineRequest => ({ image: Buffer.from('img'), signal: new AbortController().signal });
+const request = (): EngineRequest => {
+  const image = Buffer.from('img');
+  return { image, context: ImageContext.of(image), signal: new AbortController().signal, options: {} };
+};
 
 describe('OllamaTaskEngine: bounded output', () => {
   it('sends num_predict derived from the schema, capped by the context, and think false', async () => {

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ArgusError, type Task, type TierName } from '@argus/contracts';
 import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
 import { inSpan } from '@argus/telemetry';
+import { modelInput } from './image-context';
 import { readModelOutput, type ModelOutput, type Normalisation } from './model-output';
 import type { OllamaEngine, VisionChatRequest, VisionChatResult } from './ollama-engine';
 import { numPredictFor } from './output-budget';
@@ -13,23 +14,27 @@ import {
   type EngineRequest,
   type EngineUsage,
   type TaskEngine,
+  type TaskResult,
   withSpentUsage,
 } from './task-engine';
 
-export interface OllamaTaskSpec<Output> {
+export interface OllamaTaskSpec<Output, Options = unknown> {
   task: Task;
   tier: TierName;
   model: string;
   input: ModelInputTarget;
   prompt: TaskPrompt;
   /** A prompt that depends on the request (moderation adds the policy's house rules); the static one otherwise. */
-  userPrompt?: (request: EngineRequest) => string;
+  userPrompt?: (request: EngineRequest<Options>) => string;
   outputSchema: z.ZodType<Output>;
   format: Record<string, unknown>;
   /** An output schema built per request (caller categories and attribute schemas, the OCR mode); the static one otherwise. */
-  outputFor?: (request: EngineRequest) => { schema: z.ZodType<Output>; format: Record<string, unknown> };
+  outputFor?: (request: EngineRequest<Options>) => {
+    schema: z.ZodType<Output>;
+    format: Record<string, unknown>;
+  };
   /** Turns the model's validated output into the task result, with the hints the router needs. */
-  interpret: (output: Output, request: EngineRequest) => Promise<Omit<EngineAnswer, 'usage'>>;
+  interpret: (output: Output, request: EngineRequest<Options>) => Promise<Omit<EngineAnswer, 'usage'>>;
   /** The catalog's `numPredict`; absent, it is derived from the request's output schema (output-budget.ts). */
   numPredict?: number;
   /** The tier's num_ctx, which caps a derived numPredict. */
@@ -63,14 +68,14 @@ export function normalisationWarning(entry: Normalisation): string {
  * and gets one repair asking for a shorter answer. After that the error is INVALID_MODEL_OUTPUT. Percent confidences
  * are read as 0-1 first (model-output.ts). Usage is every call's, summed.
  */
-export class OllamaTaskEngine<Output> implements TaskEngine {
+export class OllamaTaskEngine<Output, Options = unknown> implements TaskEngine<TaskResult, Options> {
   readonly kind = 'ollama' as const;
   readonly fingerprint: string;
 
   constructor(
     private readonly ollama: Pick<OllamaEngine, 'chat'>,
     private readonly processor: Pick<ImageProcessor, 'resizeForModel'>,
-    private readonly spec: OllamaTaskSpec<Output>,
+    private readonly spec: OllamaTaskSpec<Output, Options>,
   ) {
     this.fingerprint = createHash('sha256')
       .update(
@@ -100,11 +105,11 @@ export class OllamaTaskEngine<Output> implements TaskEngine {
     return this.spec.prompt.version;
   }
 
-  async run(request: EngineRequest): Promise<EngineAnswer> {
+  async run(request: EngineRequest<Options>): Promise<EngineAnswer> {
     const resized = await inSpan(
       'resize for model',
       { attributes: { 'argus.model_input': JSON.stringify(this.spec.input) } },
-      () => this.processor.resizeForModel(request.image, this.spec.input),
+      () => modelInput(request.context, this.processor, this.spec.input),
     );
     const expected = this.spec.outputFor?.(request) ?? {
       schema: this.spec.outputSchema,

@@ -38,3 +38,13 @@ export function isCachedAnswer(value: unknown): value is EngineAnswer {
     Array.isArray((value as { needsGpuTier: unknown }).needsGpuTier)
   );
 }
+
+/** A short digest of a task's options for its cache-key fingerprint ('' when there are none). */
+export function optionsDigest(options: object): string {
+  const defined = Object.entries(options).filter(([, value]) => value !== undefined);
+  if (defined.length === 0) return '';
+  return createHash('sha256')
+    .update(JSON.stringify(Object.fromEntries(defined)))
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -1,14 +1,12 @@
 import {
   ArgusError,
   type ModerationResult,
-  type OcrOptions,
   type OcrResult,
-  type TaggingOptions,
   type TaggingResult,
   type Task,
   type TierName,
 } from '@argus/contracts';
-import type { PolicyContext } from './moderation-policy';
+import type { ImageContext } from './image-context';
 
 export interface TaskResults {
   moderation: ModerationResult;
@@ -17,16 +15,14 @@ export interface TaskResults {
 }
 export type TaskResult = TaskResults[Task];
 
-export interface EngineRequest {
+export interface EngineRequest<Options = unknown> {
   /** The normalised image as stored by the gateway (an upright JPEG or PNG). */
   image: Uint8Array;
+  /** The same image with what other stages of this request derive from it (measurements, OCR words). */
+  context: ImageContext;
   signal: AbortSignal;
-  /** Moderation only: the policy that turns categories into a decision and adds house rules to the prompt. */
-  policy?: PolicyContext;
-  /** Tagging only: the caller's categories, attribute schemas and listing. */
-  tagging?: TaggingOptions;
-  /** OCR only: the reading mode. */
-  ocr?: OcrOptions;
+  /** The task's own options, resolved by its definition (moderation: the policy itself); opaque to the router. */
+  options: Options;
 }
 
 export interface EngineUsage {
@@ -54,7 +50,7 @@ export interface EngineAnswer<Result = TaskResult> {
   normalised?: string[];
 }
 
-export interface TaskEngine<Result = TaskResult> {
+export interface TaskEngine<Result = TaskResult, Options = unknown> {
   readonly task: Task;
   readonly tier: TierName;
   readonly kind: 'cpu' | 'ollama';
@@ -62,7 +58,7 @@ export interface TaskEngine<Result = TaskResult> {
   readonly promptVersion: string;
   /** Everything that changes the answer for the same image: model, prompt version, input size, options. */
   readonly fingerprint: string;
-  run(request: EngineRequest): Promise<EngineAnswer<Result>>;
+  run(request: EngineRequest<Options>): Promise<EngineAnswer<Result>>;
 }
 
 /** The usage an error carries (an OllamaTaskEngine's INVALID_MODEL_OUTPUT), if any. */

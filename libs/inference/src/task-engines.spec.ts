@@ -1,7 +1,19 @@
 import type { ImageMeasurements } from '@argus/imaging';
+import { ocrOptionsSchema } from '@argus/contracts';
 import type { OcrPage } from './cpu';
 import { loadModerationPolicies } from '@argus/config';
-import { createTaskEngine, type EngineDependencies } from './task-engines';
+import { ImageContext } from './image-context';
+import type { EngineRequest } from './task-engine';
+import {
+  cpuModerationEngine,
+  cpuOcrEngine,
+  cpuTaggingEngine,
+  ollamaModerationEngine,
+  ollamaOcrEngine,
+  ollamaTaggingEngine,
+  type EngineDependencies,
+  type EngineSpec,
+} from './task-engines';
 
 const scores = (overrides: Partial<Record<'drawing' | 'hentai' | 'neutral' | 'porn' | 'sexy', number>>) => ({
   drawing: 0,
@@ -28,6 +40,7 @@ function deps(page?: OcrPage): EngineDependencies {
       toUprightRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1, scale: 1 }),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 1600, height: 1200 }),
       measure: () => Promise.resolve(measurements),
+      decodeForMeasurement: () => Promise.reject(new Error('unused')),
     },
     nsfw: () => ({ classify: () => Promise.resolve(scores({ neutral: 1 })) }),
     tesseract: () => ({ recognize: () => Promise.resolve(page!) }),
@@ -38,6 +51,39 @@ function deps(page?: OcrPage): EngineDependencies {
 
 const box = { x: 100, y: 40, width: 200, height: 60 };
 const word = (text: string, confidence: number) => ({ text, confidence, box });
+
+/** One request for the image, in its own context, with the task's options. */
+function request<Options>(options: Options, signal = new AbortController().signal): EngineRequest<Options> {
+  const image = Buffer.from('img');
+  return { image, context: ImageContext.of(image), signal, options };
+}
+
+describe('the per-task engine factories', () => {
+  const spec = (task: EngineSpec['task'], kind: EngineSpec['kind']): EngineSpec => ({
+    task,
+    tier: kind === 'cpu' ? 'cpu' : 'small',
+    kind,
+    model: `${task}-${kind}-model`,
+    input: { longSide: 1024 },
+  });
+
+  it.each([
+    ['moderation', 'cpu', cpuModerationEngine],
+    ['moderation', 'ollama', ollamaModerationEngine],
+    ['tagging', 'cpu', cpuTaggingEngine],
+    ['tagging', 'ollama', (s: EngineSpec, d: EngineDependencies) => ollamaTaggingEngine(s, d, ['apparel'])],
+    ['ocr', 'cpu', cpuOcrEngine],
+    ['ocr', 'ollama', ollamaOcrEngine],
+  ] as const)('build the %s engine of a %s tier from its spec', (task, kind, factory) => {
+    const engine = factory(spec(task, kind), deps());
+    expect(engine).toMatchObject({
+      task,
+      kind,
+      tier: kind === 'cpu' ? 'cpu' : 'small',
+      model: `${task}-${kind}-model`,
+    });
+  });
+});
 
 describe('CPU task engines', () => {
   it('OCR keeps confident words, maps boxes back to the stored image and keeps the page confidence', async () => {
@@ -55,11 +101,11 @@ describe('CPU task engines', () => {
         { text: 'zq x', confidence: 0.2, box, words: [word('zq', 0.1), word('x', 0.3)] },
       ],
     };
-    const engine = createTaskEngine(
+    const engine = cpuOcrEngine(
       { task: 'ocr', tier: 'cpu', kind: 'cpu', model: 'tesseract', input: { longSide: 2400 } },
       deps(page),
     );
-    const answer = await engine.run({ image: Buffer.from('img'), signal: new AbortController().signal });
+    const answer = await engine.run(request(ocrOptionsSchema.parse({})));
     expect(answer.result).toMatchObject({
       text: 'LOT 4471',
       confidence: 0.7,
@@ -69,11 +115,11 @@ describe('CPU task engines', () => {
   });
 
   it('tagging on the CPU reports measurements and names what needs a vision model', async () => {
-    const engine = createTaskEngine(
+    const engine = cpuTaggingEngine(
       { task: 'tagging', tier: 'cpu', kind: 'cpu', model: 'sharp', input: { longSide: 1024 } },
       deps(),
     );
-    const answer = await engine.run({ image: Buffer.from('img'), signal: new AbortController().signal });
+    const answer = await engine.run(request({}));
     expect(answer.result).toMatchObject({
       category: null,
       attributes: { colour: 'navy' },
@@ -103,15 +149,13 @@ describe('CPU task engines', () => {
       ],
     };
     const policies = loadModerationPolicies({});
-    const engine = createTaskEngine(
+    const engine = cpuModerationEngine(
       { task: 'moderation', tier: 'cpu', kind: 'cpu', model: 'nsfw', input: { square: 224 } },
       deps(page),
     );
-    const answer = await engine.run({
-      image: Buffer.from('img'),
-      signal: new AbortController().signal,
-      policy: { name: 'default', policy: policies.get('default')! },
-    });
+    const answer = await engine.run(
+      request({ policy: { name: 'default', policy: policies.get('default')! } }),
+    );
     expect(answer.result).toMatchObject({
       decision: 'block',
       policy: 'default',
@@ -129,12 +173,13 @@ describe('CPU task engines', () => {
   });
 
   it('refuses to start after the deadline', async () => {
-    const engine = createTaskEngine(
+    const engine = cpuModerationEngine(
       { task: 'moderation', tier: 'cpu', kind: 'cpu', model: 'nsfw', input: { square: 224 } },
       deps(),
     );
+    const policy = { name: 'default', policy: loadModerationPolicies({}).get('default')! };
     const expired = AbortSignal.abort();
-    await expect(engine.run({ image: Buffer.from('img'), signal: expired })).rejects.toMatchObject({
+    await expect(engine.run(request({ policy }, expired))).rejects.toMatchObject({
       code: 'INFERENCE_TIMEOUT',
     });
   });

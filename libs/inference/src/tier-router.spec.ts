@@ -1,8 +1,16 @@
 import { ArgusError, type Escalation, type RoutingOptions, type TierName } from '@argus/contracts';
+import { ImageContext } from './image-context';
 import type { CacheStore } from './result-cache';
 import type { EngineAnswer, EngineRequest, TaskEngine } from './task-engine';
 import { TierGuard } from './tier-guard';
-import { ImageLoadError, RoutingError, TierRouter, type RouterObserver, type TierRoute } from './tier-router';
+import {
+  ImageLoadError,
+  RoutingError,
+  TierRouter,
+  type RouteRequest,
+  type RouterObserver,
+  type TierRoute,
+} from './tier-router';
 
 type Behaviour = (request: EngineRequest) => Promise<EngineAnswer>;
 
@@ -105,18 +113,17 @@ function setup(
   const route = (
     routing: Partial<RoutingOptions> = {},
     loadImage: () => Promise<Uint8Array> = () => Promise.resolve(Buffer.from('img')),
+    options: Pick<RouteRequest, 'options' | 'optionsFingerprint'> = { options: {}, optionsFingerprint: '' },
   ) =>
     router.route({
-      loadImage: () => {
+      image: new ImageContext({ sha256: 'a'.repeat(64), width: 100, height: 100 }, () => {
         imageLoads.push('load');
         return loadImage();
-      },
-      sha256: 'a'.repeat(64),
-      width: 100,
-      height: 100,
+      }),
       routing: { tier: 'auto', fallback: false, ...routing },
       signal: new AbortController().signal,
       deadlineAt: Date.now() + 10_000,
+      ...options,
     });
   return { router, route, engines, escalations, lookups, imageLoads, engineCalls };
 }
@@ -250,6 +257,29 @@ describe('TierRouter with the result cache', () => {
     expect(engines.get('small')!.calls).toBe(1);
     expect(lookups).toEqual(['miss', 'hit']);
     expect([...cache.entries.keys()][0]).toMatch(/^moderation\.small\.a{64}\.[0-9a-f]{16}$/);
+  });
+
+  it("keys the answer by the caller's options fingerprint, and hands the engine the options and the image", async () => {
+    const cache = new MemoryCache();
+    const seen: EngineRequest[] = [];
+    const { route, engines } = setup(
+      {
+        small: (request) => {
+          seen.push(request);
+          return Promise.resolve(answer());
+        },
+      },
+      { cache },
+    );
+    const strict = { options: { policy: 'strict' }, optionsFingerprint: 'strict-policy' };
+    await route({}, undefined, strict);
+    expect(seen[0]?.options).toEqual({ policy: 'strict' });
+    expect(Buffer.from(seen[0].image).toString()).toBe('img');
+    expect(seen[0]?.context.facts).toEqual({ sha256: 'a'.repeat(64), width: 100, height: 100 });
+    expect((await route({}, undefined, strict)).cached).toBe(true);
+    expect((await route()).cached).toBe(false);
+    expect(engines.get('small')!.calls).toBe(2);
+    expect(cache.entries.size).toBe(2);
   });
 
   it('keeps working when the cache is down', async () => {

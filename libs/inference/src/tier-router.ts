@@ -1,15 +1,6 @@
-import { createHash } from 'node:crypto';
-import {
-  ArgusError,
-  type Escalation,
-  type OcrOptions,
-  type RoutingOptions,
-  type TaggingOptions,
-  type Task,
-  type TierName,
-} from '@argus/contracts';
+import { ArgusError, type Escalation, type RoutingOptions, type Task, type TierName } from '@argus/contracts';
+import type { ImageContext } from './image-context';
 import { cacheKey, isCachedAnswer, type CacheStore } from './result-cache';
-import { policyFingerprint, type PolicyContext } from './moderation-policy';
 import { usageOf, type EngineAnswer, type EngineUsage, type TaskEngine } from './task-engine';
 import type { BreakerState, TierGuard } from './tier-guard';
 
@@ -23,39 +14,19 @@ export interface TierRoute {
 
 export interface RouteRequest {
   /**
-   * The image's bytes, read only when a tier has no cached answer, so a cache hit never touches the image store. A
-   * failure should be an ImageLoadError: it ends routing, since no other tier could see the image either.
+   * The image, whose bytes are read only when a tier has no cached answer, so a cache hit never touches the image
+   * store. A failed read should be an ImageLoadError: it ends routing, since no other tier could see the image either.
    */
-  loadImage: () => Promise<Uint8Array>;
-  sha256: string;
-  width: number;
-  height: number;
+  image: ImageContext;
   routing: RoutingOptions;
   signal: AbortSignal;
   deadlineAt: number;
   /** How long a call may wait for one of an Ollama tier's shared slots before the tier answers UPSTREAM_BUSY. */
   slotWaitMs?: number;
-  /** Moderation only; part of the cache key, since another policy gives another decision. */
-  policy?: PolicyContext;
-  /** Tagging only; part of the cache key. */
-  tagging?: TaggingOptions;
-  /** OCR only; part of the cache key. */
-  ocr?: OcrOptions;
-}
-
-/** The request options that change an answer, as one short fingerprint for the cache key. */
-function optionsFingerprint(request: RouteRequest): string {
-  const parts: string[] = [];
-  if (request.policy) parts.push(policyFingerprint(request.policy));
-  if (request.tagging || request.ocr) {
-    parts.push(
-      createHash('sha256')
-        .update(JSON.stringify({ tagging: request.tagging, ocr: request.ocr }))
-        .digest('hex')
-        .slice(0, 16),
-    );
-  }
-  return parts.join('|');
+  /** The task's options, handed to the engine untouched. */
+  options: unknown;
+  /** The part of the options that changes an answer, as the task fingerprints it for the cache key. */
+  optionsFingerprint: string;
 }
 
 export interface RoutedAnswer {
@@ -226,14 +197,14 @@ export class TierRouter {
     const key = cacheKey({
       task: this.task,
       tier: route.tier,
-      sha256: request.sha256,
-      width: request.width,
-      height: request.height,
-      engineFingerprint: [route.engine.fingerprint, optionsFingerprint(request)].filter(Boolean).join('|'),
+      sha256: request.image.facts.sha256,
+      width: request.image.facts.width,
+      height: request.image.facts.height,
+      engineFingerprint: [route.engine.fingerprint, request.optionsFingerprint].filter(Boolean).join('|'),
     });
     const cached = await this.lookup(key);
     if (cached) return { answer: cached, route, cached: true };
-    const image = await request.loadImage();
+    const image = await request.image.bytes();
 
     const started = performance.now();
     let slotAt: number | undefined;
@@ -242,13 +213,7 @@ export class TierRouter {
       const answer = await route.guard.execute(
         (signal) => {
           slotAt ??= performance.now();
-          return route.engine.run({
-            image,
-            signal,
-            policy: request.policy,
-            tagging: request.tagging,
-            ocr: request.ocr,
-          });
+          return route.engine.run({ image, context: request.image, signal, options: request.options });
         },
         request.signal,
         request.deadlineAt,

@@ -2,13 +2,8 @@ import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { QUEUE_GROUPS, type Task } from '@argus/contracts';
-import {
-  loadListingProfiles,
-  loadModerationPolicies,
-  loadWorkerConfig,
-  type WorkerConfig,
-} from '@argus/config';
+import { QUEUE_GROUPS } from '@argus/contracts';
+import { loadWorkerConfig, type WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
 import {
@@ -20,7 +15,7 @@ import {
 } from '@argus/messaging';
 import { ArgusMetrics, PinoNestLogger } from '@argus/telemetry';
 import { JobConsumer } from './job-consumer.service';
-import { ListingCompliancePostprocessor, PiiPostprocessor } from './task-postprocessor';
+import type { TaskDefinition } from './task-definition';
 import { WorkerMetricsObserver } from './worker-metrics.observer';
 import { WorkerInference } from './worker-inference';
 import { WorkerModule } from './worker.module';
@@ -30,9 +25,13 @@ import { WorkerModule } from './worker.module';
  * engines are warmed and the tiers checked before the worker subscribes, so its first request is not a cold one.
  */
 export async function createWorkerApp(
-  config: WorkerConfig,
+  definition: TaskDefinition,
+  config: WorkerConfig = loadWorkerConfig(definition.id),
   catalog: ResolvedCatalog = loadModelCatalog(),
 ): Promise<NestFastifyApplication> {
+  if (config.task !== definition.id) {
+    throw new Error(`worker config is for ${config.task}, the definition for ${definition.id}`);
+  }
   const connection = await connectNats({
     servers: config.natsServers,
     name: `argus-${config.service}`,
@@ -46,11 +45,12 @@ export async function createWorkerApp(
   const slotLogger = new Logger('TierSlots');
   const tierSlots: KvTierSlots[] = [];
   const inference = new WorkerInference(
-    config.task,
+    definition,
     catalog,
     processor,
     cache,
     new WorkerMetricsObserver(metrics),
+    metrics,
     (tier, capacity) => {
       const slots = new KvTierSlots(connection, {
         tier,
@@ -76,21 +76,7 @@ export async function createWorkerApp(
     ),
   );
   const app = await NestFactory.create<NestFastifyApplication>(
-    WorkerModule.forTask(
-      config,
-      connection,
-      inference,
-      metrics,
-      processor,
-      {
-        tagging: new ListingCompliancePostprocessor(processor, loadListingProfiles(), (image) =>
-          inference.readWords(image),
-        ),
-        ocr: new PiiPostprocessor(),
-        moderation: null,
-      }[config.task],
-      config.task === 'moderation' ? loadModerationPolicies() : null,
-    ),
+    WorkerModule.forTask(config, connection, inference, metrics, processor),
     new FastifyAdapter(),
     { bufferLogs: true },
   );
@@ -112,10 +98,12 @@ export async function createWorkerApp(
   return app;
 }
 
-export async function runWorker(task: Task): Promise<void> {
+/** Runs a task's worker as its service's main.ts does; rejects when it cannot start. */
+export async function runWorker(definition: TaskDefinition): Promise<void> {
+  const task = definition.id;
   const config = loadWorkerConfig(task);
   const catalog = loadModelCatalog();
-  const app = await createWorkerApp(config, catalog);
+  const app = await createWorkerApp(definition, config, catalog);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const tiers = catalog

@@ -5,6 +5,6 @@ export * from './worker-inference';
 export * from './worker-metrics.observer';
 export * from './worker.module';
 export * from './worker.tokens';
-export * from './task-postprocessor';
+export * from './task-definition';
 export * from './job-consumer.service';
 export * from './job-retry';

@@ -85,7 +85,7 @@ describe('JobConsumer', () => {
     const d = delivery();
     await consumer.handle(d);
     expect(pipeline.handle).toHaveBeenCalledWith(
-      { ...message.request, routing: { tier: 'auto', fallback: false } },
+      { ...message.request, routing: { tier: 'auto', fallback: false }, options: {} },
       undefined,
       config.jobs.budgetMs,
       // A job item waits for a tier slot up to its budget, not the sync path's short wait.

@@ -9,6 +9,7 @@ import {
   type TierRoute,
 } from '@argus/inference';
 import { ArgusMetrics } from '@argus/telemetry';
+import type { TaskRuntime } from './task-definition';
 import { TaskPipeline, type ImageStoreReader, type Router } from './task-pipeline.service';
 
 const request: TaskRequest = {
@@ -22,7 +23,24 @@ const request: TaskRequest = {
     mime: 'image/jpeg',
   },
   routing: { tier: 'auto', fallback: false },
+  options: { moderation: { policy: 'strict' } },
 };
+
+/** A task that resolves its options to what it was sent, and records what it observed. */
+function fakeRuntime(overrides: Partial<TaskRuntime> = {}): TaskRuntime & { observed: unknown[] } {
+  const observed: unknown[] = [];
+  return {
+    observed,
+    engine: () => {
+      throw new Error('not used: the router is a fake');
+    },
+    resolve: (options) => ({ resolved: options.moderation }),
+    fingerprint: (options) => JSON.stringify(options),
+    warmUpOptions: () => ({}),
+    observe: (reply) => observed.push(reply),
+    ...overrides,
+  };
+}
 
 const answer: EngineAnswer = {
   result: {
@@ -73,7 +91,7 @@ function setup(
       routed.push(routeRequest);
       if (options.route) return options.route(routeRequest);
       // As the real router does on a cache miss: read the image, then call the model with it.
-      modelCalls.push(await routeRequest.loadImage());
+      modelCalls.push(await routeRequest.image.bytes());
       return {
         answer,
         route: route('small', 'qwen2.5vl:3b'),
@@ -83,18 +101,20 @@ function setup(
     },
   };
   const metrics = new ArgusMetrics('moderation');
+  const runtime = fakeRuntime();
   return {
-    pipeline: new TaskPipeline(config, images, router, metrics),
+    pipeline: new TaskPipeline(config, images, router, metrics, runtime),
     routed,
     fetched,
     modelCalls,
     metrics,
+    runtime,
   };
 }
 
 describe('TaskPipeline', () => {
   it('routes the stored image and replies with the result and how it was reached', async () => {
-    const { pipeline, routed, metrics } = setup();
+    const { pipeline, routed, metrics, runtime } = setup();
     const reply = await pipeline.handle(request, undefined, 5_000);
     expect(reply).toMatchObject({
       status: 'ok',
@@ -108,17 +128,19 @@ describe('TaskPipeline', () => {
       confidence: 0.95,
     });
     expect(routed[0]).toMatchObject({
-      sha256: request.image.sha256,
-      width: 3000,
-      height: 2000,
       routing: request.routing,
+      // The task's options reach the router as the task resolved them, untouched, with the task's fingerprint.
+      options: { resolved: { policy: 'strict' } },
+      optionsFingerprint: JSON.stringify({ resolved: { policy: 'strict' } }),
     });
+    expect(routed[0].image.facts).toMatchObject({ sha256: request.image.sha256, width: 3000, height: 2000 });
+    // The task's own counters see the reply.
+    expect(runtime.observed).toEqual([expect.objectContaining({ status: 'ok', decision: 'allow' })]);
     expect(routed[0].deadlineAt - Date.now()).toBeLessThanOrEqual(5_000);
     const exposition = (await metrics.exposition()).body;
     expect(exposition).toContain(
       'argus_image_duration_seconds_count{service="moderation",task="moderation",tier="small",model="qwen2.5vl:3b",outcome="ok"} 1',
     );
-    expect(exposition).toContain('argus_moderation_decisions_total{decision="allow",category="none"} 1');
     for (const stage of ['fetch', 'inference']) {
       expect(exposition).toContain(
         `argus_stage_duration_seconds_count{service="moderation",stage="${stage}"} 1`,
@@ -174,8 +196,8 @@ describe('TaskPipeline', () => {
     await expect(hit.pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({ cached: true });
     expect(hit.fetched).toEqual([]);
     const twice = setup({
-      route: async ({ loadImage }) => {
-        await Promise.all([loadImage(), loadImage()]);
+      route: async ({ image }) => {
+        await Promise.all([image.bytes(), image.bytes()]);
         return cachedAnswer;
       },
     });
@@ -186,7 +208,7 @@ describe('TaskPipeline', () => {
   it('declines a cache-only request at once when its postprocessor measures the pixels', async () => {
     const { routed, fetched } = setup();
     const config = loadWorkerConfig('tagging', {});
-    const measuring = { readsImage: true, run: () => Promise.resolve({}) };
+    const measuring = fakeRuntime({ postprocess: { readsImage: true, run: () => Promise.resolve({}) } });
     const images: ImageStoreReader = { get: () => Promise.resolve(Buffer.from('stored')) };
     const router: Router = {
       route: (routeRequest) => {
@@ -194,7 +216,7 @@ describe('TaskPipeline', () => {
         return Promise.reject(new Error('routed'));
       },
     };
-    const pipeline = new TaskPipeline(config, images, router, new ArgusMetrics('product-tagging'), measuring);
+    const pipeline = new TaskPipeline(config, images, router, new ArgusMetrics('tagging'), measuring);
     await expect(pipeline.handle({ ...request, cacheOnly: true }, undefined, 5_000)).resolves.toMatchObject({
       error: { code: 'NOT_FOUND' },
     });
@@ -235,6 +257,23 @@ describe('TaskPipeline', () => {
       error: { code: 'INFERENCE_TIMEOUT' },
     });
     expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  it("answers a task's unknown option (a policy it does not have) as INVALID_REQUEST without routing", async () => {
+    const { routed } = setup();
+    const config = loadWorkerConfig('moderation', {});
+    const images: ImageStoreReader = { get: () => Promise.resolve(Buffer.from('stored')) };
+    const router: Router = { route: () => Promise.reject(new Error('routed')) };
+    const strict = fakeRuntime({
+      resolve: () => {
+        throw new ArgusError('INVALID_REQUEST', 'unknown moderation policy "nope"');
+      },
+    });
+    const pipeline = new TaskPipeline(config, images, router, new ArgusMetrics('moderation'), strict);
+    await expect(pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({
+      error: { code: 'INVALID_REQUEST', message: 'unknown moderation policy "nope"' },
+    });
+    expect(routed).toEqual([]);
   });
 
   it('hides unexpected failures behind INTERNAL', async () => {

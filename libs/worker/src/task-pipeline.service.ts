@@ -10,18 +10,12 @@ import {
   type TaskReply,
   type TaskRequest,
 } from '@argus/contracts';
-import type { ModerationPolicies, WorkerConfig } from '@argus/config';
-import {
-  asArgusError,
-  ImageLoadError,
-  RoutingError,
-  type PolicyContext,
-  type TierRouter,
-} from '@argus/inference';
+import type { WorkerConfig } from '@argus/config';
+import { asArgusError, ImageContext, ImageLoadError, RoutingError, type TierRouter } from '@argus/inference';
 import { ImageStore, type MessageHeaders } from '@argus/messaging';
 import { ArgusMetrics, extractTraceContext, inSpan, NOT_APPLICABLE, SpanKind } from '@argus/telemetry';
-import { resolveNamed, type TaskPostprocessor } from './task-postprocessor';
-import { MODERATION_POLICIES, TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
+import type { TaskRuntime } from './task-definition';
+import { TASK_ROUTER, TASK_RUNTIME, WORKER_CONFIG } from './worker.tokens';
 
 /** Used when a caller sends no budget header; generous because large models can take minutes. */
 const DEFAULT_BUDGET_MS = 120_000;
@@ -44,16 +38,8 @@ export class TaskPipeline {
     @Inject(ImageStore) private readonly images: ImageStoreReader,
     @Inject(TASK_ROUTER) private readonly router: Router,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
-    @Inject(TASK_POSTPROCESSOR) private readonly postprocessor: TaskPostprocessor | null = null,
-    @Inject(MODERATION_POLICIES) private readonly policies: ModerationPolicies | null = null,
+    @Inject(TASK_RUNTIME) private readonly task: TaskRuntime,
   ) {}
-
-  /** Moderation answers under a policy: the request's, or the file's default. */
-  private policyFor(request: TaskRequest): PolicyContext | undefined {
-    if (this.config.task !== 'moderation' || !this.policies) return undefined;
-    const { name, entry } = resolveNamed(this.policies, request.policy, 'moderation policy');
-    return { name, policy: entry };
-  }
 
   async handle(
     payload: unknown,
@@ -87,8 +73,9 @@ export class TaskPipeline {
         async () => {
           const reply = await this.analyze(payload, signal, deadlineAt, started, slotWaitMs);
           Object.assign(labels, { tier: reply.tier, model: reply.model });
-          this.countDecision(reply);
-          return TASK_REPLY_SCHEMAS[task].parse(reply);
+          const parsed = TASK_REPLY_SCHEMAS[task].parse(reply);
+          if (parsed.status === 'ok') this.task.observe?.(parsed);
+          return parsed;
         },
       );
     } catch (error) {
@@ -118,15 +105,6 @@ export class TaskPipeline {
           this.logger.log({ task, ...labels, durationMs: Math.round(seconds * 1000) }, 'image processed');
         });
     }
-  }
-
-  /** The business counter behind the decisions panel: one sample per category found, or category="none". */
-  private countDecision(reply: TaskReply): void {
-    if (!hasDecision(reply)) return;
-    const categories =
-      reply.categories.length > 0 ? reply.categories.map((category) => category.id) : ['none'];
-    for (const category of categories)
-      this.metrics.moderationDecisions.inc({ decision: reply.decision, category });
   }
 
   /** The stored image, read when a tier or the postprocessor first needs it; never for a cache-only request. */
@@ -163,32 +141,29 @@ export class TaskPipeline {
     slotWaitMs: number,
   ): Promise<TaskReply> {
     const request = parseRequest(payload);
-    if (request.cacheOnly && this.postprocessor?.readsImage) {
+    const postprocess = this.task.postprocess;
+    if (request.cacheOnly && postprocess?.readsImage) {
       // Checked before the cache, so that a probe which could never be answered does not count as a hit.
       throw new ImageLoadError('NOT_FOUND', 'cache-only request: this task measures the image itself');
     }
-    const loadImage = once(() => this.loadImage(request));
+    const options = this.task.resolve(request.options);
+    const image = new ImageContext(request.image, () => this.loadImage(request));
     const routed = await this.metrics.timeStage('inference', () =>
       this.router.route({
-        loadImage,
-        sha256: request.image.sha256,
-        width: request.image.width,
-        height: request.image.height,
+        image,
         routing: request.routing,
         signal,
         deadlineAt,
         slotWaitMs,
-        policy: this.policyFor(request),
-        ...(this.config.task === 'tagging' && request.tagging ? { tagging: request.tagging } : {}),
-        ...(this.config.task === 'ocr' ? { ocr: request.ocr ?? { mode: 'document' } } : {}),
+        options,
+        optionsFingerprint: this.task.fingerprint(options),
       }),
     );
     const { answer, route } = routed;
-    const postprocessor = this.postprocessor;
-    const extra = postprocessor
+    const extra = postprocess
       ? await this.metrics.timeStage('postprocess', () =>
           inSpan('postprocess', {}, () =>
-            postprocessor.run(loadImage, request, answer.result, answer.needsGpuTier),
+            postprocess.run(image, options, answer.result, answer.needsGpuTier),
           ),
         )
       : {};
@@ -213,20 +188,10 @@ export class TaskPipeline {
   }
 }
 
-/** Runs `load` on the first call only; every later call gets the same promise. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
-  let loaded: Promise<T> | undefined;
-  return () => (loaded ??= load());
-}
-
 function isCacheOnly(payload: unknown): boolean {
   return (
     typeof payload === 'object' && payload !== null && 'cacheOnly' in payload && payload.cacheOnly === true
   );
-}
-
-function hasDecision(reply: TaskReply): reply is Extract<TaskReply, { decision: unknown }> {
-  return reply.status === 'ok' && 'decision' in reply;
 }
 
 function parseRequest(payload: unknown): TaskRequest {

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { type Task, type TierModelReport, type TierName } from '@argus/contracts';
 import type { ImageProcessor } from '@argus/imaging';
+import type { ArgusMetrics } from '@argus/telemetry';
 import {
-  sideOcrLines,
-  createTaskEngine,
   FaceDetector,
+  ImageContext,
   NsfwClassifier,
   OllamaEngine,
   PaddleOcr,
@@ -14,65 +14,35 @@ import {
   TierRouter,
   type CacheStore,
   type CpuReadiness,
+  type CpuRuntimes,
+  type EngineDependencies,
   type ResolvedCatalog,
   type RouterObserver,
   type TierRoute,
   type TierSlotSource,
 } from '@argus/inference';
+import type { CpuRuntimeName, TaskDefinition, TaskRuntime } from './task-definition';
 import type { TierStateObserver } from './worker-metrics.observer';
 
-const WARM_UP_POLICY = {
-  name: 'warm-up',
-  policy: { description: 'used only to warm the CPU engine', thresholds: {}, allowed: [], rules: [] },
-};
-
-/** Engines that need loading before they can answer; each worker warms only what its task uses. */
+/** Runtimes that need loading before they can answer; each worker loads only what its task's definition lists. */
 class CpuEngines {
-  private nsfwClassifier?: NsfwClassifier;
-  private tesseractOcr?: TesseractOcr;
-  private paddleOcr?: PaddleOcr;
-  private faceDetector?: FaceDetector;
+  private readonly created: Partial<CpuRuntimes> = {};
   private state: CpuReadiness = { ready: false, detail: 'warming up' };
 
-  constructor(private readonly task: Task) {}
+  constructor(private readonly definition: Pick<TaskDefinition, 'cpuRuntimes' | 'cpuEngineDescription'>) {}
 
-  nsfw(): NsfwClassifier {
-    this.nsfwClassifier ??= new NsfwClassifier();
-    return this.nsfwClassifier;
-  }
-
-  tesseract(): TesseractOcr {
-    this.tesseractOcr ??= new TesseractOcr();
-    return this.tesseractOcr;
-  }
-
-  paddle(): PaddleOcr {
-    this.paddleOcr ??= new PaddleOcr();
-    return this.paddleOcr;
-  }
-
-  faces(): FaceDetector {
-    this.faceDetector ??= new FaceDetector();
-    return this.faceDetector;
+  get<Name extends CpuRuntimeName>(name: Name): CpuRuntimes[Name] {
+    const runtime = this.created[name] ?? CPU_RUNTIME_FACTORIES[name]();
+    this.created[name] = runtime;
+    return runtime;
   }
 
   async warm(): Promise<void> {
     const started = performance.now();
     try {
-      if (this.task === 'moderation') await this.nsfw().warm();
-      // Tagging reports the faces in every photo (people, and the no_person listing check).
-      if (this.task === 'tagging') await this.faces().warm();
-      // Moderation reads the image's text for contact details and tagging for text over the background, so every
-      // task needs PaddleOCR. Their side reads are PaddleOCR's alone; tesseract, the OCR task's second reader, is
-      // created on first use elsewhere, which happens only without PaddleOCR's models (about 70 MB a worker saved).
-      await this.paddle().warm();
-      if (this.task === 'ocr') await this.tesseract().warm();
-      const engine = {
-        moderation: 'nsfwjs MobileNetV2 (tfjs wasm) and PaddleOCR (onnxruntime)',
-        tagging: 'sharp measurements, PaddleOCR (onnxruntime) and BlazeFace (tfjs wasm)',
-        ocr: 'PaddleOCR PP-OCRv4 (onnxruntime) and tesseract eng LSTM',
-      }[this.task];
-      this.state = { ready: true, detail: `${engine} warm in ${Math.round(performance.now() - started)} ms` };
+      for (const name of this.definition.cpuRuntimes) await this.get(name).warm();
+      const elapsed = Math.round(performance.now() - started);
+      this.state = { ready: true, detail: `${this.definition.cpuEngineDescription} warm in ${elapsed} ms` };
     } catch (error) {
       this.state = {
         ready: false,
@@ -87,11 +57,17 @@ class CpuEngines {
   }
 
   async close(): Promise<void> {
-    await this.tesseractOcr?.close();
-    await this.paddleOcr?.close();
-    await this.faceDetector?.close();
+    await Promise.all(Object.values(this.created).map((runtime) => runtime.close()));
   }
 }
+
+/** How each CPU runtime is created; loading happens in warm() or on first use. */
+const CPU_RUNTIME_FACTORIES: { [Name in CpuRuntimeName]: () => CpuRuntimes[Name] } = {
+  nsfw: () => new NsfwClassifier(),
+  tesseract: () => new TesseractOcr(),
+  paddle: () => new PaddleOcr(),
+  faces: () => new FaceDetector(),
+};
 
 /**
  * Everything one worker needs to answer its task on every enabled tier: an Ollama client per tier, the CPU engines,
@@ -99,23 +75,28 @@ class CpuEngines {
  */
 export class WorkerInference {
   private readonly logger = new Logger('Inference');
+  readonly task: Task;
   readonly router: TierRouter;
   readonly health: TierHealth;
+  /** The task as this worker runs it: engines, option resolution, after-routing steps and counters. */
+  readonly runtime: TaskRuntime;
   private readonly cpu: CpuEngines;
   private readonly ollamaByTier = new Map<TierName, OllamaEngine>();
   private gaugeTimer?: NodeJS.Timeout;
 
   constructor(
-    readonly task: Task,
+    definition: TaskDefinition,
     readonly catalog: ResolvedCatalog,
     private readonly processor: ImageProcessor,
     cache: CacheStore | undefined,
     private readonly observer: RouterObserver & TierStateObserver,
+    metrics: ArgusMetrics,
     /** The shared slots of an Ollama tier (admission control across processes); absent, a worker limits only itself. */
     slotsFor?: (tier: TierName, capacity: number) => TierSlotSource,
   ) {
-    this.cpu = new CpuEngines(task);
-    const choices = catalog.forTask(task);
+    this.task = definition.id;
+    this.cpu = new CpuEngines(definition);
+    const choices = catalog.forTask(this.task);
     for (const { tier, spec } of choices) {
       if (spec.engine === 'ollama') {
         this.ollamaByTier.set(
@@ -124,6 +105,15 @@ export class WorkerInference {
         );
       }
     }
+    const runtimes: EngineDependencies = {
+      processor,
+      nsfw: () => this.cpu.get('nsfw'),
+      tesseract: () => this.cpu.get('tesseract'),
+      paddle: () => this.cpu.get('paddle'),
+      faces: () => this.cpu.get('faces'),
+      ollama: (name) => this.ollama(name),
+    };
+    this.runtime = definition.boot({ processor, runtimes, metrics });
     const routes: TierRoute[] = choices.map(({ tier, spec, model }) => ({
       tier,
       confidenceThreshold: model.confidenceThreshold,
@@ -132,26 +122,16 @@ export class WorkerInference {
         queueLimit: spec.queueLimit,
         ...(spec.engine === 'ollama' && slotsFor ? { slots: slotsFor(tier, spec.concurrency) } : {}),
       }),
-      engine: createTaskEngine(
-        {
-          task,
-          tier,
-          kind: spec.engine,
-          model: model.model,
-          input: model.input,
-          numPredict: model.numPredict,
-          contextLength: spec.contextLength,
-          think: model.think,
-        },
-        {
-          processor,
-          nsfw: () => this.cpu.nsfw(),
-          tesseract: () => this.cpu.tesseract(),
-          paddle: () => this.cpu.paddle(),
-          faces: () => this.cpu.faces(),
-          ollama: (name) => this.ollama(name),
-        },
-      ),
+      engine: this.runtime.engine({
+        task: this.task,
+        tier,
+        kind: spec.engine,
+        model: model.model,
+        input: model.input,
+        numPredict: model.numPredict,
+        contextLength: spec.contextLength,
+        think: model.think,
+      }),
     }));
     this.health = new TierHealth(
       choices.map(({ tier, spec, model }) => ({
@@ -162,25 +142,7 @@ export class WorkerInference {
       })),
       () => this.cpu.readiness(),
     );
-    this.router = new TierRouter(task, routes, this.health, cache, observer);
-  }
-
-  /**
-   * Words the CPU OCR reads in an image (PaddleOCR, confident and plausible ones only), with boxes in the image's
-   * pixels; undefined when the image was too busy to read within the side-job budget.
-   */
-  async readWords(
-    image: Uint8Array,
-  ): Promise<
-    Array<{ text: string; box: { x: number; y: number; width: number; height: number } }> | undefined
-  > {
-    const deps = {
-      processor: this.processor,
-      tesseract: () => this.cpu.tesseract(),
-      paddle: () => this.cpu.paddle(),
-    };
-    const lines = await sideOcrLines(image, deps);
-    return lines?.flatMap((line) => line.words);
+    this.router = new TierRouter(this.task, routes, this.health, cache, observer);
   }
 
   private ollama(tier: TierName): OllamaEngine {
@@ -215,11 +177,12 @@ export class WorkerInference {
     if (!cpu || !this.health.isAvailable('cpu')) return;
     const started = performance.now();
     try {
+      const image = await this.processor.sample();
       await cpu.engine.run({
-        image: await this.processor.sample(),
+        image,
+        context: ImageContext.of(image),
         signal: AbortSignal.timeout(30_000),
-        // Moderation answers under a policy; the warm-up's answer is thrown away, so any policy does.
-        ...(this.task === 'moderation' ? { policy: WARM_UP_POLICY } : {}),
+        options: this.runtime.warmUpOptions(),
       });
       this.logger.log(
         `${this.task} CPU engine warmed with a sample image in ${Math.round(performance.now() - started)} ms`,

@@ -1,6 +1,7 @@
 import { Controller, Inject, type Type } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import {
+  LEGACY_TASK_SUBJECTS,
   MESSAGE_HEADERS,
   MODELS_SUBJECTS,
   PING_SUBJECTS,
@@ -54,6 +55,11 @@ export function createWorkerMessageController(task: Task): Type {
       }
     }
 
+    /** The subject an earlier release sent this task to (see LEGACY_TASK_SUBJECTS); subscribed only if there is one. */
+    analyzeLegacy(@Payload() payload: unknown, @Ctx() ctx: NatsContext): Promise<TaskReply> {
+      return this.analyze(payload, ctx);
+    }
+
     @MessagePattern(PING_SUBJECTS[task])
     ping(): Promise<PingReply> {
       return this.health.readiness();
@@ -63,6 +69,12 @@ export function createWorkerMessageController(task: Task): Type {
     models(): Promise<ModelsReply> {
       return this.health.models();
     }
+  }
+  const legacy = LEGACY_TASK_SUBJECTS[task];
+  if (legacy) {
+    const prototype = WorkerMessageController.prototype;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, 'analyzeLegacy');
+    if (descriptor) MessagePattern(legacy.subject)(prototype, 'analyzeLegacy', descriptor);
   }
   return WorkerMessageController;
 }

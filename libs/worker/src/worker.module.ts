@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { ModerationPolicies, WorkerConfig } from '@argus/config';
+import type { WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { JOB_IMAGE_BUCKET } from '@argus/contracts';
 import {
@@ -22,8 +22,7 @@ import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
 import { WorkerInference } from './worker-inference';
 import { createWorkerMessageController } from './worker-message.controller';
-import type { TaskPostprocessor } from './task-postprocessor';
-import { MODERATION_POLICIES, TASK_POSTPROCESSOR, TASK_ROUTER, WORKER_CONFIG } from './worker.tokens';
+import { TASK_ROUTER, TASK_RUNTIME, WORKER_CONFIG } from './worker.tokens';
 
 class InferenceCloser implements OnApplicationShutdown {
   constructor(@Inject(WorkerInference) private readonly inference: WorkerInference) {}
@@ -41,8 +40,6 @@ export class WorkerModule {
     inference: WorkerInference,
     metrics: ArgusMetrics,
     processor: ImageProcessor,
-    postprocessor: TaskPostprocessor | null,
-    policies: ModerationPolicies | null,
   ): DynamicModule {
     return {
       module: WorkerModule,
@@ -64,8 +61,7 @@ export class WorkerModule {
         { provide: ImageProcessor, useValue: processor },
         { provide: WorkerInference, useValue: inference },
         { provide: TASK_ROUTER, useValue: inference.router },
-        { provide: TASK_POSTPROCESSOR, useValue: postprocessor },
-        { provide: MODERATION_POLICIES, useValue: policies },
+        { provide: TASK_RUNTIME, useValue: inference.runtime },
         TaskPipeline,
         WorkerHealth,
         { provide: READINESS_PROBE, useExisting: WorkerHealth },

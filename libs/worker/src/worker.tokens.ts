@@ -1,4 +1,4 @@
 export const WORKER_CONFIG = Symbol('WORKER_CONFIG');
 export const TASK_ROUTER = Symbol('TASK_ROUTER');
-export const TASK_POSTPROCESSOR = Symbol('TASK_POSTPROCESSOR');
-export const MODERATION_POLICIES = Symbol('MODERATION_POLICIES');
+/** The task as this worker runs it (TaskRuntime, from the task's definition). */
+export const TASK_RUNTIME = Symbol('TASK_RUNTIME');

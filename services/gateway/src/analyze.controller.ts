@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AnalyzeService } from './analyze.service';
+import { AnalyzeService, withCallerDefaults } from './analyze.service';
 import { readAnalyzeInput } from './image-intake';
 
 @Controller('v1')
@@ -11,9 +11,10 @@ export class AnalyzeController {
   @HttpCode(200)
   async analyze(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const input = await readAnalyzeInput(request);
-    // A key's default policy applies when the request names none.
-    if (input.policy === undefined && request.argusCaller?.policy) input.policy = request.argusCaller.policy;
-    const response = await this.service.analyze(input);
+    const response = await this.service.analyze({
+      ...input,
+      options: withCallerDefaults(input.options, request.argusCaller),
+    });
     await reply.header('x-request-id', response.id).header('x-trace-id', response.traceId).send(response);
   }
 }

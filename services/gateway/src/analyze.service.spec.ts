@@ -114,7 +114,7 @@ function setup(
 
 describe('AnalyzeService', () => {
   it('deletes the stored image after the answer with ARGUS_RETENTION=0, and keeps it otherwise', async () => {
-    const input = { bytes: Buffer.from('x'), tasks: ['moderation' as const], routing };
+    const input = { bytes: Buffer.from('x'), tasks: ['moderation' as const], routing, options: {} };
     const eager = setup({}, undefined, { ARGUS_RETENTION: '0' });
     const response = await eager.service.analyze(input);
     await new Promise((resolve) => setImmediate(resolve));
@@ -131,6 +131,7 @@ describe('AnalyzeService', () => {
       bytes: Buffer.from('x'),
       tasks: ['moderation', 'tagging', 'ocr'],
       routing: { tier: 'medium', fallback: true },
+      options: {},
     });
     expect(stored).toHaveLength(1);
     expect(sent.map((s) => s.task)).toEqual(['moderation', 'tagging', 'ocr']);
@@ -161,6 +162,7 @@ describe('AnalyzeService', () => {
       bytes: Buffer.from('x'),
       tasks: ['moderation', 'tagging'],
       routing,
+      options: {},
     });
     expect(response.results.moderation?.status).toBe('ok');
     expect(response.results.tagging).toMatchObject({
@@ -175,7 +177,7 @@ describe('AnalyzeService', () => {
       ocr: failed('MODEL_UNAVAILABLE'),
     });
     const error: unknown = await service
-      .analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'ocr'], routing })
+      .analyze({ bytes: Buffer.from('x'), tasks: ['moderation', 'ocr'], routing, options: {} })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AnalyzeFailedError);
     expect((error as AnalyzeFailedError).code).toBe('MODEL_UNAVAILABLE');
@@ -185,33 +187,48 @@ describe('AnalyzeService', () => {
   it('rejects an unknown listing profile naming the field, and forwards a known one', async () => {
     const { service, sent } = setup({});
     await expect(
-      service.analyze({ bytes: Buffer.from('x'), tasks: ['tagging'], routing, profile: 'ebay-main' }),
+      service.analyze({
+        bytes: Buffer.from('x'),
+        tasks: ['tagging'],
+        routing,
+        options: { tagging: { profile: 'ebay-main' } },
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_REQUEST', errors: [{ field: 'profile' }] });
     await service.analyze({
       bytes: Buffer.from('x'),
       tasks: ['tagging'],
       routing,
-      profile: 'marketplace-secondary',
+      options: { tagging: { profile: 'marketplace-secondary' } },
     });
-    expect(sent[0]?.request.profile).toBe('marketplace-secondary');
+    expect(sent[0]?.request.options).toEqual({ tagging: { profile: 'marketplace-secondary' } });
   });
 
   it('rejects an unknown moderation policy naming the field, and forwards a known one', async () => {
     const { service, sent } = setup({});
     await expect(
-      service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation'], routing, policy: 'lenient' }),
+      service.analyze({
+        bytes: Buffer.from('x'),
+        tasks: ['moderation'],
+        routing,
+        options: { moderation: { policy: 'lenient' } },
+      }),
     ).rejects.toMatchObject({ code: 'INVALID_REQUEST', errors: [{ field: 'policy' }] });
-    await service.analyze({ bytes: Buffer.from('x'), tasks: ['moderation'], routing, policy: 'wine-shop' });
-    expect(sent[0]?.request.policy).toBe('wine-shop');
+    await service.analyze({
+      bytes: Buffer.from('x'),
+      tasks: ['moderation'],
+      routing,
+      options: { moderation: { policy: 'wine-shop' } },
+    });
+    expect(sent[0]?.request.options).toEqual({ moderation: { policy: 'wine-shop' } });
   });
 
   it('sends nothing when the image is rejected, and records the outcome', async () => {
     const { service, stored, sent, metrics } = setup({}, () =>
       Promise.reject(new ArgusError('UNSUPPORTED_MEDIA_TYPE', 'svg')),
     );
-    await expect(service.analyze({ bytes: Buffer.from('<svg/>'), tasks: ['ocr'], routing })).rejects.toThrow(
-      'svg',
-    );
+    await expect(
+      service.analyze({ bytes: Buffer.from('<svg/>'), tasks: ['ocr'], routing, options: {} }),
+    ).rejects.toThrow('svg');
     expect(stored).toHaveLength(0);
     expect(sent).toHaveLength(0);
     expect(await metrics.registry.getSingleMetricAsString('argus_image_duration_seconds')).toContain(
@@ -245,7 +262,7 @@ describe('AnalyzeService with an upload it has normalised before', () => {
       (task, request) => (request.cacheOnly ? cachedOk(task) : ok(task)),
       normalise,
     );
-    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing };
+    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing, options: {} };
     const first = await service.analyze(input);
     const second = await service.analyze(input);
     expect(calls).toEqual(['normalise']);
@@ -267,6 +284,7 @@ describe('AnalyzeService with an upload it has normalised before', () => {
       bytes: Buffer.from('same photo'),
       tasks: ['moderation' as const, 'ocr' as const],
       routing,
+      options: {},
     };
     await service.analyze(input);
     const second = await service.analyze(input);
@@ -287,7 +305,7 @@ describe('AnalyzeService with an upload it has normalised before', () => {
   it('does not remember an upload no task could answer', async () => {
     const { calls, normalise } = counting();
     const { service, sent } = setup({ moderation: failed('MODEL_UNAVAILABLE') }, normalise);
-    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing };
+    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing, options: {} };
     await expect(service.analyze(input)).rejects.toBeInstanceOf(AnalyzeFailedError);
     await expect(service.analyze(input)).rejects.toBeInstanceOf(AnalyzeFailedError);
     expect(calls).toEqual(['normalise', 'normalise']);
@@ -297,7 +315,7 @@ describe('AnalyzeService with an upload it has normalised before', () => {
   it('never asks for cached answers with ARGUS_CACHE_TTL_SECONDS=0', async () => {
     const { calls, normalise } = counting();
     const { service, sent } = setup({}, normalise, { ARGUS_CACHE_TTL_SECONDS: '0' });
-    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing };
+    const input = { bytes: Buffer.from('same photo'), tasks: ['moderation' as const], routing, options: {} };
     await service.analyze(input);
     await service.analyze(input);
     expect(calls).toEqual(['normalise', 'normalise']);

@@ -8,6 +8,7 @@ import {
   type AnalyzeResults,
   type Task,
   type TaskReply,
+  type TaskOptions,
   type TaskRequest,
 } from '@argus/contracts';
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
@@ -69,7 +70,7 @@ export class AnalyzeService {
   }
 
   async analyze(input: AnalyzeInput): Promise<AnalyzeResponse> {
-    assertKnownNames(input, this.profiles, this.policies);
+    assertKnownNames(input.options, this.profiles, this.policies);
     const started = performance.now();
     const deadline = Date.now() + this.config.requestTimeoutMs;
     const id = randomUUID();
@@ -185,18 +186,29 @@ export class AnalyzeService {
   }
 }
 
+/** A key's default policy applies when the request names none. */
+export function withCallerDefaults(
+  options: TaskOptions,
+  caller: { policy?: string } | undefined,
+): TaskOptions {
+  if (!caller?.policy || options.moderation?.policy !== undefined) return options;
+  return { ...options, moderation: { ...options.moderation, policy: caller.policy } };
+}
+
 /** Profile and policy names must be ones the gateway loaded; a typo is a 400, not a silent default. */
 export function assertKnownNames(
-  input: { profile?: string; policy?: string },
+  options: TaskOptions,
   profiles: Pick<ListingProfiles, 'names'>,
   policies: Pick<ModerationPolicies, 'names'>,
 ): void {
-  if (input.profile !== undefined && !profiles.names.includes(input.profile)) {
+  const profile = options.tagging?.profile;
+  const policy = options.moderation?.policy;
+  if (profile !== undefined && !profiles.names.includes(profile)) {
     throw new InvalidRequestError([
       { field: 'profile', message: `unknown profile; use one of ${profiles.names.join(', ')}` },
     ]);
   }
-  if (input.policy !== undefined && !policies.names.includes(input.policy)) {
+  if (policy !== undefined && !policies.names.includes(policy)) {
     throw new InvalidRequestError([
       { field: 'policy', message: `unknown policy; use one of ${policies.names.join(', ')}` },
     ]);

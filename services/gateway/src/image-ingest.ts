@@ -52,11 +52,7 @@ export function taskRequestFor(
   return {
     requestId,
     routing: options.routing,
-    ...(options.profile ? { profile: options.profile } : {}),
-    ...(options.policy ? { policy: options.policy } : {}),
-    ...(options.pii ? { pii: options.pii } : {}),
-    ...(options.tagging ? { tagging: options.tagging } : {}),
-    ...(options.ocr ? { ocr: options.ocr } : {}),
+    options: options.options,
     image: {
       ...stored,
       sha256: image.sha256,

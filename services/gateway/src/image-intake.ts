@@ -3,16 +3,14 @@ import type { MultipartFile } from '@fastify/multipart';
 import { z } from 'zod';
 import {
   ArgusError,
+  analysisOptionFields,
   analyzeFormFieldsSchema,
   analyzeJsonBodySchema,
-  type AttributeSchemas,
-  type Listing,
-  type OcrMode,
-  type OcrOptions,
+  taskOptionsFromFields,
   type RoutingOptions,
-  type PiiMode,
-  type TaggingOptions,
   type Task,
+  type TaskOptionFields,
+  type TaskOptions,
 } from '@argus/contracts';
 import { InvalidRequestError } from './problem';
 
@@ -22,16 +20,8 @@ export interface AnalyzeInput {
   imageUrl?: string;
   tasks: Task[];
   routing: RoutingOptions;
-  /** Listing-compliance profile for tagging. */
-  profile?: string;
-  /** Moderation policy. */
-  policy?: string;
-  /** OCR: flag or redact personal data. */
-  pii?: PiiMode;
-  /** Tagging: caller categories, attribute schemas and the listing to compare with. */
-  tagging?: TaggingOptions;
-  /** OCR: the reading mode. */
-  ocr?: OcrOptions;
+  /** Each task's options, keyed by task, passed to the workers untouched. */
+  options: TaskOptions;
 }
 
 const IMAGE_FIELD = 'image';
@@ -108,18 +98,7 @@ export function decodeBase64(value: string): Buffer {
   return Buffer.from(compact, 'base64');
 }
 
-const QUERY_FIELDS = [
-  'tasks',
-  'tier',
-  'fallback',
-  'profile',
-  'policy',
-  'pii',
-  'ocrMode',
-  'categories',
-  'attributeSchemas',
-  'listing',
-] as const;
+const QUERY_FIELDS = Object.keys(analysisOptionFields);
 
 /** A raw image body carries its options in the query string; anything else there is ignored, as URLs get tracking noise. */
 function pickQueryFields(query: unknown): Record<string, unknown> {
@@ -129,31 +108,13 @@ function pickQueryFields(query: unknown): Record<string, unknown> {
   );
 }
 
-export function options(fields: {
-  tasks: Task[];
-  tier: RoutingOptions['tier'];
-  fallback: boolean;
-  profile?: string;
-  policy?: string;
-  pii?: PiiMode;
-  ocrMode?: OcrMode;
-  categories?: string[];
-  attributeSchemas?: AttributeSchemas;
-  listing?: Listing;
-}): Omit<AnalyzeInput, 'bytes' | 'imageUrl'> {
-  const tagging: TaggingOptions = {
-    ...(fields.categories ? { categories: fields.categories } : {}),
-    ...(fields.attributeSchemas ? { attributeSchemas: fields.attributeSchemas } : {}),
-    ...(fields.listing ? { listing: fields.listing } : {}),
-  };
+export function options(
+  fields: TaskOptionFields & { tasks: Task[]; tier: RoutingOptions['tier']; fallback: boolean },
+): Omit<AnalyzeInput, 'bytes' | 'imageUrl'> {
   return {
     tasks: fields.tasks,
     routing: { tier: fields.tier, fallback: fields.fallback },
-    ...(fields.profile ? { profile: fields.profile } : {}),
-    ...(fields.policy ? { policy: fields.policy } : {}),
-    ...(fields.pii ? { pii: fields.pii } : {}),
-    ...(Object.keys(tagging).length > 0 ? { tagging } : {}),
-    ...(fields.ocrMode ? { ocr: { mode: fields.ocrMode } } : {}),
+    options: taskOptionsFromFields(fields),
   };
 }
 

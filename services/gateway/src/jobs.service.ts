@@ -17,7 +17,7 @@ import { ImageProcessor } from '@argus/imaging';
 import { JobQueue, JobStore } from '@argus/messaging';
 import { SafeFetcher } from '@argus/url-intake';
 import { ArgusMetrics, injectTraceHeaders } from '@argus/telemetry';
-import { assertKnownNames } from './analyze.service';
+import { assertKnownNames, withCallerDefaults } from './analyze.service';
 import {
   downloadImage,
   normaliseImage,
@@ -61,8 +61,8 @@ export class JobsService {
   ) {}
 
   async create(input: JobInput, caller?: Caller): Promise<JobCreated> {
-    if (input.options.policy === undefined && caller?.policy) input.options.policy = caller.policy;
-    assertKnownNames(input.options, this.profiles, this.policies);
+    input.options.options = withCallerDefaults(input.options.options, caller);
+    assertKnownNames(input.options.options, this.profiles, this.policies);
     if (input.callbackUrl && !this.config.webhooks.secret) {
       throw new InvalidRequestError([
         {

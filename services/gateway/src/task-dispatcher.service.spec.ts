@@ -6,6 +6,7 @@ const request: TaskRequest = {
   requestId: 'r1',
   image: { bucket: 'b', key: 'r1', sha256: 'a'.repeat(64), width: 10, height: 10, mime: 'image/jpeg' },
   routing: { tier: 'auto', fallback: false },
+  options: {},
 };
 
 function dispatcherAnswering(answer: () => Promise<unknown>) {
@@ -40,7 +41,7 @@ describe('TaskDispatcher', () => {
     };
     const { dispatcher, calls } = dispatcherAnswering(() => Promise.resolve(reply));
     await expect(dispatcher.dispatch('ocr', request, 1234)).resolves.toEqual(reply);
-    expect(calls).toEqual([{ subject: 'argus.v1.ocr.extract', timeoutMs: 1234 }]);
+    expect(calls).toEqual([{ subject: 'argus.v1.ocr.analyze', timeoutMs: 1234 }]);
   });
 
   it('turns a reply outside the contract into INTERNAL', async () => {

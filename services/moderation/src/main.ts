@@ -1,6 +1,7 @@
 import { runWorker } from '@argus/worker';
+import { moderationTask } from './task';
 
-runWorker('moderation').catch((error: unknown) => {
+runWorker(moderationTask()).catch((error: unknown) => {
   process.stderr.write(
     `moderation failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
   );

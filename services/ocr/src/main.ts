@@ -1,6 +1,7 @@
 import { runWorker } from '@argus/worker';
+import { ocrTask } from './task';
 
-runWorker('ocr').catch((error: unknown) => {
+runWorker(ocrTask).catch((error: unknown) => {
   process.stderr.write(`ocr failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -24,3 +24,12 @@ export {
   type OcrPage,
   type OcrWord,
 } from './tesseract-ocr';
+export { OnnxModels, type ModelTensor, type OnnxSessionOptions } from './onnx-models';
+
+/** The embedded CPU runtimes by name: what a task's CPU engine is composed of. */
+export interface CpuRuntimes {
+  nsfw: import('./nsfw-classifier').NsfwClassifier;
+  tesseract: import('./tesseract-ocr').TesseractOcr;
+  paddle: import('./paddle-ocr').PaddleOcr;
+  faces: import('./face-detector').FaceDetector;
+}

@@ -1,5 +1,6 @@
 import type { PaddleLine, PaddlePage, PaddleReadOptions } from '../cpu/paddle-ocr';
 import type { OcrLine, OcrPage } from '../cpu/tesseract-ocr';
+import { ImageContext } from '../image-context';
 import {
   cpuOcr,
   PADDLE_SURE,
@@ -47,6 +48,7 @@ function deps(paddlePage: PaddlePage | undefined, tesseractLines: OcrLine[] = []
       toUprightRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1, scale: 0.5 }),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 1, width: 100, height: 100 }),
       measure: () => Promise.reject(new Error('unused')),
+      decodeForMeasurement: () => Promise.reject(new Error('unused')),
     },
     tesseract: () => ({
       recognize: () => {
@@ -207,14 +209,19 @@ describe('cpuOcr: how PaddleOCR and tesseract share the work', () => {
     expect(read.engine).toBe('tesseract');
   });
 
-  it('side reads use PaddleOCR upright with the small detector and a deadline, memoised per buffer', async () => {
+  it('side reads use PaddleOCR upright with the small detector and a deadline, memoised per request context', async () => {
     const { dependencies, calls } = deps(paddlePage([paddleLine('Call 555-0199')]));
     const photo = Buffer.from('photo');
-    const lines = await sideOcrLines(photo, dependencies);
-    await sideOcrLines(photo, dependencies);
+    const context = ImageContext.of(photo);
+    const lines = await sideOcrLines(context, dependencies);
+    await sideOcrLines(context, dependencies);
     expect(lines?.map((line) => line.text)).toEqual(['Call 555-0199']);
     expect(calls.paddle).toHaveLength(1);
     expect(calls.paddle[0]).toMatchObject({ assumeUpright: true, detectionMaxSide: SIDE_DETECTION_SIDE });
     expect(calls.paddle[0].deadline).toEqual(expect.any(Number));
+
+    // Another request's context reads again, even over the same bytes: nothing is shared between requests.
+    await sideOcrLines(ImageContext.of(photo), dependencies);
+    expect(calls.paddle).toHaveLength(2);
   });
 });

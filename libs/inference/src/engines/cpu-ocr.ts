@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ArgusError, type OcrMode } from '@argus/contracts';
 import type { PageOrientation, PaddleLine } from '../cpu/paddle-ocr';
+import type { ImageContext } from '../image-context';
 import type { OcrLine, PageSegmentation } from '../cpu/tesseract-ocr';
 import type { EngineDependencies } from './engine-kit';
 import { round } from './engine-kit';
@@ -304,26 +305,19 @@ export function textAgreement(
 }
 
 /**
- * One read per stored image: the tagging engine (brand and size text) and the compliance checks (text over the
- * background) both need the words of the same buffer, and OCR is the slowest thing on the CPU tier.
+ * Lines of text, or undefined when the engine ran out of its side-job budget. Read once per request: the tagging
+ * engine (brand and size text), the compliance checks (text over the background) and moderation (contact details)
+ * ask for the words of the same image, and OCR is the slowest thing on the CPU tier. PaddleOCR reads them when it is
+ * there: tesseract's sparse mode read junk on half of the photos without text.
  */
-const sideReads = new WeakMap<Uint8Array, Promise<CpuOcrLine[] | undefined>>();
-
-/**
- * Lines of text, or undefined when the engine ran out of its side-job budget. Memoised per image buffer. PaddleOCR
- * reads them when it is there: tesseract's sparse mode read junk on half of the photos without text.
- */
-export function sideOcrLines(image: Uint8Array, deps: OcrDependencies): Promise<CpuOcrLine[] | undefined> {
-  const known = sideReads.get(image);
-  if (known) return known;
-  const read = cpuOcr(image, deps, SIDE_OCR_BUDGET_MS, 'scene', true).then(
-    ({ lines }) => lines,
-    (error: unknown) => {
-      if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
-      sideReads.delete(image);
-      throw error;
-    },
+export function sideOcrLines(image: ImageContext, deps: OcrDependencies): Promise<CpuOcrLine[] | undefined> {
+  return image.derive('side-ocr-lines', (bytes) =>
+    cpuOcr(bytes, deps, SIDE_OCR_BUDGET_MS, 'scene', true).then(
+      ({ lines }) => lines,
+      (error: unknown) => {
+        if (error instanceof ArgusError && error.code === 'INFERENCE_TIMEOUT') return undefined;
+        throw error;
+      },
+    ),
   );
-  sideReads.set(image, read);
-  return read;
 }

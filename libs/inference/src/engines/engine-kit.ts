@@ -2,13 +2,13 @@ import { ArgusError, type Task, type TierName } from '@argus/contracts';
 import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
 import type { FaceDetector, NsfwClassifier, PaddleOcr, TesseractOcr } from '../cpu';
 import type { OllamaEngine } from '../ollama-engine';
-import type { EngineAnswer, EngineRequest, TaskEngine } from '../task-engine';
+import type { EngineAnswer, EngineRequest, TaskEngine, TaskResult } from '../task-engine';
 
 /** What the engines of every task are built from; tests pass fakes. */
 export interface EngineDependencies {
   processor: Pick<
     ImageProcessor,
-    'resizeForModel' | 'toRawRgb' | 'toUprightRgb' | 'prepareForOcr' | 'measure'
+    'resizeForModel' | 'toRawRgb' | 'toUprightRgb' | 'prepareForOcr' | 'measure' | 'decodeForMeasurement'
   >;
   nsfw: () => Pick<NsfwClassifier, 'classify'>;
   tesseract: () => Pick<TesseractOcr, 'recognize'>;
@@ -47,14 +47,14 @@ export function ollamaOutputOptions(
 export const CPU_ANSWER_REVISION = 4;
 
 /** An embedded engine: a function of the image, behind the same interface as a model. */
-export class CpuEngine implements TaskEngine {
+export class CpuEngine<Options = unknown> implements TaskEngine<TaskResult, Options> {
   readonly kind = 'cpu' as const;
   readonly promptVersion = 'cpu-v1';
   readonly fingerprint: string;
 
   constructor(
     private readonly spec: EngineSpec,
-    private readonly runner: (request: EngineRequest) => Promise<EngineAnswer>,
+    private readonly runner: (request: EngineRequest<Options>) => Promise<EngineAnswer>,
   ) {
     this.fingerprint = JSON.stringify([spec.model, this.promptVersion, CPU_ANSWER_REVISION, spec.input]);
   }
@@ -69,7 +69,7 @@ export class CpuEngine implements TaskEngine {
     return this.spec.model;
   }
 
-  async run(request: EngineRequest): Promise<EngineAnswer> {
+  async run(request: EngineRequest<Options>): Promise<EngineAnswer> {
     if (request.signal.aborted)
       throw new ArgusError('INFERENCE_TIMEOUT', 'the deadline passed before the CPU engine ran');
     return this.runner(request);

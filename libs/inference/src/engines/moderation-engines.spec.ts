@@ -1,8 +1,9 @@
 import { loadModerationPolicies } from '@argus/config';
 import type { ModerationHit, ModerationResult } from '@argus/contracts';
 import type { NsfwScores, OcrPage } from '../cpu';
-import { createTaskEngine, type EngineDependencies } from '../task-engines';
-import { moderationAnswer, NSFW_EVIDENCE, nsfwHits } from './moderation-engines';
+import { ImageContext } from '../image-context';
+import type { EngineDependencies } from './engine-kit';
+import { cpuModerationEngine, moderationAnswer, NSFW_EVIDENCE, nsfwHits } from './moderation-engines';
 
 const policies = loadModerationPolicies({});
 const policy = (name: string) => ({ name, policy: policies.get(name)! });
@@ -48,23 +49,26 @@ function cpuEngine(nsfw: NsfwScores, lines: OcrPage['lines'] = []) {
       toUprightRgb: () => Promise.reject(new Error('unused')),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 1, width: 800, height: 600 }),
       measure: () => Promise.reject(new Error('unused')),
+      decodeForMeasurement: () => Promise.reject(new Error('unused')),
     },
     nsfw: () => ({ classify: () => Promise.resolve(nsfw) }),
     tesseract: () => ({ recognize: () => Promise.resolve(page) }),
     faces: () => ({ detect: () => Promise.reject(new Error('unused')) }),
     ollama: () => ({ chat: () => Promise.reject(new Error('unused')) }),
   };
-  return createTaskEngine(
+  return cpuModerationEngine(
     { task: 'moderation', tier: 'cpu', kind: 'cpu', model: 'nsfw', input: { square: 224 } },
     deps,
   );
 }
 
 async function moderate(nsfw: NsfwScores, policyName: string, lines?: OcrPage['lines']) {
+  const image = Buffer.from('img');
   const answer = await cpuEngine(nsfw, lines).run({
-    image: Buffer.from('img'),
+    image,
+    context: ImageContext.of(image),
     signal: new AbortController().signal,
-    policy: policy(policyName),
+    options: { policy: policy(policyName) },
   });
   return answer.result as ModerationResult;
 }

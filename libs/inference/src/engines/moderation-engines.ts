@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   ArgusError,
   type ModerationHit,
@@ -17,7 +18,7 @@ import {
 } from '../moderation-policy';
 import { PROMPTS } from '../prompts';
 import { findContactInfo } from '../text-signals';
-import type { EngineAnswer, TaskEngine } from '../task-engine';
+import type { EngineAnswer, TaskEngine, TaskResult } from '../task-engine';
 import {
   CpuEngine,
   inputSide,
@@ -154,32 +155,50 @@ export function cpuModerationReason(found: ModerationHit[], signals: ModerationH
   return `Nothing found by nsfwjs or in the text; other categories were not judged on the CPU tier.${weak}`;
 }
 
-export function ollamaModerationEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine {
-  return new OllamaTaskEngine(deps.ollama(spec.tier), deps.processor, {
-    task: 'moderation',
-    tier: spec.tier,
-    model: spec.model,
-    input: spec.input,
-    format: modelOutputJsonSchema('moderation'),
-    prompt: PROMPTS.moderation,
-    userPrompt: (request) =>
-      request.policy
-        ? moderationPrompt(PROMPTS.moderation.user, request.policy.policy)
-        : PROMPTS.moderation.user,
-    outputSchema: MODEL_OUTPUT_SCHEMAS.moderation,
-    ...ollamaOutputOptions(spec),
-    interpret: (output, request) =>
-      Promise.resolve(
-        moderationAnswer(request.policy, output.categories, output.reason, output.confidence, 'all'),
-      ),
-  });
+/** Moderation's options as its engines take them: the request's policy, resolved from its name. */
+export interface ModerationEngineOptions {
+  policy: PolicyContext;
 }
 
-export function cpuModerationEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine {
+export function ollamaModerationEngine(
+  spec: EngineSpec,
+  deps: EngineDependencies,
+): TaskEngine<TaskResult, ModerationEngineOptions> {
+  return new OllamaTaskEngine<z.infer<typeof MODEL_OUTPUT_SCHEMAS.moderation>, ModerationEngineOptions>(
+    deps.ollama(spec.tier),
+    deps.processor,
+    {
+      task: 'moderation',
+      tier: spec.tier,
+      model: spec.model,
+      input: spec.input,
+      format: modelOutputJsonSchema('moderation'),
+      prompt: PROMPTS.moderation,
+      userPrompt: (request) => moderationPrompt(PROMPTS.moderation.user, request.options.policy.policy),
+      outputSchema: MODEL_OUTPUT_SCHEMAS.moderation,
+      ...ollamaOutputOptions(spec),
+      interpret: (output, request) =>
+        Promise.resolve(
+          moderationAnswer(
+            request.options.policy,
+            output.categories,
+            output.reason,
+            output.confidence,
+            'all',
+          ),
+        ),
+    },
+  );
+}
+
+export function cpuModerationEngine(
+  spec: EngineSpec,
+  deps: EngineDependencies,
+): TaskEngine<TaskResult, ModerationEngineOptions> {
   const side = inputSide(spec);
-  return new CpuEngine(spec, async ({ image, policy }) => {
+  return new CpuEngine<ModerationEngineOptions>(spec, async ({ image, context, options: { policy } }) => {
     const scores = await deps.nsfw().classify(await deps.processor.toRawRgb(image, side));
-    const lines = await sideOcrLines(image, deps);
+    const lines = await sideOcrLines(context, deps);
     const nsfw = nsfwHits(scores);
     const hits = [...nsfw.found, ...contactHits(lines ?? [])];
     // Text that could not be read in time was not judged: a GPU tier should look at it.

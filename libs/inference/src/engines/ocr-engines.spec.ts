@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { OCR_MODES, type OcrMode, type OcrResult } from '@argus/contracts';
+import { OCR_MODES, ocrOptionsSchema, type OcrMode, type OcrResult } from '@argus/contracts';
 import type { OcrLine, OcrPage, PageSegmentation } from '../cpu/tesseract-ocr';
+import { ImageContext } from '../image-context';
 import type { VisionChatRequest } from '../ollama-engine';
 import { PROMPTS } from '../prompts';
 import type { EngineDependencies, EngineSpec } from './engine-kit';
@@ -47,6 +48,7 @@ function fakes(read: OcrPage, answers: string[] = []): Fakes {
       toUprightRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1, scale: 1 }),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 1600, height: 1200 }),
       measure: () => Promise.reject(new Error('unused')),
+      decodeForMeasurement: () => Promise.reject(new Error('unused')),
     },
     nsfw: () => ({ classify: () => Promise.reject(new Error('unused')) }),
     faces: () => ({ detect: () => Promise.reject(new Error('unused')) }),
@@ -87,12 +89,16 @@ const gpuSpec: EngineSpec = {
   input: { longSide: 1428 },
 };
 
-const run = (engine: ReturnType<typeof cpuOcrEngine>, mode?: OcrMode) =>
-  engine.run({
-    image: Buffer.from('img'),
+/** Runs `engine` on a request whose OCR options are parsed as a request's are: no mode is the schema's default. */
+const run = (engine: ReturnType<typeof cpuOcrEngine>, mode?: OcrMode) => {
+  const image = Buffer.from('img');
+  return engine.run({
+    image,
+    context: ImageContext.of(image),
     signal: new AbortController().signal,
-    ...(mode ? { ocr: { mode } } : {}),
+    options: ocrOptionsSchema.parse(mode ? { mode } : {}),
   });
+};
 
 describe('the CPU OCR engine', () => {
   it.each([

@@ -4,12 +4,13 @@ import {
   ocrStructuredModelOutputSchema,
   toModelFormat,
   type OcrMode,
+  type OcrOptions,
   type OcrResult,
 } from '@argus/contracts';
 import { detectLanguage, keyValuesFromLines } from '../ocr-structure';
 import { OllamaTaskEngine } from '../ollama-task-engine';
 import { PROMPTS } from '../prompts';
-import type { EngineRequest, TaskEngine } from '../task-engine';
+import type { EngineRequest, TaskEngine, TaskResult } from '../task-engine';
 import { CpuEngine, ollamaOutputOptions, type EngineDependencies, type EngineSpec } from './engine-kit';
 import { cpuOcr } from './cpu-ocr';
 
@@ -51,7 +52,7 @@ const STRUCTURED_OUTPUT = {
   format: toModelFormat(ocrStructuredModelOutputSchema),
 };
 
-const modeOf = (request: Pick<EngineRequest, 'ocr'>): OcrMode => request.ocr?.mode ?? 'document';
+const modeOf = (request: Pick<EngineRequest<OcrOptions>, 'options'>): OcrMode => request.options.mode;
 
 /** The user prompt for a request: the shared transcription prompt and the mode's instructions. */
 export function ocrUserPrompt(mode: OcrMode): string {
@@ -66,8 +67,11 @@ export function normaliseLanguageCode(answer: string, text: string): string {
   return match ? match[1] : 'und';
 }
 
-export function ollamaOcrEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine {
-  return new OllamaTaskEngine<OcrModelAnswer>(deps.ollama(spec.tier), deps.processor, {
+export function ollamaOcrEngine(
+  spec: EngineSpec,
+  deps: EngineDependencies,
+): TaskEngine<TaskResult, OcrOptions> {
+  return new OllamaTaskEngine<OcrModelAnswer, OcrOptions>(deps.ollama(spec.tier), deps.processor, {
     task: 'ocr',
     tier: spec.tier,
     model: spec.model,
@@ -103,8 +107,8 @@ export function ollamaOcrEngine(spec: EngineSpec, deps: EngineDependencies): Tas
  * mode, which has no structure), the language of the text and how the page was turned. Tables need a vision model:
  * in document mode the answer says so, and `auto` goes on to a GPU tier when one is up.
  */
-export function cpuOcrEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine {
-  return new CpuEngine(spec, async (request) => {
+export function cpuOcrEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine<TaskResult, OcrOptions> {
+  return new CpuEngine<OcrOptions>(spec, async (request) => {
     const mode = modeOf(request);
     const read = await cpuOcr(request.image, deps, undefined, mode);
     const texts = read.lines.map((line) => line.text);

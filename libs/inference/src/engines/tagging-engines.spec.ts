@@ -1,7 +1,9 @@
 import type { AttributeSchemas, TaggingOptions, TaggingResult } from '@argus/contracts';
 import type { ImageMeasurements } from '@argus/imaging';
 import type { OcrPage } from '../cpu';
+import { ImageContext } from '../image-context';
 import type { VisionChatRequest, VisionChatResult } from '../ollama-engine';
+import type { EngineRequest } from '../task-engine';
 import type { EngineDependencies, EngineSpec } from './engine-kit';
 import {
   cpuTaggingEngine,
@@ -67,6 +69,7 @@ function fakes(answers: Array<string | object>, page: OcrPage = labelPage()): Fa
         Promise.resolve({ data: Buffer.alloc(640 * 480 * 3), width: 640, height: 480, scale: 640 / 2016 }),
       prepareForOcr: () => Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 4032, height: 3024 }),
       measure: () => Promise.resolve(measurements),
+      decodeForMeasurement: () => Promise.reject(new Error('unused')),
     },
     nsfw: () => ({ classify: () => Promise.reject(new Error('unused')) }),
     tesseract: () => ({ recognize: () => Promise.resolve(page) }),
@@ -106,14 +109,16 @@ const modelAnswer = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** One request: the image in its own context, and the tagging options (none by default). */
+function request(tagging: TaggingOptions = {}): EngineRequest<TaggingOptions> {
+  const image = Buffer.from('img');
+  return { image, context: ImageContext.of(image), signal: new AbortController().signal, options: tagging };
+}
+
 async function tag(answers: Array<string | object>, tagging?: TaggingOptions, page?: OcrPage) {
   const { deps, chats } = fakes(answers, page);
   const engine = ollamaTaggingEngine(spec, deps, TAXONOMY);
-  const answer = await engine.run({
-    image: Buffer.from('img'),
-    signal: new AbortController().signal,
-    ...(tagging ? { tagging } : {}),
-  });
+  const answer = await engine.run(request(tagging));
   return { answer, result: answer.result as TaggingResult, chats };
 }
 
@@ -281,7 +286,7 @@ describe('toStoredPixels', () => {
 });
 
 describe('ollama tagging engine', () => {
-  it('looks for faces once per image, while the model answers', async () => {
+  it('looks for faces once per request context, while the model answers', async () => {
     const { deps } = fakes([modelAnswer()]);
     let detections = 0;
     deps.faces = () => ({
@@ -292,12 +297,36 @@ describe('ollama tagging engine', () => {
         ]);
       },
     });
-    const answer = await ollamaTaggingEngine(spec, deps, TAXONOMY).run({
-      image: Buffer.from('img'),
-      signal: new AbortController().signal,
-    });
+    const engine = ollamaTaggingEngine(spec, deps, TAXONOMY);
+    const answer = await engine.run(request());
     expect(detections).toBe(1);
     expect((answer.result as TaggingResult).people).toMatchObject({ faces: 1, engine: 'blazeface' });
+
+    // Another request looks again, even for the same bytes: nothing is shared between requests.
+    await engine.run(request());
+    expect(detections).toBe(2);
+  });
+
+  it('resizes the image once per request context, for both calls and the box scaling', async () => {
+    const { deps, chats } = fakes([
+      modelAnswer({ category: 'apparel/shoes/sneakers' }),
+      { customAttributes: { closure: 'laces' } },
+      modelAnswer(),
+    ]);
+    const resize = deps.processor.resizeForModel;
+    let resizes = 0;
+    deps.processor.resizeForModel = (...args) => {
+      resizes += 1;
+      return resize(...args);
+    };
+    const engine = ollamaTaggingEngine(spec, deps, TAXONOMY);
+    await engine.run(request({ attributeSchemas: { 'apparel/shoes': shoeSchema } }));
+    expect(chats).toHaveLength(2);
+    expect(resizes).toBe(1);
+
+    // Another request resizes again, even for the same bytes.
+    await engine.run(request());
+    expect(resizes).toBe(2);
   });
 
   it("takes colour from measurements, size from OCR, and never puts OCR's brand over the model's", async () => {
@@ -481,11 +510,7 @@ describe('cpu tagging engine', () => {
 
   async function cpu(tagging?: TaggingOptions, page?: OcrPage) {
     const engine = cpuTaggingEngine(cpuSpec, fakes([], page).deps);
-    return engine.run({
-      image: Buffer.from('img'),
-      signal: new AbortController().signal,
-      ...(tagging ? { tagging } : {}),
-    });
+    return engine.run(request(tagging));
   }
 
   it('reads brand and size from the text and says what needs a vision model', async () => {
@@ -540,10 +565,7 @@ describe('cpu tagging engine', () => {
         ]);
       },
     });
-    const answer = await cpuTaggingEngine(cpuSpec, deps).run({
-      image: Buffer.from('img'),
-      signal: new AbortController().signal,
-    });
+    const answer = await cpuTaggingEngine(cpuSpec, deps).run(request());
     expect(seen).toEqual([
       { width: 640, height: 480 },
       { width: 2016, height: 1512 },
@@ -559,10 +581,7 @@ describe('cpu tagging engine', () => {
   it('answers without faces (people null) when the detector fails', async () => {
     const { deps } = fakes([]);
     deps.faces = () => ({ detect: () => Promise.reject(new Error('wasm out of memory')) });
-    const answer = await cpuTaggingEngine(cpuSpec, deps).run({
-      image: Buffer.from('img'),
-      signal: new AbortController().signal,
-    });
+    const answer = await cpuTaggingEngine(cpuSpec, deps).run(request());
     const result = answer.result as TaggingResult;
     expect(result.people).toBeNull();
     expect(result.attributes).toMatchObject({ colour: 'navy', brand: 'ACME' });
@@ -571,10 +590,7 @@ describe('cpu tagging engine', () => {
   it('asks a GPU tier for brand and size when the text could not be read', async () => {
     const { deps } = fakes([]);
     deps.tesseract = () => ({ recognize: () => Promise.reject(new Error('tesseract crashed')) });
-    const answer = await cpuTaggingEngine(cpuSpec, deps).run({
-      image: Buffer.from('img'),
-      signal: new AbortController().signal,
-    });
+    const answer = await cpuTaggingEngine(cpuSpec, deps).run(request());
     expect(answer.needsGpuTier).toEqual(expect.arrayContaining(['attributes.brand', 'attributes.size']));
     expect((answer.result as TaggingResult).attributes).toEqual({ colour: 'navy' });
   });

@@ -14,14 +14,7 @@ import {
   type TierName,
 } from '@argus/contracts';
 import { loadProductCategories } from '@argus/config';
-import {
-  modelInputFit,
-  type EncodedImage,
-  type ImageMeasurements,
-  type ImageProcessor,
-  type ModelInputFit,
-  type ModelInputTarget,
-} from '@argus/imaging';
+import { modelInputFit, type ImageMeasurements, type ModelInputFit } from '@argus/imaging';
 import { FACE_INPUT_LONG_SIDE } from '../cpu/face-detector';
 import { judgeListing, type ModelListingView } from '../listing-consistency';
 import { OllamaTaskEngine } from '../ollama-task-engine';
@@ -33,7 +26,9 @@ import {
   type EngineAnswer,
   type EngineRequest,
   type TaskEngine,
+  type TaskResult,
 } from '../task-engine';
+import { measurements, modelInput, type ImageContext } from '../image-context';
 import { CpuEngine, ollamaOutputOptions, type EngineDependencies, type EngineSpec } from './engine-kit';
 import { sideOcrLines } from './cpu-ocr';
 
@@ -284,12 +279,20 @@ function modelAttributes(attributes: Record<string, string>): Record<string, str
 
 /** The side read of the image's text: memoised per image; undefined when it was too busy or the read failed. */
 function readText(
-  image: Uint8Array,
+  image: ImageContext,
   deps: Pick<EngineDependencies, 'processor' | 'tesseract'>,
 ): Promise<ReadLine[] | undefined> {
   // Brand and size are a side job of tagging: a failed read leaves them out (and the text_overlay check, which
   // reads the same buffer, reports the failure) rather than failing the whole answer.
   return sideOcrLines(image, deps).catch(() => undefined);
+}
+
+/** Faces in the request's image, looked for once (findPeople never rejects). */
+function peopleIn(
+  context: ImageContext,
+  deps: Pick<EngineDependencies, 'faces' | 'processor'>,
+): Promise<People | null> {
+  return context.derive('people', (bytes) => findPeople(bytes, deps));
 }
 
 /**
@@ -314,23 +317,6 @@ export async function findPeople(
   }
 }
 
-/** The model input of each stored image, resized once: the second call and the box scaling reuse it. */
-class ModelInputs implements Pick<ImageProcessor, 'resizeForModel'> {
-  private readonly resized = new WeakMap<Uint8Array, Promise<EncodedImage>>();
-
-  constructor(private readonly processor: Pick<ImageProcessor, 'resizeForModel'>) {}
-
-  resizeForModel(image: Uint8Array, target: ModelInputTarget): Promise<EncodedImage> {
-    let known = this.resized.get(image);
-    if (!known) {
-      known = this.processor.resizeForModel(image, target);
-      this.resized.set(image, known);
-      void known.catch(() => this.resized.delete(image));
-    }
-    return known;
-  }
-}
-
 let shippedTaxonomy: readonly string[] | undefined;
 
 /** The taxonomy's paths, loaded once (ARGUS_PRODUCT_CATEGORIES or config/product-categories.yaml). */
@@ -344,21 +330,17 @@ export function productCategoryPaths(): readonly string[] {
  * attribute schema when it is known, the listing verdicts), then, when the attribute schema depends on the
  * category the model named, a second small call for it. OCR (brand, size) and measurements (colours) run alongside.
  */
-class OllamaTaggingEngine implements TaskEngine {
+class OllamaTaggingEngine implements TaskEngine<TaskResult, TaggingOptions> {
   readonly kind = 'ollama' as const;
-  private readonly inputs: ModelInputs;
-  private readonly main: OllamaTaskEngine<TaggingCall>;
-  /** The faces of each image, looked for while the model thinks (findPeople never rejects). */
-  private readonly people = new WeakMap<Uint8Array, Promise<People | null>>();
+  private readonly main: OllamaTaskEngine<TaggingCall, TaggingOptions>;
 
   constructor(
     private readonly spec: EngineSpec,
     private readonly deps: EngineDependencies,
     private readonly taxonomy: readonly string[],
   ) {
-    this.inputs = new ModelInputs(deps.processor);
     const plain = taggingOutput(planTagging(undefined, taxonomy));
-    this.main = new OllamaTaskEngine(deps.ollama(spec.tier), this.inputs, {
+    this.main = new OllamaTaskEngine<TaggingCall, TaggingOptions>(deps.ollama(spec.tier), deps.processor, {
       task: 'tagging',
       tier: spec.tier,
       model: spec.model,
@@ -390,32 +372,23 @@ class OllamaTaggingEngine implements TaskEngine {
     return this.main.fingerprint;
   }
 
-  private peopleIn(image: Uint8Array): Promise<People | null> {
-    let found = this.people.get(image);
-    if (!found) {
-      found = findPeople(image, this.deps);
-      this.people.set(image, found);
-    }
-    return found;
+  private plan(request: EngineRequest<TaggingOptions>): TaggingPlan {
+    return planTagging(request.options, this.taxonomy);
   }
 
-  private plan(request: EngineRequest): TaggingPlan {
-    return planTagging(request.tagging, this.taxonomy);
-  }
-
-  async run(request: EngineRequest): Promise<EngineAnswer> {
-    // The text is read while the model thinks; interpret() picks up the same (memoised) read.
-    void readText(request.image, this.deps);
-    void this.peopleIn(request.image);
+  async run(request: EngineRequest<TaggingOptions>): Promise<EngineAnswer> {
+    // The text is read and the faces looked for while the model thinks; interpret() picks up the same reads.
+    void readText(request.context, this.deps);
+    void peopleIn(request.context, this.deps);
     const first = await this.main.run(request);
     const result = first.result as TaggingResult;
     const pick = this.plan(request).followUp
-      ? attributeSchemaFor(request.tagging?.attributeSchemas, result.category)
+      ? attributeSchemaFor(request.options.attributeSchemas, result.category)
       : undefined;
     if (!pick) return first;
     const values = attributeValues(pick.schema);
     const attributesOutput = z.object({ customAttributes: values });
-    const followUp = new OllamaTaskEngine(this.deps.ollama(this.spec.tier), this.inputs, {
+    const followUp = new OllamaTaskEngine(this.deps.ollama(this.spec.tier), this.deps.processor, {
       task: 'tagging',
       tier: this.spec.tier,
       model: this.spec.model,
@@ -438,12 +411,15 @@ class OllamaTaggingEngine implements TaskEngine {
     return { ...second, usage: addUsage(first.usage, second.usage) };
   }
 
-  private async interpret(output: TaggingCall, request: EngineRequest): Promise<Omit<EngineAnswer, 'usage'>> {
+  private async interpret(
+    output: TaggingCall,
+    request: EngineRequest<TaggingOptions>,
+  ): Promise<Omit<EngineAnswer, 'usage'>> {
     const [measured, lines, input, people] = await Promise.all([
-      this.deps.processor.measure(request.image),
-      readText(request.image, this.deps),
-      this.inputs.resizeForModel(request.image, this.spec.input),
-      this.peopleIn(request.image),
+      measurements(request.context, this.deps.processor),
+      readText(request.context, this.deps),
+      modelInput(request.context, this.deps.processor, this.spec.input),
+      peopleIn(request.context, this.deps),
     ]);
     const base = taggingFromMeasurements(measured);
     const said = modelAttributes(output.attributes);
@@ -472,7 +448,7 @@ class OllamaTaggingEngine implements TaskEngine {
       },
       lines,
     );
-    const listing: Listing | undefined = request.tagging?.listing;
+    const listing: Listing | undefined = request.options.listing;
     if (listing) {
       const model: ModelListingView = {
         category: output.category,
@@ -499,19 +475,22 @@ export function ollamaTaggingEngine(
   return new OllamaTaggingEngine(spec, deps, taxonomy);
 }
 
-export function cpuTaggingEngine(spec: EngineSpec, deps: EngineDependencies): TaskEngine {
-  return new CpuEngine(spec, async ({ image, tagging }) => {
+export function cpuTaggingEngine(
+  spec: EngineSpec,
+  deps: EngineDependencies,
+): TaskEngine<TaskResult, TaggingOptions> {
+  return new CpuEngine<TaggingOptions>(spec, async ({ context, options: tagging }) => {
     const [measured, lines, people] = await Promise.all([
-      deps.processor.measure(image),
-      readText(image, deps),
-      findPeople(image, deps),
+      measurements(context, deps.processor),
+      readText(context, deps),
+      peopleIn(context, deps),
     ]);
     const result = withText({ ...taggingFromMeasurements(measured), people }, lines);
     const needsGpuTier = [...CPU_UNJUDGED_TAGGING];
     // Text too busy to read in time: a vision model can still read the brand and size.
     if (!lines) needsGpuTier.push('attributes.brand', 'attributes.size');
-    if (tagging?.attributeSchemas) needsGpuTier.push('customAttributes');
-    if (tagging?.listing) {
+    if (tagging.attributeSchemas) needsGpuTier.push('customAttributes');
+    if (tagging.listing) {
       const judged = judgeListing({ listing: tagging.listing, colours: measured.dominantColours, lines });
       result.consistency = judged.consistency;
       needsGpuTier.push(...judged.needsGpuTier);

@@ -1,7 +1,9 @@
-import type { TaggingResult, TaskRequest } from '@argus/contracts';
+import type { TaggingResult } from '@argus/contracts';
 import { loadListingProfiles } from '@argus/config';
 import type { ImageMeasurements, ListingMeasurements } from '@argus/imaging';
-import { ListingCompliancePostprocessor, textMargin } from './task-postprocessor';
+import { ImageContext } from '@argus/inference';
+import { ArgusMetrics } from '@argus/telemetry';
+import { listingCompliance, taggingTask, textMargin, type TaggingRequestOptions } from './task';
 
 const measured: ImageMeasurements = {
   width: 1600,
@@ -23,12 +25,15 @@ const listing: ListingMeasurements = {
   exposure: measured.exposure,
 };
 
-const request = (profile?: string): TaskRequest => ({
-  requestId: 'r1',
-  image: { bucket: 'b', key: 'k', sha256: 'a'.repeat(64), width: 1600, height: 1600, mime: 'image/jpeg' },
-  routing: { tier: 'auto', fallback: false },
-  ...(profile ? { profile } : {}),
-});
+const profiles = loadListingProfiles({});
+
+/** The options as the tagging definition resolves them for a request naming `profile` (or none). */
+const request = (profile?: string): TaggingRequestOptions => {
+  const name = profile ?? profiles.defaultName;
+  const entry = profiles.get(name);
+  if (!entry) throw new Error(`no profile ${name}`);
+  return { listingProfile: { name, profile: entry } };
+};
 
 const tagging = (photo: TaggingResult['photo']): TaggingResult => ({
   category: photo ? 'grocery/beverages/water' : null,
@@ -49,16 +54,18 @@ const tagging = (photo: TaggingResult['photo']): TaggingResult => ({
 });
 
 function postprocessor() {
-  return new ListingCompliancePostprocessor(
-    { measureListing: () => Promise.resolve(listing) },
-    loadListingProfiles({}),
+  return listingCompliance(
+    {
+      measureListing: () => Promise.resolve(listing),
+      decodeForMeasurement: () => Promise.reject(new Error('not used by the fake')),
+    },
     () => Promise.resolve([]),
   );
 }
 
-const IMAGE = () => Promise.resolve(Buffer.from('img'));
+const IMAGE = ImageContext.of(Buffer.from('img'));
 
-describe('ListingCompliancePostprocessor', () => {
+describe('listing compliance (tagging after routing)', () => {
   it('adds the vision-model checks when a GPU tier looked at the photo, and leaves needsGpuTier alone', async () => {
     const extra = await postprocessor().run(
       IMAGE,
@@ -96,6 +103,33 @@ describe('ListingCompliancePostprocessor', () => {
       'category',
     ]);
     expect(extra.needsGpuTier).toEqual(['category', 'compliance.not_placeholder']);
+  });
+});
+
+describe('the tagging definition', () => {
+  const runtime = () =>
+    taggingTask(() => profiles).boot({
+      processor: {} as never,
+      runtimes: {} as never,
+      metrics: new ArgusMetrics('tagging'),
+    });
+
+  it("resolves the request's profile, or the file's default, and refuses an unknown one", () => {
+    expect(runtime().resolve({}).listingProfile.name).toBe(profiles.defaultName);
+    expect(runtime().resolve({ tagging: { profile: 'marketplace-secondary' } }).listingProfile.name).toBe(
+      'marketplace-secondary',
+    );
+    expect(() => runtime().resolve({ tagging: { profile: 'nope' } })).toThrow(/unknown/);
+  });
+
+  it('fingerprints what changes the answer (categories, schemas, listing), not the profile', () => {
+    const task = runtime();
+    const plain = task.fingerprint(task.resolve({}));
+    expect(plain).toBe('');
+    expect(task.fingerprint(task.resolve({ tagging: { profile: 'marketplace-secondary' } }))).toBe(plain);
+    const listed = task.fingerprint(task.resolve({ tagging: { listing: { colour: 'red' } } }));
+    expect(listed).not.toBe(plain);
+    expect(task.fingerprint(task.resolve({ tagging: { listing: { colour: 'blue' } } }))).not.toBe(listed);
   });
 });
 

@@ -1,0 +1,51 @@
+import { loadModerationPolicies, resolveNamed, type ModerationPolicies } from '@argus/config';
+import {
+  cpuModerationEngine,
+  ollamaModerationEngine,
+  policyFingerprint,
+  type ModerationEngineOptions,
+} from '@argus/inference';
+import type { TaskDefinition } from '@argus/worker';
+
+/** The warm-up's answer is thrown away, so a policy with no rules does. */
+const WARM_UP_POLICY: ModerationEngineOptions = {
+  policy: {
+    name: 'warm-up',
+    policy: { description: 'used only to warm the CPU engine', thresholds: {}, allowed: [], rules: [] },
+  },
+};
+
+/**
+ * Moderation: is this image safe to publish, and why. Answers under a policy (the request's, or the policy file's
+ * default), which turns the categories found into allow, review or block and adds the house rules to the prompt.
+ */
+export function moderationTask(
+  policies: () => ModerationPolicies = loadModerationPolicies,
+): TaskDefinition<ModerationEngineOptions> {
+  return {
+    id: 'moderation',
+    cpuRuntimes: ['nsfw', 'paddle'],
+    cpuEngineDescription: 'nsfwjs MobileNetV2 (tfjs wasm) and PaddleOCR (onnxruntime)',
+    boot({ runtimes, metrics }) {
+      const loaded = policies();
+      return {
+        engine: (spec) =>
+          spec.kind === 'cpu' ? cpuModerationEngine(spec, runtimes) : ollamaModerationEngine(spec, runtimes),
+        resolve(options) {
+          const { name, entry } = resolveNamed(loaded, options.moderation?.policy, 'moderation policy');
+          return { policy: { name, policy: entry } };
+        },
+        // Another policy gives another decision for the same image.
+        fingerprint: ({ policy }) => policyFingerprint(policy),
+        warmUpOptions: () => WARM_UP_POLICY,
+        observe(reply) {
+          if (!('decision' in reply)) return;
+          // The business counter behind the decisions panel: one sample per category found, or category="none".
+          const categories = reply.categories.length > 0 ? reply.categories.map((hit) => hit.id) : ['none'];
+          for (const category of categories)
+            metrics.moderationDecisions.inc({ decision: reply.decision, category });
+        },
+      };
+    },
+  };
+}

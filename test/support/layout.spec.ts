@@ -1,0 +1,38 @@
+// The rules that keep "one task, one room" honest (docs/architecture.md): the worker runtime knows no task by name,
+// and every task in the registry has a definition in its own service folder that says it is that task.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { TASKS } from '@argus/contracts';
+import { taskDefinition } from './task-definitions';
+
+const ROOT = join(__dirname, '..', '..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return sources(path);
+    return path.endsWith('.ts') && !path.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+describe('the layout', () => {
+  it('keeps every task name out of the worker runtime (libs/worker runs any task definition)', () => {
+    const names = [...TASKS, 'product-tagging', 'productTagging'];
+    const pattern = new RegExp(`\\b(${names.join('|')})\\b`, 'i');
+    const offending = sources(join(ROOT, 'libs', 'worker', 'src')).flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, index) => ({ line, index }))
+        .filter(({ line }) => pattern.test(line))
+        .map(({ line, index }) => `${relative(ROOT, file)}:${index + 1}: ${line.trim()}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it.each(TASKS)('has a definition of %s in services/%s/src/task.ts that names its own task', (task) => {
+    const definition = taskDefinition(task);
+    expect(definition.id).toBe(task);
+    expect(statSync(join(ROOT, 'services', task, 'src', 'task.ts')).isFile()).toBe(true);
+    expect(readFileSync(join(ROOT, 'services', task, 'src', 'main.ts'), 'utf8')).toContain('runWorker(');
+  });
+});
