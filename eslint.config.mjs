@@ -15,9 +15,10 @@ const ownedBy = {
   '@vladmandic/human': 'libs/inference',
   'libphonenumber-js': 'libs/inference',
   'linkify-it': 'libs/inference',
-  ibantools: 'libs/inference',
-  tinyld: 'libs/inference',
-  'tinyld/heavy': 'libs/inference',
+  // Rules of one task only: OCR's PII check (IBANs) and its language of the text.
+  ibantools: 'services/ocr',
+  tinyld: 'services/ocr',
+  'tinyld/heavy': 'services/ocr',
   yaml: 'libs/config',
   undici: 'libs/url-intake',
   'ipaddr.js': 'libs/url-intake',
@@ -36,6 +37,12 @@ const crossFolderPatterns = [
     message: 'Import other libs and services through @argus/<lib>, not by relative path.',
   },
   { group: ['**/libs/*', '**/services/*'], message: 'Use the @argus/<lib> alias.' },
+  {
+    group: ['@argus/task-*'],
+    message:
+      "A task's folder is for its own service, tests, benchmarks and the eval harness: libraries never import a " +
+      'service, and one service never imports another (shared code belongs in a library).',
+  },
 ];
 
 const restrict = (allowed) => [
@@ -96,11 +103,12 @@ export default tseslint.config(
         '@vladmandic/human',
         'libphonenumber-js',
         'linkify-it',
-        'ibantools',
-        'tinyld',
-        'tinyld/heavy',
       ]),
     },
+  },
+  {
+    files: ['services/ocr/**/*.ts'],
+    rules: { 'no-restricted-imports': restrict(['ibantools', 'tinyld', 'tinyld/heavy']) },
   },
   {
     files: ['libs/messaging/**/*.ts'],

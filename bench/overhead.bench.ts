@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import { modelOutputJsonSchema } from '@argus/contracts';
 import { ImageProcessor } from '@argus/imaging';
-import { loadModelCatalog, PROMPTS } from '@argus/inference';
+import { loadModelCatalog } from '@argus/inference';
+import { MODERATION_PROMPT } from '@argus/task-moderation';
 import { multipartBody, photoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
 import {
@@ -128,7 +129,7 @@ async function main(): Promise<void> {
     const modelInput = await new ImageProcessor().resizeForModel(normalised.data, input);
     const imageBase64 = modelInput.data.toString('base64');
     const client = new Ollama({ host: ollama.url });
-    const prompt = PROMPTS.moderation;
+    const prompt = MODERATION_PROMPT;
     const format = modelOutputJsonSchema('moderation');
     const direct = async () => {
       const stream = await client.chat({

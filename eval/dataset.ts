@@ -4,11 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { CPU_COMPLIANCE_CHECK_IDS, TASKS } from '@argus/contracts';
+import { CPU_COMPLIANCE_CHECK_IDS, type Task } from '@argus/contracts';
 
 export const DATASET_FILE = 'dataset.jsonl';
 
-const TASK_IDS = TASKS;
+/** The tasks the datasets label and the eval scores; describe has no labelled set yet (docs/eval.md). */
+const TASK_IDS = ['moderation', 'tagging', 'ocr'] as const satisfies readonly Task[];
 export type EvalTask = (typeof TASK_IDS)[number];
 
 /** The checks the synthetic dataset labels: those measured on every tier. */

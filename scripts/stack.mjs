@@ -13,6 +13,7 @@ export const SERVICES = [
   { name: 'moderation', portVar: 'ARGUS_MODERATION_PORT', defaultPort: 9101 },
   { name: 'tagging', portVar: 'ARGUS_TAGGING_PORT', defaultPort: 9102 },
   { name: 'ocr', portVar: 'ARGUS_OCR_PORT', defaultPort: 9103 },
+  { name: 'describe', portVar: 'ARGUS_DESCRIBE_PORT', defaultPort: 9104 },
 ];
 
 export const MAX_REPLICAS = 16;

@@ -88,9 +88,9 @@ describe('parseCommandLine', () => {
     [['analyze'], 'name at least one file or folder of images to analyze'],
     [
       ['analyze', 'x', '--tasks', 'moderation,faces'],
-      'unknown task "faces"; choose from moderation, tagging, ocr',
+      'unknown task "faces"; choose from moderation, tagging, ocr, describe',
     ],
-    [['analyze', 'x', '--tasks', ' , '], '--tasks needs one or more of moderation, tagging, ocr'],
+    [['analyze', 'x', '--tasks', ' , '], '--tasks needs one or more of moderation, tagging, ocr, describe'],
     [['analyze', 'x', '--tier', 'huge'], 'unknown tier "huge"; choose from auto, cpu, small, medium, large'],
     [['analyze', 'x', '--out', 'report.txt'], '--out must end in .json or .csv; got "report.txt"'],
     [['analyze', 'x', '--out', 'report'], '--out must end in .json or .csv; got "report"'],

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { API_SCOPES, type ApiScope } from '@argus/config';
-import { TASKS, TIER_CHOICES, type Task, type TierChoice } from '@argus/contracts';
+import { DEFAULT_TASKS, TASKS, TIER_CHOICES, type Task, type TierChoice } from '@argus/contracts';
 
 /** The gateway's default address (PORT 8080 in libs/config), unless ARGUS_GATEWAY_URL or --gateway say otherwise. */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
@@ -28,6 +28,10 @@ export interface AnalyzeOptions {
   tier?: TierChoice;
   policy?: string;
   profile?: string;
+  /** Describe: a question about each image, answered from what is visible. */
+  question?: string;
+  /** Describe: the language of captions, alt text and answers (BCP 47). */
+  language?: string;
   gatewayUrl: string;
   out?: { path: string; format: ReportFormat };
   concurrency: number;
@@ -62,10 +66,12 @@ analyze: submits every image found (recursively) to the Argus gateway as async j
 writes a report and prints a summary.
 
 Options:
-  --tasks <list>       comma list of ${TASKS.join(', ')} (default: all)
+  --tasks <list>       comma list of ${TASKS.join(', ')} (default: ${DEFAULT_TASKS.join(', ')})
   --tier <tier>        ${TIER_CHOICES.join(' | ')} (default: the gateway's, auto)
   --policy <name>      moderation policy (default: the gateway's)
   --profile <name>     listing-compliance profile for tagging (default: the gateway's)
+  --question <text>    describe: a question about each image, answered from what is visible ("unknown" if not)
+  --language <tag>     describe: language of captions, alt text and answers, BCP 47 (default: en)
   --gateway <url>      gateway address (default: $${GATEWAY_ENV} or ${DEFAULT_GATEWAY_URL})
   -o, --out <file>     write a report: a .json file (full results) or a .csv file (one row per image)
   --concurrency <n>    uploads and status requests in flight, 1-${MAX_CONCURRENCY} (default: ${DEFAULT_CONCURRENCY})
@@ -92,6 +98,8 @@ const OPTIONS = {
   tier: { type: 'string' },
   policy: { type: 'string' },
   profile: { type: 'string' },
+  question: { type: 'string' },
+  language: { type: 'string' },
   gateway: { type: 'string' },
   out: { type: 'string', short: 'o' },
   concurrency: { type: 'string' },
@@ -113,6 +121,8 @@ const ANALYZE_FLAGS: readonly Flag[] = [
   'tier',
   'policy',
   'profile',
+  'question',
+  'language',
   'gateway',
   'out',
   'concurrency',
@@ -152,6 +162,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     ...(values.tier !== undefined ? { tier: parseTier(values.tier) } : {}),
     ...(values.policy !== undefined ? { policy: nonEmpty('--policy', values.policy) } : {}),
     ...(values.profile !== undefined ? { profile: nonEmpty('--profile', values.profile) } : {}),
+    ...(values.question !== undefined ? { question: nonEmpty('--question', values.question) } : {}),
+    ...(values.language !== undefined ? { language: nonEmpty('--language', values.language) } : {}),
     gatewayUrl: parseGatewayUrl(values.gateway ?? (env[GATEWAY_ENV] || DEFAULT_GATEWAY_URL)),
     ...(values.out !== undefined ? { out: parseOut(values.out) } : {}),
     concurrency:

@@ -91,6 +91,8 @@ export interface JobOptions {
   tier?: TierChoice;
   policy?: string;
   profile?: string;
+  question?: string;
+  language?: string;
 }
 
 export type FetchFn = typeof fetch;
@@ -128,6 +130,8 @@ export class GatewayClient {
     if (options.tier) form.append('tier', options.tier);
     if (options.policy) form.append('policy', options.policy);
     if (options.profile) form.append('profile', options.profile);
+    if (options.question) form.append('question', options.question);
+    if (options.language) form.append('language', options.language);
     for (const item of items) form.append('images', await openAsBlob(item.file.path), item.id);
     const response = await this.request('/v1/jobs', { method: 'POST', body: form, signal });
     return jobCreatedSchema.parse(await this.json(response, 202));

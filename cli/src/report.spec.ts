@@ -121,6 +121,8 @@ describe('buildReport', () => {
       ocr_text: 'CALL 555-0100 now',
       error_code: '',
       error_message: '',
+      alt_text: '',
+      answer: '',
     });
     expect(csvRow(decode)).toMatchObject({
       status: 'failed',
@@ -150,6 +152,8 @@ describe('toCsv', () => {
     failedChecks: [],
     category: null,
     ocrText: null,
+    altText: null,
+    answer: null,
     errors: [],
     results: {},
     ...overrides,
@@ -159,9 +163,9 @@ describe('toCsv', () => {
     const csv = toCsv([item({ file: 'a, "b".jpg', ocrText: 'line one\nline two' })]);
     const [header, ...rest] = csv.split('\n');
     expect(header).toBe(
-      'file,item_id,job_id,status,decision,moderation_categories,failed_checks,category,ocr_text,error_code,error_message',
+      'file,item_id,job_id,status,decision,moderation_categories,failed_checks,category,ocr_text,error_code,error_message,alt_text,answer',
     );
-    expect(rest.join('\n')).toBe('"a, ""b"".jpg",a.jpg,j,done,allow,,,,"line one\nline two",,\n');
+    expect(rest.join('\n')).toBe('"a, ""b"".jpg",a.jpg,j,done,allow,,,,"line one\nline two",,,,\n');
   });
 
   it('defuses cells a spreadsheet would run as a formula', () => {

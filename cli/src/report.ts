@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import {
+  describeReplySchema,
   moderationReplySchema,
   ocrReplySchema,
   taggingReplySchema,
@@ -36,6 +37,9 @@ export interface ReportItem {
   category: string | null;
   /** The OCR text, whitespace collapsed, cut at OCR_EXCERPT_CHARS. */
   ocrText: string | null;
+  /** Describe's alt text, and its answer when a question was asked. */
+  altText: string | null;
+  answer: string | null;
   errors: ReportError[];
   /** Each task's reply, exactly as the gateway returned it. */
   results: JobItemStatus['results'];
@@ -80,6 +84,8 @@ function emptyItem(item: PlannedItem, jobId: string | null): Omit<ReportItem, 's
     failedChecks: [],
     category: null,
     ocrText: null,
+    altText: null,
+    answer: null,
     results: {},
   };
 }
@@ -120,6 +126,14 @@ export function itemFromStatus(item: PlannedItem, jobId: string, status: JobItem
     if (reply.status === 'ok') report.ocrText = excerpt(reply.text);
     else addReplyError('ocr', reply.error);
   }
+  const describe = describeReplySchema.safeParse(status.results.describe);
+  if (describe.success) {
+    const reply = describe.data;
+    if (reply.status === 'ok') {
+      report.altText = reply.altText;
+      report.answer = reply.answer?.text ?? null;
+    } else addReplyError('describe', reply.error);
+  }
   return report;
 }
 
@@ -140,6 +154,9 @@ export const CSV_COLUMNS = [
   'ocr_text',
   'error_code',
   'error_message',
+  // Added in 0.2 at the end, so readers of 0.1 reports by column position still find theirs.
+  'alt_text',
+  'answer',
 ] as const;
 export type CsvRow = Record<(typeof CSV_COLUMNS)[number], string>;
 
@@ -154,6 +171,8 @@ export function csvRow(item: ReportItem): CsvRow {
     failed_checks: item.failedChecks.join(';'),
     category: item.category ?? '',
     ocr_text: item.ocrText ?? '',
+    alt_text: item.altText ?? '',
+    answer: item.answer ?? '',
     error_code: [...new Set(item.errors.map((error) => error.code))].join(';'),
     error_message: errorMessages(item.errors),
   };

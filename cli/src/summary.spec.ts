@@ -11,6 +11,8 @@ const item = (overrides: Partial<ReportItem>): ReportItem => ({
   failedChecks: [],
   category: null,
   ocrText: null,
+  altText: null,
+  answer: null,
   errors: [],
   results: {},
   ...overrides,

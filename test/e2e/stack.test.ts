@@ -1,4 +1,4 @@
-// The whole stack as `npm start` runs it: scripts/start.mjs spawns nats-server and the four services as separate
+// The whole stack as `npm start` runs it: scripts/start.mjs spawns nats-server, the gateway and every task worker as separate
 // processes (OpenTelemetry preloaded), and this test drives it over HTTP against the Ollama stand-in.
 import type { ChildProcess } from 'node:child_process';
 import { TASKS, type AnalyzeResponse, type Problem } from '@argus/contracts';
@@ -9,7 +9,14 @@ import { startSpawnedStack, type SpawnedStack } from '../support/spawned-stack';
 jest.setTimeout(180_000);
 
 /** The most pixels the small tier's input rules in config/model-catalog.yaml send (qwen2.5vl, sides of 28 px). */
-const INPUT_PIXELS = { moderation: 1_003_520, tagging: 1_003_520, ocr: 1_003_520 } as const;
+const INPUT_PIXELS = {
+  moderation: 1_003_520,
+  tagging: 1_003_520,
+  ocr: 1_003_520,
+  describe: 1_003_520,
+} as const;
+/** Every task by name: describe runs only when asked for. */
+const ALL_TASKS = TASKS.join(',');
 const SMALL_MODEL = 'qwen2.5vl:3b';
 
 let ollama: OllamaStandIn;
@@ -39,11 +46,11 @@ describe('the stack started by npm start', () => {
     expect(output()).toContain(`curl -F image=@photo.jpg ${gatewayUrl}/v1/analyze`);
   });
 
-  it('analyses a 12 MP photo through all three services, with one trace id from the gateway to every Ollama call', async () => {
+  it('analyses a 12 MP photo through every task, with one trace id from the gateway to every Ollama call', async () => {
     const photo = await photoJpeg(4000, 3000);
     const response = await fetch(`${gatewayUrl}/v1/analyze`, {
       method: 'POST',
-      body: multipartBody(photo, { tier: 'small' }),
+      body: multipartBody(photo, { tier: 'small', tasks: ALL_TASKS, question: 'What is in the picture?' }),
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as AnalyzeResponse;
@@ -54,7 +61,7 @@ describe('the stack started by npm start', () => {
     expect(response.headers.get('x-trace-id')).toBe(body.traceId);
 
     const chats = ollama.chats;
-    expect(chats).toHaveLength(3);
+    expect(chats).toHaveLength(TASKS.length);
     for (const chat of chats) {
       expect(chat.headers.traceparent).toMatch(new RegExp(`^00-${body.traceId}-[0-9a-f]{16}-0[01]$`));
       expect(chat.format).toMatchObject({ type: 'object', properties: expect.any(Object) as unknown });
@@ -62,7 +69,9 @@ describe('the stack started by npm start', () => {
         ? 'ocr'
         : chat.prompt.includes('Classify')
           ? 'moderation'
-          : 'tagging';
+          : chat.prompt.includes('altText')
+            ? 'describe'
+            : 'tagging';
       const image = chat.images[0];
       expect(image.width * image.height).toBeLessThanOrEqual(INPUT_PIXELS[task]);
       expect([image.width % 28, image.height % 28]).toEqual([0, 0]);
@@ -75,11 +84,13 @@ describe('the stack started by npm start', () => {
     const label = await labelPng(['FRESH BASIL', 'Net wt 25 g']);
     const response = await fetch(`${gatewayUrl}/v1/analyze`, {
       method: 'POST',
-      body: multipartBody(label, { tier: 'cpu' }),
+      body: multipartBody(label, { tier: 'cpu', tasks: ALL_TASKS }),
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as AnalyzeResponse;
     expect(body.results.ocr).toMatchObject({ engine: 'cpu', tier: 'cpu', text: 'FRESH BASIL\nNet wt 25 g' });
+    expect(body.results.describe).toMatchObject({ engine: 'cpu', needsGpuTier: ['caption.subject'] });
+    expect(body.results.describe?.status === 'ok' && body.results.describe.caption).toContain('FRESH BASIL');
     expect(body.results.moderation).toMatchObject({ engine: 'cpu', decision: 'allow' });
     expect(body.results.tagging).toMatchObject({ engine: 'cpu', category: null });
   });
@@ -87,7 +98,7 @@ describe('the stack started by npm start', () => {
   it('links latency samples to traces: OpenMetrics scrapes carry the trace id as exemplar, plain text none', async () => {
     const response = await fetch(`${gatewayUrl}/v1/analyze`, {
       method: 'POST',
-      body: multipartBody(await photoJpeg(1200, 900), { tier: 'small' }),
+      body: multipartBody(await photoJpeg(1200, 900), { tier: 'small', tasks: ALL_TASKS }),
     });
     const { traceId } = (await response.json()) as AnalyzeResponse;
     for (const url of [gatewayUrl, ...Object.values(workerUrls)]) {
@@ -110,9 +121,7 @@ describe('the stack started by npm start', () => {
       .filter((match): match is RegExpExecArray => match !== null)
       .map((match) => ({ service: match[1], line: JSON.parse(match[2]) as Record<string, unknown> }))
       .filter(({ line }) => line.trace_id === traceId);
-    expect(new Set(logged.map(({ service }) => service))).toEqual(
-      new Set(['gateway', 'moderation', 'tagging', 'ocr']),
-    );
+    expect(new Set(logged.map(({ service }) => service))).toEqual(new Set(['gateway', ...TASKS]));
     for (const { line } of logged)
       expect(line).toMatchObject({ span_id: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown });
   });

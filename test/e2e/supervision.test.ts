@@ -1,6 +1,6 @@
 // Local supervision as `npm start` runs it: ARGUS_REPLICAS=2 gives every worker two processes in one NATS queue group,
 // and a worker process that dies (kill -9) is restarted with backoff while its twin keeps serving.
-import type { Problem } from '@argus/contracts';
+import { TASKS, type Problem } from '@argus/contracts';
 import { multipartBody, uniquePhotoJpeg } from '../support/fixtures';
 import { OllamaStandIn } from '../support/ollama-stand-in';
 import { childPidsByHttpPort, isAlive, stackChildren } from '../support/stack-processes';
@@ -106,7 +106,7 @@ afterAll(async () => {
         expect(pids.get(portOf(url))).toEqual(expect.any(Number));
       }
     }
-    expect(new Set(pids.values()).size).toBe(6);
+    expect(new Set(pids.values()).size).toBe(2 * TASKS.length);
   });
 
   it('restarts a kill -9ed OCR replica while the other one keeps answering, and no request hangs', async () => {
@@ -169,7 +169,7 @@ afterAll(async () => {
 
   it('stops every replica on SIGTERM and restarts nothing while stopping', async () => {
     const pids = stackChildren(spawned.process.pid).map((child) => child.pid);
-    expect(pids.length).toBe(8); // nats, gateway, 2 × 3 workers
+    expect(pids.length).toBe(2 + 2 * TASKS.length); // nats, gateway, 2 × each worker
     const exited = new Promise<number | null>((resolve) => spawned.process.once('exit', resolve));
     const stopAt = spawned.output().length;
     spawned.process.kill('SIGTERM');

@@ -20,7 +20,7 @@ const SMALL_MODEL = 'qwen2.5vl:3b';
 const CLI_TIMEOUT_MS = 90_000;
 
 const CSV_HEADER =
-  'file,item_id,job_id,status,decision,moderation_categories,failed_checks,category,ocr_text,error_code,error_message';
+  'file,item_id,job_id,status,decision,moderation_categories,failed_checks,category,ocr_text,error_code,error_message,alt_text,answer';
 
 let nats: NatsHarness;
 let ollama: OllamaStandIn;

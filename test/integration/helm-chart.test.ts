@@ -26,6 +26,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { JOB_CONSUMERS, JOB_STREAMS, TASKS } from '@argus/contracts';
 import { loadListingProfiles, loadModerationPolicies, loadProductCategories } from '@argus/config';
 import { loadModelCatalog, OLLAMA_TIERS } from '@argus/inference';
 import {
@@ -378,7 +379,7 @@ describe('deploy/Dockerfile', () => {
     expect(lines.some((line) => /^HEALTHCHECK .*CMD \["node"/.test(line))).toBe(true);
     expect(dockerfile).toContain('--require /app/dist/libs/telemetry/src/otel.preload.js');
     expect(existsSync(join(ROOT, 'libs', 'telemetry', 'src', 'otel.preload.ts'))).toBe(true);
-    for (const service of ['gateway', 'moderation', 'tagging', 'ocr']) {
+    for (const service of ['gateway', ...TASKS]) {
       expect(existsSync(join(ROOT, 'services', service, 'src', 'main.ts'))).toBe(true);
       expect(dockerfile).toContain(service);
     }
@@ -413,20 +414,18 @@ describe('deploy/compose.yaml', () => {
   };
   const services = compose.services;
 
-  it('has NATS, the four services, Ollama, Prometheus, Grafana, a collector and Jaeger', () => {
+  it('has NATS, the gateway and every task worker, Ollama, Prometheus, Grafana, a collector and Jaeger', () => {
     expect(Object.keys(services).sort()).toEqual(
       [
+        ...TASKS,
         'gateway',
         'grafana',
         'jaeger',
-        'moderation',
         'nats',
-        'ocr',
         'ollama',
         'ollama-pull',
         'otel-collector',
         'prometheus',
-        'tagging',
       ].sort(),
     );
     expect(services.nats.command).toContain('--jetstream');
@@ -443,7 +442,7 @@ describe('deploy/compose.yaml', () => {
       });
       expect(image(service.image)).not.toMatch(/:latest$/);
     }
-    for (const name of ['gateway', 'moderation', 'tagging', 'ocr']) {
+    for (const name of ['gateway', ...TASKS]) {
       const build = services[name].build;
       expect(build).toBeDefined();
       expect(existsSync(join(composeDir, build!.context, build!.dockerfile))).toBe(true);
@@ -474,7 +473,7 @@ describe('deploy/compose.yaml', () => {
     const targets = prometheus.scrape_configs.flatMap((config) =>
       config.static_configs.flatMap((entry) => entry.targets),
     );
-    expect(targets.length).toBe(4);
+    expect(targets.length).toBe(1 + TASKS.length);
     for (const target of targets) {
       const [host, port] = target.split(':');
       expect(Object.keys(services)).toContain(host);
@@ -739,10 +738,9 @@ describeWithHelm('the chart rendered by helm', () => {
       );
       const tiers = tiersOf(settings);
       const workers = objects.filter(
-        (object) =>
-          object.kind === 'Deployment' && ['moderation', 'tagging', 'ocr'].includes(component(object)!),
+        (object) => object.kind === 'Deployment' && (TASKS as readonly string[]).includes(component(object)!),
       );
-      expect(workers).toHaveLength(3);
+      expect(workers).toHaveLength(TASKS.length);
       for (const worker of workers) {
         const env = Object.fromEntries(
           (podSpec(worker).containers[0].env ?? []).map((e) => [e.name, e.value]),
@@ -807,16 +805,17 @@ describeWithHelm('the chart rendered by helm', () => {
         .triggers[0];
       return [trigger.type, trigger.metadata.stream, trigger.metadata.consumer];
     });
-    expect(triggers.sort()).toEqual([
-      ['nats-jetstream', 'ARGUS_MODERATION', 'argus-moderation'],
-      ['nats-jetstream', 'ARGUS_OCR', 'argus-ocr'],
-      ['nats-jetstream', 'ARGUS_TAGGING', 'argus-tagging'],
-    ]);
+    expect(triggers.sort()).toEqual(
+      TASKS.map((task) => ['nats-jetstream', JOB_STREAMS[task], JOB_CONSUMERS[task]]).sort(),
+    );
+    expect(JOB_STREAMS.tagging).toBe('ARGUS_TAGGING');
     expect(jobs.filter((object) => object.kind === 'HorizontalPodAutoscaler').map(component)).toEqual([
       'gateway',
     ]);
     const tiersRender = renders.get('values-gpu-tiers.yaml')!;
-    expect(tiersRender.filter((object) => object.kind === 'HorizontalPodAutoscaler')).toHaveLength(4);
+    expect(tiersRender.filter((object) => object.kind === 'HorizontalPodAutoscaler')).toHaveLength(
+      1 + TASKS.length,
+    );
     expect(tiersRender.filter((object) => object.kind === 'ScaledObject')).toHaveLength(0);
   });
 
@@ -834,7 +833,7 @@ describeWithHelm('the chart rendered by helm', () => {
     const deployments = rendered.filter(
       (object) => object.kind === 'Deployment' && component(object) !== 'ollama',
     );
-    expect(deployments.map(component).sort()).toEqual(['gateway', 'moderation', 'ocr', 'tagging']);
+    expect(deployments.map(component).sort()).toEqual(['gateway', ...TASKS].sort());
     for (const deployment of deployments) {
       const pod = (deployment.spec as { template: { spec: PodSpec } }).template.spec;
       const env: Partial<Record<string, EnvVar>> = Object.fromEntries(
@@ -883,7 +882,7 @@ describeWithHelm('the chart rendered by helm', () => {
     const policies = objects.filter((object) => object.kind === 'NetworkPolicy');
     const ollamaPolicy = policies.find((object) => component(object) === 'ollama')!;
     expect(JSON.stringify(ollamaPolicy.spec)).toContain('"tagging"');
-    for (const worker of ['moderation', 'tagging', 'ocr']) {
+    for (const worker of TASKS) {
       const policy = policies.find((object) => component(object) === worker)!;
       const ingress = (policy.spec as { ingress: Array<{ ports: Array<{ port: string }> }> }).ingress;
       expect(ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }] }]);

@@ -5,7 +5,7 @@
 import {
   JOB_IMAGE_BUCKET,
   TASK_REPLY_SCHEMAS,
-  TASKS,
+  DEFAULT_TASKS,
   jobUnitKey,
   type JobCreated,
   type JobStatus,
@@ -157,13 +157,13 @@ describe('POST /v1/jobs', () => {
         0,
       );
     process.stdout.write(
-      `jobs.test: model-side time per task (sum of durationMs): ${TASKS.map((task) => `${task} ${Math.round(sum(task))} ms`).join(', ')}\n`,
+      `jobs.test: model-side time per task (sum of durationMs): ${DEFAULT_TASKS.map((task) => `${task} ${Math.round(sum(task))} ms`).join(', ')}\n`,
     );
     expect(done.status).toBe('completed');
     expect(done.counts).toEqual({ total: 22, done: 22, failed: 0, dead: 0, cancelled: 0, pending: 0 });
     for (const item of done.items) {
       expect(item.errors).toEqual([]);
-      for (const task of TASKS) {
+      for (const task of DEFAULT_TASKS) {
         const reply = TASK_REPLY_SCHEMAS[task].parse(item.results[task]);
         expect(reply).toMatchObject({ status: 'ok', tier: 'small', model: SMALL_MODEL, engine: 'ollama' });
       }

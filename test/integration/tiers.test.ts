@@ -1,7 +1,7 @@
 // VRAM tiers end to end: the auto cascade from the real CPU engines up through two Ollama tiers, pinned tiers and
 // fallback, the result cache, GPU emulation against the concurrency limit, the circuit breaker and GET /v1/models.
 // The small tier is one stand-in; the medium tier is a second stand-in that emulates a GPU with two slots.
-import type { AnalyzeResponse, Problem, TaskReply } from '@argus/contracts';
+import { TASKS, type AnalyzeResponse, type Problem, type TaskReply } from '@argus/contracts';
 import { labelPng, multipartBody, packshotJpeg, uniquePhotoJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
@@ -449,7 +449,7 @@ describe('GET /v1/models', () => {
     const view = await models();
     expect(view.tiers.map((tier) => tier.tier)).toEqual(['cpu', 'small', 'medium']);
     const smallModels = view.tiers.find((tier) => tier.tier === 'small')!.models;
-    expect(smallModels.map((model) => model.task)).toEqual(['moderation', 'tagging', 'ocr']);
+    expect(smallModels.map((model) => model.task)).toEqual([...TASKS]);
     expect(smallModels[0]).toMatchObject({
       model: SMALL,
       status: 'ready',

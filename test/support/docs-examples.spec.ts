@@ -34,6 +34,7 @@ import {
   reviewListSchema,
   taggingReplySchema,
   webhookEventSchema,
+  describeReplySchema,
 } from '@argus/contracts';
 import { datasetItemSchema } from '../../eval/dataset';
 
@@ -50,6 +51,7 @@ const CONTRACTS: Record<string, z.ZodType> = {
   ModerationReply: moderationReplySchema,
   TaggingReply: taggingReplySchema,
   OcrReply: ocrReplySchema,
+  DescribeReply: describeReplySchema,
   ModelsReply: modelsReplySchema,
   PingReply: pingReplySchema,
   CreateJobBody: createJobBodySchema,

@@ -1,5 +1,6 @@
 // The rules that keep "one task, one room" honest (docs/architecture.md): the worker runtime knows no task by name,
-// and every task in the registry has a definition in its own service folder that says it is that task.
+// no library or other service reaches into a task's folder, and every task in the registry has a definition in its own
+// service folder that says it is that task.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { TASKS } from '@argus/contracts';
@@ -27,6 +28,28 @@ describe('the layout', () => {
         .map(({ line, index }) => `${relative(ROOT, file)}:${index + 1}: ${line.trim()}`),
     );
     expect(offending).toEqual([]);
+  });
+
+  it('keeps task folders out of the libraries and out of each other, specs included', () => {
+    const allSources = (dir: string): string[] =>
+      readdirSync(dir).flatMap((entry) => {
+        const path = join(dir, entry);
+        if (statSync(path).isDirectory()) return allSources(path);
+        return path.endsWith('.ts') ? [path] : [];
+      });
+    const imports = (file: string) =>
+      [...readFileSync(file, 'utf8').matchAll(/from '@argus\/task-([a-z-]+)'/g)].map((match) => match[1]);
+    const libs = allSources(join(ROOT, 'libs')).flatMap((file) =>
+      imports(file).map((task) => `${relative(ROOT, file)} imports @argus/task-${task}`),
+    );
+    const services = readdirSync(join(ROOT, 'services')).flatMap((service) =>
+      allSources(join(ROOT, 'services', service)).flatMap((file) =>
+        imports(file)
+          .filter((task) => task !== service)
+          .map((task) => `${relative(ROOT, file)} imports @argus/task-${task}`),
+      ),
+    );
+    expect([...libs, ...services]).toEqual([]);
   });
 
   it.each(TASKS)('has a definition of %s in services/%s/src/task.ts that names its own task', (task) => {

@@ -1,4 +1,5 @@
 import type { Task } from '@argus/contracts';
+import { describeTask } from '@argus/task-describe';
 import { moderationTask } from '@argus/task-moderation';
 import { ocrTask } from '@argus/task-ocr';
 import { taggingTask } from '@argus/task-tagging';
@@ -10,6 +11,7 @@ export function taskDefinition(task: Task): TaskDefinition {
     moderation: () => moderationTask(),
     tagging: () => taggingTask(),
     ocr: () => ocrTask,
+    describe: () => describeTask,
   };
   return definitions[task]();
 }

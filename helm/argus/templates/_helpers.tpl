@@ -88,7 +88,7 @@ its JetStream consumer's suffix. Workers are fixed: values.schema.json allows no
 test/support/deploy-lists.spec.ts checks this list against the registry.
 */}}
 {{- define "argus.workerNames" -}}
-moderation tagging ocr
+moderation tagging ocr describe
 {{- end -}}
 
 {{/*

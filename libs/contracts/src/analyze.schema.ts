@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { imageSummarySchema } from './image.schema';
-import { moderationReplySchema, ocrReplySchema, taggingReplySchema } from './task-messages.schema';
-import { TASKS } from './tasks';
+import {
+  describeReplySchema,
+  moderationReplySchema,
+  ocrReplySchema,
+  taggingReplySchema,
+} from './task-messages.schema';
+import { DEFAULT_TASKS, TASKS } from './tasks';
 import { tierChoiceSchema } from './tiers';
 import {
   attributeSchemasSchema,
   categoryListSchema,
+  languageTagSchema,
   listingSchema,
   ocrModeSchema,
   piiModeSchema,
@@ -35,7 +41,7 @@ export const tasksFieldSchema = z
     return [...new Set(parsed.data)];
   })
   .optional()
-  .transform((tasks) => tasks ?? [...TASKS]);
+  .transform((tasks) => tasks ?? [...DEFAULT_TASKS]);
 
 /** `fallback` arrives as a boolean in JSON and as text in forms and query strings. */
 const fallbackFieldSchema = z
@@ -96,6 +102,10 @@ export const routingFields = {
   attributeSchemas: structuredField(attributeSchemasSchema).optional(),
   /** Tagging: what the listing says (title, category, colour, brand, quantity), compared with the photo. */
   listing: structuredField(listingSchema).optional(),
+  /** Describe: a question about the image, answered from what is visible only. */
+  question: z.string().trim().min(1).max(500).optional(),
+  /** Describe: the language of the caption, alt text and answer (BCP 47); English when absent. */
+  language: languageTagSchema.optional(),
 };
 
 /** The per-task option fields of an analysis body, as parsed. */
@@ -107,6 +117,8 @@ export interface TaskOptionFields {
   categories?: string[];
   attributeSchemas?: z.infer<typeof attributeSchemasSchema>;
   listing?: z.infer<typeof listingSchema>;
+  question?: string;
+  language?: string;
 }
 
 /**
@@ -125,6 +137,13 @@ export function taskOptionsFromFields(fields: TaskOptionFields): TaskOptions {
     attributeSchemas: fields.attributeSchemas,
     listing: fields.listing,
   });
+  const describeOptions =
+    fields.question !== undefined || fields.language !== undefined
+      ? {
+          language: fields.language ?? 'en',
+          ...(fields.question !== undefined ? { question: fields.question } : {}),
+        }
+      : undefined;
   const ocr =
     fields.ocrMode !== undefined || fields.pii !== undefined
       ? { mode: fields.ocrMode ?? 'document', ...(fields.pii !== undefined ? { pii: fields.pii } : {}) }
@@ -133,6 +152,7 @@ export function taskOptionsFromFields(fields: TaskOptionFields): TaskOptions {
     ...(moderation ? { moderation } : {}),
     ...(tagging ? { tagging } : {}),
     ...(ocr ? { ocr } : {}),
+    ...(describeOptions ? { describe: describeOptions } : {}),
   };
 }
 
@@ -176,6 +196,7 @@ export const analyzeResultsSchema = z.object({
   moderation: moderationReplySchema.optional(),
   tagging: taggingReplySchema.optional(),
   ocr: ocrReplySchema.optional(),
+  describe: describeReplySchema.optional(),
 });
 export type AnalyzeResults = z.infer<typeof analyzeResultsSchema>;
 

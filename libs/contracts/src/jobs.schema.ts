@@ -3,36 +3,20 @@ import { analysisOptionFields, exactlyOneImageSource, imageSourceFields } from '
 import { taskErrorSchema } from './error-codes';
 import { reviewResolutionSchema, webhookDeliverySchema } from './reviews.schema';
 import { taskRequestSchema } from './task-messages.schema';
-import { TASKS, type Task } from './tasks';
+import { perTask, TASKS, type Task } from './tasks';
 
 /** Most items one job may carry; bigger catalogs are split into several jobs. */
 export const MAX_JOB_ITEMS = 1000;
 export const MAX_JOB_PAGE_SIZE = 1000;
 export const DEFAULT_JOB_PAGE_SIZE = 100;
 
-/** JetStream layout of async jobs; libs/messaging creates it idempotently at startup. */
-export const JOB_STREAMS: Readonly<Record<Task, string>> = {
-  moderation: 'ARGUS_MODERATION',
-  tagging: 'ARGUS_TAGGING',
-  ocr: 'ARGUS_OCR',
-};
-export const JOB_SUBJECTS: Readonly<Record<Task, string>> = {
-  moderation: 'argus.v1.jobs.moderation',
-  tagging: 'argus.v1.jobs.tagging',
-  ocr: 'argus.v1.jobs.ocr',
-};
+/** JetStream layout of async jobs, derived from each task's id; libs/messaging creates it idempotently at startup. */
+export const JOB_STREAMS = perTask((task) => `ARGUS_${task.toUpperCase()}`);
+export const JOB_SUBJECTS = perTask((task) => `argus.v1.jobs.${task}`);
 /** Durable pull consumer per task stream; every replica of a worker pulls from the same one. */
-export const JOB_CONSUMERS: Readonly<Record<Task, string>> = {
-  moderation: 'argus-moderation',
-  tagging: 'argus-tagging',
-  ocr: 'argus-ocr',
-};
+export const JOB_CONSUMERS = perTask((task) => `argus-${task}`);
 export const DLQ_STREAM = 'ARGUS_DLQ';
-export const DLQ_SUBJECTS: Readonly<Record<Task, string>> = {
-  moderation: 'argus.v1.dlq.moderation',
-  tagging: 'argus.v1.dlq.tagging',
-  ocr: 'argus.v1.dlq.ocr',
-};
+export const DLQ_SUBJECTS = perTask((task) => `argus.v1.dlq.${task}`);
 /** KV bucket of job metadata, one key per job id. */
 export const JOB_BUCKET = 'argus-jobs';
 /** KV bucket of per-unit results, key `<jobId>.<itemId>.<task>`; written with create, so at most once. */

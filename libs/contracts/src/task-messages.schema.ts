@@ -10,6 +10,8 @@ import {
   piiFindingSchema,
   taggingModelOutputSchema,
   taggingResultSchema,
+  describeModelOutputSchema,
+  describeResultSchema,
 } from './task-results.schema';
 import type { Task } from './tasks';
 import { taskOptionsSchema } from './task-options.schema';
@@ -84,10 +86,13 @@ export const ocrReplySchema = taskReplySchema(
   ocrResultSchema.extend({ pii: z.array(piiFindingSchema).optional() }),
 );
 
+export const describeReplySchema = taskReplySchema(describeResultSchema);
+
 export type ModerationReply = z.infer<typeof moderationReplySchema>;
 export type TaggingReply = z.infer<typeof taggingReplySchema>;
 export type OcrReply = z.infer<typeof ocrReplySchema>;
-export type TaskReply = ModerationReply | TaggingReply | OcrReply;
+export type DescribeReply = z.infer<typeof describeReplySchema>;
+export type TaskReply = ModerationReply | TaggingReply | OcrReply | DescribeReply;
 export type TaskErrorReply = Extract<TaskReply, { status: 'error' }>;
 
 /** The base model-output schema of each task; tagging and OCR refine it per request (categories, schemas, mode). */
@@ -95,18 +100,21 @@ export const MODEL_OUTPUT_SCHEMAS = {
   moderation: moderationModelOutputSchema,
   tagging: taggingModelOutputSchema,
   ocr: ocrModelOutputSchema,
+  describe: describeModelOutputSchema,
 } as const satisfies Record<Task, z.ZodObject>;
 
 export const TASK_RESULT_SCHEMAS = {
   moderation: moderationResultSchema,
   tagging: taggingResultSchema,
   ocr: ocrResultSchema,
+  describe: describeResultSchema,
 } as const satisfies Record<Task, z.ZodObject>;
 
 export const TASK_REPLY_SCHEMAS = {
   moderation: moderationReplySchema,
   tagging: taggingReplySchema,
   ocr: ocrReplySchema,
+  describe: describeReplySchema,
 } as const satisfies Record<Task, z.ZodType>;
 
 export const pingReplySchema = z.object({

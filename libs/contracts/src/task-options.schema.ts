@@ -139,11 +139,26 @@ export const ocrOptionsSchema = z.strictObject({
 });
 export type OcrOptions = z.infer<typeof ocrOptionsSchema>;
 
+/** A BCP 47 language tag ("en", "de-CH", "pt-BR"): the shape only; which languages a model writes well varies. */
+export const languageTagSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'language must be a BCP 47 tag such as en, de or pt-BR');
+
+export const describeOptionsSchema = z.strictObject({
+  /** A question about the image, answered from what is visible only (visual question answering). */
+  question: z.string().trim().min(1).max(500).optional(),
+  /** The language of the caption, alt text and answer; English when absent. */
+  language: languageTagSchema.default('en'),
+});
+export type DescribeOptions = z.infer<typeof describeOptionsSchema>;
+
 /** Each task's option schema, by task id. */
 export const TASK_OPTION_SCHEMAS = {
   moderation: moderationOptionsSchema,
   tagging: taggingOptionsSchema,
   ocr: ocrOptionsSchema,
+  describe: describeOptionsSchema,
 } as const satisfies Record<Task, z.ZodObject>;
 
 /** The options of one request, keyed by task; a task without an entry runs with its defaults. */
@@ -151,6 +166,7 @@ export const taskOptionsSchema = z.strictObject({
   moderation: moderationOptionsSchema.optional(),
   tagging: taggingOptionsSchema.optional(),
   ocr: ocrOptionsSchema.optional(),
+  describe: describeOptionsSchema.optional(),
 });
 export type TaskOptions = z.infer<typeof taskOptionsSchema>;
 /** A task's options as the request carries them (defaults not yet applied). */

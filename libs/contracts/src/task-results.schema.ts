@@ -273,3 +273,53 @@ export const piiFindingSchema = z.object({
   line: z.number().int().nonnegative(),
   quote: z.string().optional(),
 });
+
+/** Alt text longer than this is cut by screen readers and by most shops' listing forms (WCAG practice: ~125). */
+export const ALT_TEXT_MAX_LENGTH = 125;
+export const DESCRIBE_MAX_TAGS = 12;
+
+/** What a vision model answers for `describe`; `answer` only when the request asked a question. */
+export const describeModelOutputSchema = z.object({
+  caption: z.string().max(300).describe('one sentence saying what the image shows'),
+  altText: z
+    .string()
+    .max(ALT_TEXT_MAX_LENGTH)
+    .describe(
+      `alt text for a shop listing, at most ${ALT_TEXT_MAX_LENGTH} characters, without "image of" or "picture of"`,
+    ),
+  tags: z
+    .array(z.string().max(40))
+    .max(DESCRIBE_MAX_TAGS)
+    .describe('short lowercase keywords for what is visible'),
+});
+export const describeAnswerModelOutputSchema = describeModelOutputSchema.extend({
+  answer: z
+    .string()
+    .max(500)
+    .describe('the answer to the question from what is visible in the image only, or "unknown"'),
+  answerConfidence: confidence.describe(
+    'how sure you are of the answer, 0 to 1; 0 when the answer is "unknown"',
+  ),
+});
+export type DescribeModelOutput = z.infer<typeof describeAnswerModelOutputSchema>;
+
+export const describeAnswerSchema = z.object({
+  question: z.string(),
+  text: z
+    .string()
+    .describe('the answer, from what is visible only; "unknown" when the image does not show it'),
+  confidence: confidence.nullable().describe('null when the engine has no calibrated confidence'),
+});
+
+export const describeResultSchema = z.object({
+  caption: z.string().describe('one sentence; on the CPU tier built only from what was measured'),
+  altText: z.string().max(ALT_TEXT_MAX_LENGTH),
+  tags: z.array(z.string()),
+  language: z.string().describe('BCP 47 tag of the text'),
+  answer: describeAnswerSchema
+    .nullable()
+    .describe('present when the request asked a question; null when this tier cannot answer it'),
+  confidence: confidence.nullable(),
+  warnings,
+});
+export type DescribeResult = z.infer<typeof describeResultSchema>;

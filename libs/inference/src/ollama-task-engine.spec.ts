@@ -8,14 +8,19 @@ import {
 import type { ImageProcessor } from '@argus/imaging';
 import { ImageContext } from './image-context';
 import type { OllamaEngine, VisionChatRequest, VisionChatResult } from './ollama-engine';
-import { OllamaTaskEngine, type OllamaTaskSpec } from './ollama-task-engine';
+import { OllamaTaskEngine, type OllamaTaskSpec, type TaskPrompt } from './ollama-task-engine';
 import { deriveNumPredict } from './output-budget';
-import { PROMPTS } from './prompts';
 import type { EngineRequest } from './task-engine';
 
 type ModerationOutput = z.infer<(typeof MODEL_OUTPUT_SCHEMAS)['moderation']>;
 
 const FORMAT = modelOutputJsonSchema('moderation');
+/** A prompt of the engine's own: the tasks' prompts live in their service folders. */
+const PROMPT: TaskPrompt = {
+  version: 'test-v1',
+  system: 'You are a test. Answer only with JSON that matches the given schema.',
+  user: 'List the categories you find in this image.',
+};
 const VALID = JSON.stringify({ categories: [], reason: 'a pair of shoes', confidence: 0.9 });
 
 interface Reply {
@@ -61,7 +66,7 @@ function engine(
     tier: 'small',
     model: 'qwen2.5vl:3b',
     input: { longSide: 1008 },
-    prompt: PROMPTS.moderation,
+    prompt: PROMPT,
     outputSchema: MODEL_OUTPUT_SCHEMAS.moderation,
     format: FORMAT,
     ...options,

@@ -7,7 +7,6 @@ import { modelInput } from './image-context';
 import { readModelOutput, type ModelOutput, type Normalisation } from './model-output';
 import type { OllamaEngine, VisionChatRequest, VisionChatResult } from './ollama-engine';
 import { numPredictFor } from './output-budget';
-import type { TaskPrompt } from './prompts';
 import {
   addUsage,
   type EngineAnswer,
@@ -17,6 +16,17 @@ import {
   type TaskResult,
   withSpentUsage,
 } from './task-engine';
+
+/**
+ * A task's versioned prompt, kept in the task's own folder (services/<task>/src/prompt.ts). The version is part of
+ * every answer's cache key and of traces, so a prompt change is visible and never silently mixes answers of two
+ * prompts; the task's definition names it, and its worker checks the catalog's entries against it at boot.
+ */
+export interface TaskPrompt {
+  version: string;
+  system: string;
+  user: string;
+}
 
 export interface OllamaTaskSpec<Output, Options = unknown> {
   task: Task;

@@ -6,19 +6,14 @@ import {
   toModelFormat,
 } from '@argus/contracts';
 import { deriveNumPredict, MIN_NUM_PREDICT, numPredictFor } from './output-budget';
-import { planTagging, taggingOutput } from './engines/tagging-engines';
-
-const TAXONOMY = ['apparel/shoes/sneakers', 'grocery/beverages/water', 'home/kitchen/cookware/pans'];
 
 describe('deriveNumPredict', () => {
+  // Tagging's bound depends on its taxonomy: services/tagging/src/tagging-engines.spec.ts checks it.
   it('gives each task a bound from its output schema (docs/inference.md lists these values)', () => {
     // The shipped tiers all run num_ctx 8192, so the cap is 2048 on each.
     expect(deriveNumPredict(modelOutputJsonSchema('moderation'), 8192)).toBe(1732);
     expect(deriveNumPredict(toModelFormat(ocrModelOutputSchema), 8192)).toBe(581);
     expect(deriveNumPredict(toModelFormat(ocrStructuredModelOutputSchema), 8192)).toBe(2048);
-    const tagging = deriveNumPredict(taggingOutput(planTagging(undefined, TAXONOMY)).format, 8192);
-    expect(tagging).toBeGreaterThan(1000);
-    expect(tagging).toBeLessThan(2048);
   });
 
   it('never goes under the floor, however small the schema', () => {

@@ -1,5 +1,6 @@
 import {
   ArgusError,
+  type DescribeResult,
   type ModerationResult,
   type OcrResult,
   type TaggingResult,
@@ -12,6 +13,7 @@ export interface TaskResults {
   moderation: ModerationResult;
   tagging: TaggingResult;
   ocr: OcrResult;
+  describe: DescribeResult;
 }
 export type TaskResult = TaskResults[Task];
 

@@ -1,3 +1,7 @@
+// Contact details in text (URLs, e-mail addresses, phone numbers), found and redacted with their boxes. Generic text
+// analysis, not one task's rule: moderation finds contact info in an image's text (text.contact_info) and OCR flags or
+// redacts personal data (services/ocr/src/pii.ts) with it. It stays in this library because two tasks use it and one
+// service never imports another; each task decides what a hit means for its answer.
 import { findPhoneNumbersInText, getCountryCallingCode, type CountryCode } from 'libphonenumber-js';
 import LinkifyIt from 'linkify-it';
 

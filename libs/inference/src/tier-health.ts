@@ -62,7 +62,7 @@ export class TierHealth implements TierAvailability {
     return this.status(tier).status === 'ready';
   }
 
-  describe(tier: TierName): string {
+  explain(tier: TierName): string {
     if (!this.isCpu(tier) && !this.known.has(tier)) return 'not checked yet';
     const { status, detail } = this.status(tier);
     return `${status}: ${detail}`;

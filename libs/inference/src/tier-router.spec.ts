@@ -105,7 +105,7 @@ function setup(
   const router = new TierRouter(
     'moderation',
     routes,
-    { isAvailable: (tier) => !unavailable.has(tier), describe: () => 'model missing' },
+    { isAvailable: (tier) => !unavailable.has(tier), explain: () => 'model missing' },
     options.cache,
     observer,
   );

@@ -55,7 +55,7 @@ export interface RouterObserver {
 export interface TierAvailability {
   /** True when the tier can be tried now (model present and able to see images, CPU engine warm). */
   isAvailable(tier: TierName): boolean;
-  describe(tier: TierName): string;
+  explain(tier: TierName): string;
 }
 
 /** The image could not be read (gone from the store, or a cache-only request missed): no tier is tried after it. */
@@ -251,7 +251,7 @@ export class TierRouter {
 
   private unavailableReason(route: TierRoute): string {
     if (route.guard.breakerState === 'open') return `the ${route.tier} tier's circuit breaker is open`;
-    return `the ${route.tier} tier is unavailable (${this.availability.describe(route.tier)})`;
+    return `the ${route.tier} tier is unavailable (${this.availability.explain(route.tier)})`;
   }
 
   breakerStates(): Record<string, BreakerState> {

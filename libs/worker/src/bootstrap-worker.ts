@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { QUEUE_GROUPS } from '@argus/contracts';
 import { loadWorkerConfig, type WorkerConfig } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
-import { loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
+import { checkPromptVersions, loadModelCatalog, type ResolvedCatalog } from '@argus/inference';
 import {
   connectNats,
   KvTierSlots,
@@ -32,6 +32,8 @@ export async function createWorkerApp(
   if (config.task !== definition.id) {
     throw new Error(`worker config is for ${config.task}, the definition for ${definition.id}`);
   }
+  // Before anything connects: a catalog whose Ollama entries name another prompt than the task's stops the boot.
+  checkPromptVersions(catalog, definition.id, definition.promptVersion);
   const connection = await connectNats({
     servers: config.natsServers,
     name: `argus-${config.service}`,

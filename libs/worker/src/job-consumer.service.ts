@@ -66,7 +66,7 @@ export class JobConsumer implements BeforeApplicationShutdown {
       maxInFlight: this.maxInFlight,
       handle: (delivery) => this.handle(delivery),
       onError: (error) => {
-        this.logger.warn(`${task} job pull: ${describe(error)}`);
+        this.logger.warn(`${task} job pull: ${errorText(error)}`);
       },
     });
     await this.publishMetrics();
@@ -179,7 +179,7 @@ export class JobConsumer implements BeforeApplicationShutdown {
       this.metrics.jetstreamConsumerRedelivered.set(labels, stats.redelivered);
       this.metrics.deadLetters.set({ task }, await this.queue.deadLetterCount(task));
     } catch (error) {
-      this.logger.debug(`job metrics: ${describe(error)}`);
+      this.logger.debug(`job metrics: ${errorText(error)}`);
     }
   }
 }
@@ -190,6 +190,6 @@ function stored(reply: TaskReply, deliveries: number): Omit<JobUnitResult, 'fini
     : { state: 'failed', reply, error: reply.error, deliveries };
 }
 
-function describe(error: unknown): string {
+function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -62,6 +62,11 @@ export interface TaskRuntime<Resolved = unknown> {
  */
 export interface TaskDefinition<Resolved = unknown> {
   readonly id: Task;
+  /**
+   * The version of the prompt the task's Ollama engines send (its prompt.ts). Every Ollama tier's catalog entry for
+   * the task must name it; the worker checks them at boot and refuses to start on a mismatch.
+   */
+  readonly promptVersion: string;
   /** The CPU runtimes to load at boot (warming them is part of readiness). */
   readonly cpuRuntimes: readonly CpuRuntimeName[];
   /** How readiness names the CPU engine, e.g. "nsfwjs MobileNetV2 (tfjs wasm) and PaddleOCR (onnxruntime)". */

@@ -82,7 +82,7 @@ export class TaskPipeline {
       const argusError = asArgusError(error);
       labels.outcome = argusError.code.toLowerCase();
       probeMissed = isCacheOnly(payload) && argusError.code === 'NOT_FOUND';
-      if (argusError.code === 'INTERNAL') this.logger.error(`${task} failed: ${describe(error)}`);
+      if (argusError.code === 'INTERNAL') this.logger.error(`${task} failed: ${errorText(error)}`);
       const route = error instanceof RoutingError ? error.lastRoute : undefined;
       const escalations: Escalation[] = error instanceof RoutingError ? error.escalations : [];
       if (route) Object.assign(labels, { tier: route.tier, model: route.engine.model });
@@ -209,6 +209,6 @@ function elapsedMs(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10;
 }
 
-function describe(error: unknown): string {
+function errorText(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

@@ -166,7 +166,7 @@ export class WorkerInference {
     this.gaugeTimer.unref();
     for (const route of this.router.routes) {
       this.logger.log(
-        `${this.task} on ${route.tier}: ${route.engine.model} — ${this.health.describe(route.tier)}`,
+        `${this.task} on ${route.tier}: ${route.engine.model} — ${this.health.explain(route.tier)}`,
       );
     }
   }

@@ -60,6 +60,15 @@ const ok = (task: Task): TaskReply =>
       keyValues: [],
       tables: [],
     },
+    describe: {
+      ...okMeta,
+      caption: 'A red mug on a table.',
+      altText: 'Red mug on a table',
+      tags: ['mug'],
+      language: 'en',
+      answer: null,
+      confidence: null,
+    },
   })[task] as TaskReply;
 
 const failed = (code: 'MODEL_UNAVAILABLE' | 'INVALID_MODEL_OUTPUT'): TaskReply => ({

@@ -147,7 +147,7 @@ export class AnalyzeService {
       this.metrics.imageDuration.observe(
         {
           service: 'gateway',
-          // Canonical order, so the label has at most 7 values whatever order callers list tasks in.
+          // Canonical order, so the label has at most 2^tasks − 1 (15) values whatever order callers list tasks in.
           task: TASKS.filter((task) => input.tasks.includes(task)).join('+'),
           tier: NOT_APPLICABLE,
           model: NOT_APPLICABLE,

@@ -1,1 +1,4 @@
 export * from './task';
+export * from './prompt';
+export * from './moderation-engines';
+export * from './moderation-policy';

@@ -1,11 +1,12 @@
 import { loadModerationPolicies, resolveNamed, type ModerationPolicies } from '@argus/config';
+import type { TaskDefinition } from '@argus/worker';
 import {
   cpuModerationEngine,
   ollamaModerationEngine,
-  policyFingerprint,
   type ModerationEngineOptions,
-} from '@argus/inference';
-import type { TaskDefinition } from '@argus/worker';
+} from './moderation-engines';
+import { policyFingerprint } from './moderation-policy';
+import { MODERATION_PROMPT } from './prompt';
 
 /** The warm-up's answer is thrown away, so a policy with no rules does. */
 const WARM_UP_POLICY: ModerationEngineOptions = {
@@ -24,6 +25,7 @@ export function moderationTask(
 ): TaskDefinition<ModerationEngineOptions> {
   return {
     id: 'moderation',
+    promptVersion: MODERATION_PROMPT.version,
     cpuRuntimes: ['nsfw', 'paddle'],
     cpuEngineDescription: 'nsfwjs MobileNetV2 (tfjs wasm) and PaddleOCR (onnxruntime)',
     boot({ runtimes, metrics }) {

@@ -1,6 +1,9 @@
 import { ocrOptionsSchema, type OcrOptions } from '@argus/contracts';
-import { applyPiiMode, cpuOcrEngine, ollamaOcrEngine, optionsDigest } from '@argus/inference';
+import { optionsDigest } from '@argus/inference';
 import type { TaskDefinition, TaskPostprocessor } from '@argus/worker';
+import { cpuOcrEngine, ollamaOcrEngine } from './ocr-engines';
+import { applyPiiMode } from './pii';
+import { OCR_PROMPT } from './prompt';
 
 /** Personal data in the text, flagged or redacted as the request asks; never cached, as the mode is per request. */
 export const piiPostprocessor: TaskPostprocessor<OcrOptions> = {
@@ -15,6 +18,7 @@ export const piiPostprocessor: TaskPostprocessor<OcrOptions> = {
 /** OCR: text with boxes, key-values and tables, in the request's reading mode. */
 export const ocrTask: TaskDefinition<OcrOptions> = {
   id: 'ocr',
+  promptVersion: OCR_PROMPT.version,
   // PaddleOCR reads; tesseract reads upright pages a second time where it keeps word spacing better.
   cpuRuntimes: ['paddle', 'tesseract'],
   cpuEngineDescription: 'PaddleOCR PP-OCRv4 (onnxruntime) and tesseract eng LSTM',

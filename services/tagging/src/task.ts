@@ -2,19 +2,17 @@ import type { TaggingOptions } from '@argus/contracts';
 import { loadListingProfiles, resolveNamed, type ListingProfile, type ListingProfiles } from '@argus/config';
 import type { ImageProcessor } from '@argus/imaging';
 import {
-  cpuTaggingEngine,
-  evaluateCompliance,
   measurementCopy,
-  modelCheckIds,
-  ollamaTaggingEngine,
   optionsDigest,
-  overlayWords,
   sideOcrLines,
   type EngineDependencies,
   type ImageContext,
   type TaskResult,
 } from '@argus/inference';
 import type { TaskDefinition, TaskPostprocessor } from '@argus/worker';
+import { evaluateCompliance, modelCheckIds, overlayWords } from './listing-compliance';
+import { TAGGING_PROMPT } from './prompt';
+import { cpuTaggingEngine, ollamaTaggingEngine } from './tagging-engines';
 
 /** Tagging's options with the listing profile they name (or the profile file's default) resolved at the start. */
 export type TaggingRequestOptions = TaggingOptions & {
@@ -105,6 +103,7 @@ export function taggingTask(
 ): TaskDefinition<TaggingRequestOptions> {
   return {
     id: 'tagging',
+    promptVersion: TAGGING_PROMPT.version,
     // Faces for `people` and the no_person check; PaddleOCR for brand and size text and text over the background.
     cpuRuntimes: ['faces', 'paddle'],
     cpuEngineDescription: 'sharp measurements, PaddleOCR (onnxruntime) and BlazeFace (tfjs wasm)',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TIERS, type TierName } from '@argus/contracts';
+import { TASKS, TIERS, type Task, type TierName } from '@argus/contracts';
 import { QWEN25VL_RULE, QWEN3VL_RULE, VISION_FAMILIES, type PixelBudgetRule } from '@argus/imaging';
 
 export type { TierName };
@@ -106,7 +106,7 @@ export type TaskModelSpec = CpuTaskModelSpec | OllamaTaskModelSpec;
 
 // Every tier answers every task, so `auto` never finds a hole in the cascade.
 const tasksOf = <Model extends z.ZodType>(model: Model) =>
-  z.strictObject({ moderation: model, tagging: model, ocr: model });
+  z.strictObject(Object.fromEntries(TASKS.map((task) => [task, model])) as Record<Task, Model>);
 
 const capacityFields = {
   description: z.string().trim().min(1),

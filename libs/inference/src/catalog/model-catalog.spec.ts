@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { TASKS } from '@argus/contracts';
-import { CatalogError, DEFAULT_OLLAMA_HOST, findShippedCatalog, loadModelCatalog } from './model-catalog';
+import {
+  CatalogError,
+  checkPromptVersions,
+  DEFAULT_OLLAMA_HOST,
+  findShippedCatalog,
+  loadModelCatalog,
+} from './model-catalog';
 import { TIER_ORDER, type ModelInputSpec } from './model-catalog.schema';
 import { estimateVramGiB, formatGiB } from './vram-estimate';
 
@@ -279,15 +285,56 @@ describe('loadModelCatalog', () => {
     });
   });
 
-  it('fails when a promptVersion does not belong to its task', () => {
+  it('fails when a cpu entry names a prompt version, which the cpu engines do not have', () => {
     const env = catalogWith((catalog) => {
-      at(catalog, 'tiers', 'medium', 'tasks', 'ocr').promptVersion = 'tagging-v1';
       at(catalog, 'tiers', 'cpu', 'tasks', 'moderation').promptVersion = 'moderation-v2';
     });
     const { message } = loadError(env);
-    expect(message).toContain('tiers.medium.tasks.ocr.promptVersion: "tagging-v1" is not a ocr prompt');
-    expect(message).toContain('expected "ocr-v2"');
-    expect(message).toContain('tiers.cpu.tasks.moderation.promptVersion');
+    expect(message).toContain(
+      'tiers.cpu.tasks.moderation.promptVersion: the cpu engines use "cpu-v1", not "moderation-v2"',
+    );
+  });
+
+  // The Ollama entries' prompt versions belong to each task's prompt (services/<task>/src/prompt.ts): the file loads,
+  // and the task's worker checks its own entries at boot (libs/worker/src/bootstrap-worker.spec.ts).
+  describe('checkPromptVersions', () => {
+    it("fails when a task's Ollama entry names another prompt, listing each such entry", () => {
+      const catalog = loadModelCatalog(
+        catalogWith((edited) => {
+          at(edited, 'tiers', 'medium', 'tasks', 'ocr').promptVersion = 'tagging-v1';
+          at(edited, 'tiers', 'large', 'tasks', 'ocr').promptVersion = 'ocr-v1';
+        }),
+      );
+      const expected = catalog.tiers.small.tasks.ocr.promptVersion;
+      let error: unknown;
+      try {
+        checkPromptVersions(catalog, 'ocr', expected);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error).toBeInstanceOf(CatalogError);
+      const { message } = error as CatalogError;
+      expect(message).toContain(`Invalid model catalog ${catalog.source}:`);
+      expect(message).toContain(
+        `tiers.medium.tasks.ocr.promptVersion: "tagging-v1" is not a ocr prompt; expected "${expected}"`,
+      );
+      expect(message).toContain(`tiers.large.tasks.ocr.promptVersion: "ocr-v1" is not a ocr prompt`);
+      expect(message).not.toContain('tiers.small');
+    });
+
+    it('checks disabled tiers too, and never the cpu tier', () => {
+      const catalog = loadModelCatalog({ ARGUS_TIERS: 'small' });
+      expect(catalog.enabled).toEqual(['cpu', 'small']);
+      for (const task of TASKS) {
+        const expected = catalog.tiers.small.tasks[task].promptVersion;
+        expect(() => {
+          checkPromptVersions(catalog, task, expected);
+        }).not.toThrow();
+        expect(() => {
+          checkPromptVersions(catalog, task, `${expected}-next`);
+        }).toThrow(/tiers\.small\.[^]*tiers\.medium\.[^]*tiers\.large\./);
+      }
+    });
   });
 
   it('reads numPredict and think per Ollama task entry; think is false and numPredict derived when absent', () => {

@@ -2,7 +2,6 @@ import { join, resolve } from 'node:path';
 import { findShippedFile, readYamlDocument, YamlFileError } from '@argus/config';
 import type { z } from 'zod';
 import { TASKS, type Task } from '@argus/contracts';
-import { PROMPTS } from '../prompts';
 import {
   CPU_PROMPT_VERSION,
   OLLAMA_TIERS,
@@ -180,7 +179,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 /** Families Ollama forces to one parallel slot (server/sched.go, `load`: mllama, qwen3vl, qwen3vlmoe). */
 const SINGLE_SLOT_FAMILIES: ReadonlySet<string> = new Set(['mllama', 'qwen3-vl']);
 
-/** Rules the schema cannot express: prompt versions per task, VRAM against the budget, one size per model. */
+/**
+ * Rules the schema cannot express: the cpu tier's prompt version and input, VRAM against the budget, one size per
+ * model. The Ollama entries' prompt versions are each task's own (its prompt lives in its service folder): its worker
+ * checks them at boot with {@link checkPromptVersions}.
+ */
 function checkCatalog(catalog: ModelCatalog): string[] {
   const problems: string[] = [];
 
@@ -218,12 +221,6 @@ function checkCatalog(catalog: ModelCatalog): string[] {
             `time whatever OLLAMA_NUM_PARALLEL says (server/sched.go, load); set parallel: 1`,
         );
       }
-      const expected = PROMPTS[task].version;
-      if (entry.promptVersion !== expected) {
-        problems.push(
-          `${path}.promptVersion: "${entry.promptVersion}" is not a ${task} prompt; expected "${expected}"`,
-        );
-      }
       // A repair call carries the cut-off answer and a new one: both must fit the context beside the image.
       if (entry.numPredict !== undefined && entry.numPredict > spec.contextLength / 2) {
         problems.push(
@@ -255,6 +252,29 @@ function checkCatalog(catalog: ModelCatalog): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * Every Ollama tier's entry for `task` must name the prompt its engines send, `expected`: an answer cached under one
+ * prompt version must not be served for another. The catalog does not know the prompts (each lives with its task), so
+ * the worker that runs the task calls this at boot, with the version from the task's definition; it throws the same
+ * CatalogError as a bad file, listing every entry that differs. Disabled tiers are checked too, as the file is.
+ */
+export function checkPromptVersions(
+  catalog: Pick<ResolvedCatalog, 'source' | 'tiers'>,
+  task: Task,
+  expected: string,
+): void {
+  const problems = OLLAMA_TIERS.flatMap((tier) => {
+    const entry = catalog.tiers[tier].tasks[task];
+    return entry.promptVersion === expected
+      ? []
+      : [
+          `tiers.${tier}.tasks.${task}.promptVersion: "${entry.promptVersion}" is not a ${task} prompt; ` +
+            `expected "${expected}"`,
+        ];
+  });
+  if (problems.length > 0) throw invalid(catalog.source, problems);
 }
 
 function sameVram(a: VramSpec, b: VramSpec): boolean {
@@ -402,7 +422,7 @@ function resolveTiers(catalog: ModelCatalog, overrides: Overrides): Record<TierN
 }
 
 function mapTasks(build: (task: Task) => ResolvedTaskModel): Record<Task, ResolvedTaskModel> {
-  return { moderation: build('moderation'), tagging: build('tagging'), ocr: build('ocr') };
+  return Object.fromEntries(TASKS.map((task) => [task, build(task)])) as Record<Task, ResolvedTaskModel>;
 }
 
 /** Costs worth knowing at boot: models that cannot all stay loaded, and images that crowd the context. */

@@ -23,6 +23,7 @@ export {
   type OcrLine,
   type OcrPage,
   type OcrWord,
+  type PageSegmentation,
 } from './tesseract-ocr';
 export { OnnxModels, type ModelTensor, type OnnxSessionOptions } from './onnx-models';
 

@@ -14,7 +14,7 @@ export interface EngineDependencies {
   tesseract: () => Pick<TesseractOcr, 'recognize'>;
   /** PaddleOCR, the CPU tier's main reader; without it (tests, models not installed) tesseract reads alone. */
   paddle?: () => Pick<PaddleOcr, 'read'>;
-  /** Faces in the photo, for tagging's `people` and the no_person listing check. */
+  /** Faces in the photo, for the people side read (engines/cpu-people.ts). */
   faces: () => Pick<FaceDetector, 'detect'>;
   ollama: (tier: TierName) => Pick<OllamaEngine, 'chat'>;
 }

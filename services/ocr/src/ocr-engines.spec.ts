@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
 import { OCR_MODES, ocrOptionsSchema, type OcrMode, type OcrResult } from '@argus/contracts';
-import type { OcrLine, OcrPage, PageSegmentation } from '../cpu/tesseract-ocr';
-import { ImageContext } from '../image-context';
-import type { VisionChatRequest } from '../ollama-engine';
-import { PROMPTS } from '../prompts';
-import type { EngineDependencies, EngineSpec } from './engine-kit';
+import {
+  ImageContext,
+  type EngineDependencies,
+  type EngineSpec,
+  type OcrLine,
+  type OcrPage,
+  type PageSegmentation,
+  type VisionChatRequest,
+} from '@argus/inference';
 import { cpuOcrEngine, normaliseLanguageCode, OCR_MODE_INSTRUCTIONS, ollamaOcrEngine } from './ocr-engines';
+import { OCR_PROMPT } from './prompt';
 
 jest.setTimeout(30_000);
 
@@ -198,6 +203,31 @@ describe('the CPU OCR engine', () => {
     expect(segmentations).toEqual([]);
   });
 
+  it('keeps confident words, maps boxes back to the stored image and keeps the page confidence', async () => {
+    const word = (text: string, confidence: number) => ({ text, confidence, box });
+    const read: OcrPage = {
+      text: 'LOT 4471 ~;\nzq x',
+      confidence: 0.7,
+      words: [],
+      lines: [
+        {
+          text: 'LOT 4471 ~;',
+          confidence: 0.8,
+          box,
+          words: [word('LOT', 0.95), word('4471', 0.93), word('~;', 0.2)],
+        },
+        { text: 'zq x', confidence: 0.2, box, words: [word('zq', 0.1), word('x', 0.3)] },
+      ],
+    };
+    const answer = await run(cpuOcrEngine(cpuSpec, fakes(read).deps));
+    expect(answer.result).toMatchObject({
+      text: 'LOT 4471',
+      confidence: 0.7,
+      lines: [{ text: 'LOT 4471', box: { x: 50, y: 20, width: 100, height: 30 } }],
+    });
+    expect(answer.confidence).toBe(0.7);
+  });
+
   it('answers an empty page with no text, und and no structure', async () => {
     const { deps } = fakes(page());
     const answer = await run(cpuOcrEngine(cpuSpec, deps), 'label');
@@ -239,7 +269,7 @@ describe('the Ollama OCR engine', () => {
       const answer = await run(ollamaOcrEngine(gpuSpec, deps), mode);
       expect(properties(chats[0].format)).toEqual(['keyValues', 'language', 'lines', 'tables', 'text']);
       expect(chats[0].prompt).toContain(OCR_MODE_INSTRUCTIONS[mode]);
-      expect(chats[0].prompt.startsWith(PROMPTS.ocr.user)).toBe(true);
+      expect(chats[0].prompt.startsWith(OCR_PROMPT.user)).toBe(true);
       expect(answer.result).toEqual({
         text: 'CORNER MARKET\nMilk 1L 1.29\nTOTAL 1.29',
         lines: [{ text: 'CORNER MARKET' }, { text: 'Milk 1L 1.29' }, { text: 'TOTAL 1.29' }],
@@ -292,7 +322,21 @@ describe('the Ollama OCR engine', () => {
 
   it('puts the prompt version into the engine fingerprint', () => {
     const engine = ollamaOcrEngine(gpuSpec, fakes(page()).deps);
-    expect(engine.promptVersion).toBe(PROMPTS.ocr.version);
+    expect(engine.promptVersion).toBe(OCR_PROMPT.version);
+  });
+});
+
+describe('the OCR engine factories', () => {
+  it.each([
+    ['cpu', cpuOcrEngine],
+    ['ollama', ollamaOcrEngine],
+  ] as const)('build the engine of a %s tier from its spec', (kind, factory) => {
+    const tier = kind === 'cpu' ? 'cpu' : 'small';
+    const engine = factory(
+      { task: 'ocr', tier, kind, model: `ocr-${kind}-model`, input: { longSide: 1024 } },
+      fakes(page()).deps,
+    );
+    expect(engine).toMatchObject({ task: 'ocr', kind, tier, model: `ocr-${kind}-model` });
   });
 });
 
@@ -312,12 +356,12 @@ describe('normaliseLanguageCode', () => {
 });
 
 describe('the OCR prompt', () => {
-  // The mode instructions live beside the engine but belong to PROMPTS.ocr's version: results cached under one version
+  // The mode instructions live beside the engine but belong to OCR_PROMPT's version: results cached under one version
   // must not come from another text. Changing any of them means bumping the version and this fingerprint together.
   it('changes only together with its version', () => {
-    const text = JSON.stringify([PROMPTS.ocr, OCR_MODE_INSTRUCTIONS]);
+    const text = JSON.stringify([OCR_PROMPT, OCR_MODE_INSTRUCTIONS]);
     const fingerprint = createHash('sha256').update(text).digest('hex').slice(0, 12);
-    expect({ version: PROMPTS.ocr.version, fingerprint }).toEqual({
+    expect({ version: OCR_PROMPT.version, fingerprint }).toEqual({
       version: 'ocr-v2',
       fingerprint: 'd3a74099c36a',
     });

@@ -1,9 +1,14 @@
 import { loadModerationPolicies } from '@argus/config';
 import type { ModerationHit, ModerationResult } from '@argus/contracts';
-import type { NsfwScores, OcrPage } from '../cpu';
-import { ImageContext } from '../image-context';
-import type { EngineDependencies } from './engine-kit';
-import { cpuModerationEngine, moderationAnswer, NSFW_EVIDENCE, nsfwHits } from './moderation-engines';
+import { ImageContext, type EngineDependencies, type NsfwScores, type OcrPage } from '@argus/inference';
+import {
+  cpuModerationEngine,
+  moderationAnswer,
+  NSFW_EVIDENCE,
+  nsfwHits,
+  ollamaModerationEngine,
+} from './moderation-engines';
+import { MODERATION_PROMPT } from './prompt';
 
 const policies = loadModerationPolicies({});
 const policy = (name: string) => ({ name, policy: policies.get(name)! });
@@ -204,5 +209,107 @@ describe('moderationAnswer (every tier)', () => {
     const answer = moderationAnswer(policy('default'), [], 'Nothing.', 0.9, 'all');
     expect(answer.result).not.toHaveProperty('signals');
     expect(answer.result.decision).toBe('allow');
+  });
+});
+
+describe('the moderation engine factories', () => {
+  const box = { x: 100, y: 40, width: 200, height: 60 };
+  const word = (text: string, confidence: number) => ({ text, confidence, box });
+
+  function deps(page?: OcrPage): EngineDependencies {
+    return {
+      processor: {
+        resizeForModel: () => Promise.reject(new Error('unused')),
+        toRawRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1 }),
+        toUprightRgb: () => Promise.resolve({ data: Buffer.alloc(3), width: 1, height: 1, scale: 1 }),
+        prepareForOcr: () =>
+          Promise.resolve({ data: Buffer.from('png'), scale: 2, width: 1600, height: 1200 }),
+        measure: () => Promise.reject(new Error('unused')),
+        decodeForMeasurement: () => Promise.reject(new Error('unused')),
+      },
+      nsfw: () => ({ classify: () => Promise.resolve(scores({ neutral: 1 })) }),
+      tesseract: () => ({ recognize: () => Promise.resolve(page!) }),
+      faces: () => ({ detect: () => Promise.resolve([]) }),
+      ollama: () => ({ chat: () => Promise.reject(new Error('unused')) }),
+    };
+  }
+
+  const cpuSpec = {
+    task: 'moderation',
+    tier: 'cpu',
+    kind: 'cpu',
+    model: 'nsfw',
+    input: { square: 224 },
+  } as const;
+
+  function run(page: OcrPage | undefined, signal = new AbortController().signal) {
+    const image = Buffer.from('img');
+    return cpuModerationEngine(cpuSpec, deps(page)).run({
+      image,
+      context: ImageContext.of(image),
+      signal,
+      options: { policy: policy('default') },
+    });
+  }
+
+  it.each([
+    ['cpu', cpuModerationEngine],
+    ['ollama', ollamaModerationEngine],
+  ] as const)('build the engine of a %s tier from its spec', (kind, factory) => {
+    const tier = kind === 'cpu' ? 'cpu' : 'small';
+    const engine = factory(
+      { task: 'moderation', tier, kind, model: `moderation-${kind}-model`, input: { longSide: 1024 } },
+      deps(),
+    );
+    expect(engine).toMatchObject({ task: 'moderation', kind, tier, model: `moderation-${kind}-model` });
+  });
+
+  it('sends the moderation prompt and names its version', () => {
+    const engine = ollamaModerationEngine(
+      { task: 'moderation', tier: 'small', kind: 'ollama', model: 'm', input: { longSide: 1024 } },
+      deps(),
+    );
+    expect(engine.promptVersion).toBe(MODERATION_PROMPT.version);
+  });
+
+  it('finds contact details in the text on the CPU, quotes them, and decides by the policy', async () => {
+    const page: OcrPage = {
+      text: 'Call +44 20 7946 0958',
+      confidence: 0.93,
+      words: [],
+      lines: [
+        {
+          text: 'Call +44 20 7946 0958',
+          confidence: 0.93,
+          box,
+          words: [
+            word('Call', 0.95),
+            word('+44', 0.93),
+            word('20', 0.93),
+            word('7946', 0.93),
+            word('0958', 0.92),
+          ],
+        },
+      ],
+    };
+    const answer = await run(page);
+    expect(answer.result).toMatchObject({
+      decision: 'block',
+      policy: 'default',
+      triggeredBy: ['text.contact_info'],
+      categories: [
+        {
+          id: 'text.contact_info',
+          confidence: 0.93,
+          evidence: { quote: '+44 20 7946 0958', box: { x: 50, y: 20 } },
+        },
+      ],
+    });
+    expect(answer.needsGpuTier).toContain('violence.graphic');
+    expect(answer.needsGpuTier).not.toContain('sexual.explicit');
+  });
+
+  it('refuses to start after the deadline', async () => {
+    await expect(run(undefined, AbortSignal.abort())).rejects.toMatchObject({ code: 'INFERENCE_TIMEOUT' });
   });
 });

@@ -206,7 +206,7 @@ let detector: Promise<typeof Tinyld> | undefined;
 
 /**
  * tinyld's heavy profile: about 2 s and 60 MB to load, so it is loaded on first use (the OCR worker's warm-up run),
- * never by the processes that only import this library.
+ * never by a process that imports this module without reading a language (specs, tools).
  */
 function loadDetector(): Promise<typeof Tinyld> {
   detector ??= import('tinyld/heavy').catch((error: unknown) => {

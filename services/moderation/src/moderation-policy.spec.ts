@@ -1,6 +1,7 @@
 import { loadModerationPolicies } from '@argus/config';
 import type { ModerationHit } from '@argus/contracts';
-import { applyPolicy, moderationPrompt, nsfwHits, splitFound, unjudgedCategories } from './index';
+import { nsfwHits } from './moderation-engines';
+import { applyPolicy, moderationPrompt, splitFound, unjudgedCategories } from './moderation-policy';
 
 const policies = loadModerationPolicies({});
 const policy = (name: string) => policies.get(name)!;

@@ -1,6 +1,6 @@
 import { electronicFormatIBAN, isValidIBAN } from 'ibantools';
 import type { OcrResult } from '@argus/contracts';
-import { findContactInfo } from './text-signals';
+import { findContactInfo } from '@argus/inference';
 
 export type PiiKind = 'email' | 'phone' | 'iban';
 

@@ -6,7 +6,6 @@ import {
   type AttributeJsonSchema,
   type Defect,
   type Listing,
-  type People,
   type TaggingModelOutput,
   type TaggingOptions,
   type TaggingResult,
@@ -15,22 +14,27 @@ import {
 } from '@argus/contracts';
 import { loadProductCategories } from '@argus/config';
 import { modelInputFit, type ImageMeasurements, type ModelInputFit } from '@argus/imaging';
-import { FACE_INPUT_LONG_SIDE } from '../cpu/face-detector';
-import { judgeListing, type ModelListingView } from '../listing-consistency';
-import { OllamaTaskEngine } from '../ollama-task-engine';
-import { readProductText, type ReadLine } from '../product-text';
-import { PROMPTS } from '../prompts';
 import {
   addUsage,
+  CpuEngine,
+  measurements,
+  modelInput,
+  ollamaOutputOptions,
+  OllamaTaskEngine,
+  peopleIn,
+  sideOcrLines,
   withSpentUsage,
   type EngineAnswer,
+  type EngineDependencies,
   type EngineRequest,
+  type EngineSpec,
+  type ImageContext,
   type TaskEngine,
   type TaskResult,
-} from '../task-engine';
-import { measurements, modelInput, type ImageContext } from '../image-context';
-import { CpuEngine, ollamaOutputOptions, type EngineDependencies, type EngineSpec } from './engine-kit';
-import { sideOcrLines } from './cpu-ocr';
+} from '@argus/inference';
+import { judgeListing, type ModelListingView } from './listing-consistency';
+import { readProductText, type ReadLine } from './product-text';
+import { TAGGING_PROMPT } from './prompt';
 
 /** What a vision model adds to product tagging that measurements and OCR cannot. */
 export const CPU_UNJUDGED_TAGGING = [
@@ -287,36 +291,6 @@ function readText(
   return sideOcrLines(image, deps).catch(() => undefined);
 }
 
-/** Faces in the request's image, looked for once (findPeople never rejects). */
-function peopleIn(
-  context: ImageContext,
-  deps: Pick<EngineDependencies, 'faces' | 'processor'>,
-): Promise<People | null> {
-  return context.derive('people', (bytes) => findPeople(bytes, deps));
-}
-
-/**
- * Faces in the photo, boxes in stored-image pixels; null when the detector failed. A side job like the text read:
- * a failure leaves `people` null (and the no_person check not checked) rather than failing the whole answer.
- */
-export async function findPeople(
-  image: Uint8Array,
-  deps: Pick<EngineDependencies, 'processor' | 'faces'>,
-): Promise<People | null> {
-  try {
-    const rgb = await deps.processor.toUprightRgb(image, FACE_INPUT_LONG_SIDE);
-    const source = { width: Math.round(rgb.width / rgb.scale), height: Math.round(rgb.height / rgb.scale) };
-    const faces = await deps.faces().detect(rgb, source);
-    return {
-      faces: faces.length,
-      boxes: faces.map(({ box, boxScore }) => ({ ...box, confidence: boxScore })),
-      engine: 'blazeface',
-    };
-  } catch {
-    return null;
-  }
-}
-
 let shippedTaxonomy: readonly string[] | undefined;
 
 /** The taxonomy's paths, loaded once (ARGUS_PRODUCT_CATEGORIES or config/product-categories.yaml). */
@@ -345,8 +319,8 @@ class OllamaTaggingEngine implements TaskEngine<TaskResult, TaggingOptions> {
       tier: spec.tier,
       model: spec.model,
       input: spec.input,
-      prompt: PROMPTS.tagging,
-      userPrompt: (request) => taggingPrompt(PROMPTS.tagging.user, this.plan(request)),
+      prompt: TAGGING_PROMPT,
+      userPrompt: (request) => taggingPrompt(TAGGING_PROMPT.user, this.plan(request)),
       outputSchema: plain.schema,
       format: plain.format,
       outputFor: (request) => taggingOutput(this.plan(request)),
@@ -393,7 +367,7 @@ class OllamaTaggingEngine implements TaskEngine<TaskResult, TaggingOptions> {
       tier: this.spec.tier,
       model: this.spec.model,
       input: this.spec.input,
-      prompt: PROMPTS.tagging,
+      prompt: TAGGING_PROMPT,
       userPrompt: () => customAttributesPrompt(result.category, pick),
       outputSchema: attributesOutput,
       format: toModelFormat(attributesOutput),

@@ -7,16 +7,23 @@ import {
   type OcrOptions,
   type OcrResult,
 } from '@argus/contracts';
-import { detectLanguage, keyValuesFromLines } from '../ocr-structure';
-import { OllamaTaskEngine } from '../ollama-task-engine';
-import { PROMPTS } from '../prompts';
-import type { EngineRequest, TaskEngine, TaskResult } from '../task-engine';
-import { CpuEngine, ollamaOutputOptions, type EngineDependencies, type EngineSpec } from './engine-kit';
-import { cpuOcr } from './cpu-ocr';
+import {
+  CpuEngine,
+  cpuOcr,
+  ollamaOutputOptions,
+  OllamaTaskEngine,
+  type EngineDependencies,
+  type EngineRequest,
+  type EngineSpec,
+  type TaskEngine,
+  type TaskResult,
+} from '@argus/inference';
+import { detectLanguage, keyValuesFromLines } from './ocr-structure';
+import { OCR_PROMPT } from './prompt';
 
 /**
- * What each reading mode asks of a vision model, after PROMPTS.ocr.user. Part of the OCR prompt: bump
- * PROMPTS.ocr.version when you change one (a spec checks the text against the version).
+ * What each reading mode asks of a vision model, after OCR_PROMPT.user. Part of the OCR prompt: bump
+ * OCR_PROMPT.version (prompt.ts) when you change one (a spec checks the text against the version).
  */
 export const OCR_MODE_INSTRUCTIONS: Readonly<Record<OcrMode, string>> = {
   document:
@@ -56,7 +63,7 @@ const modeOf = (request: Pick<EngineRequest<OcrOptions>, 'options'>): OcrMode =>
 
 /** The user prompt for a request: the shared transcription prompt and the mode's instructions. */
 export function ocrUserPrompt(mode: OcrMode): string {
-  return `${PROMPTS.ocr.user} ${OCR_MODE_INSTRUCTIONS[mode]}`;
+  return `${OCR_PROMPT.user} ${OCR_MODE_INSTRUCTIONS[mode]}`;
 }
 
 /** A model's language answer as an ISO 639-1 code: "EN", "en-US" → "en"; anything that is not a code → "und". */
@@ -78,7 +85,7 @@ export function ollamaOcrEngine(
     input: spec.input,
     // The richest format stands for the engine in its fingerprint; the cache key adds the mode.
     format: STRUCTURED_OUTPUT.format,
-    prompt: PROMPTS.ocr,
+    prompt: OCR_PROMPT,
     outputSchema: STRUCTURED_OUTPUT.schema,
     outputFor: (request) => (STRUCTURED_MODES.has(modeOf(request)) ? STRUCTURED_OUTPUT : PLAIN_OUTPUT),
     userPrompt: (request) => ocrUserPrompt(modeOf(request)),
@@ -103,7 +110,7 @@ export function ollamaOcrEngine(
 }
 
 /**
- * PaddleOCR (and tesseract where it reads better, cpu-ocr.ts), key-values parsed from the read lines (not in scene
+ * PaddleOCR (and tesseract where it reads better, cpu-ocr.ts in @argus/inference), key-values parsed from the read lines (not in scene
  * mode, which has no structure), the language of the text and how the page was turned. Tables need a vision model:
  * in document mode the answer says so, and `auto` goes on to a GPU tier when one is up.
  */

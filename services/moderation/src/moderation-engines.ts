@@ -6,8 +6,23 @@ import {
   MODEL_OUTPUT_SCHEMAS,
   type ModerationResult,
 } from '@argus/contracts';
-import type { NsfwScores } from '../cpu';
-import { OllamaTaskEngine } from '../ollama-task-engine';
+import {
+  CpuEngine,
+  findContactInfo,
+  inputSide,
+  ollamaOutputOptions,
+  OllamaTaskEngine,
+  pct,
+  round,
+  sideOcrLines,
+  type EngineAnswer,
+  type EngineDependencies,
+  type EngineSpec,
+  type NsfwScores,
+  type OcrLineLike,
+  type TaskEngine,
+  type TaskResult,
+} from '@argus/inference';
 import {
   applyPolicy,
   CPU_JUDGED_CATEGORIES,
@@ -15,20 +30,8 @@ import {
   splitFound,
   unjudgedCategories,
   type PolicyContext,
-} from '../moderation-policy';
-import { PROMPTS } from '../prompts';
-import { findContactInfo } from '../text-signals';
-import type { EngineAnswer, TaskEngine, TaskResult } from '../task-engine';
-import {
-  CpuEngine,
-  inputSide,
-  ollamaOutputOptions,
-  pct,
-  round,
-  type EngineDependencies,
-  type EngineSpec,
-} from './engine-kit';
-import { sideOcrLines, type OcrLineLike } from './cpu-ocr';
+} from './moderation-policy';
+import { MODERATION_PROMPT } from './prompt';
 
 /** nsfwjs probabilities under this are noise and are not reported, not even as weak signals. */
 export const NSFW_REPORT_THRESHOLD = 0.05;
@@ -173,8 +176,8 @@ export function ollamaModerationEngine(
       model: spec.model,
       input: spec.input,
       format: modelOutputJsonSchema('moderation'),
-      prompt: PROMPTS.moderation,
-      userPrompt: (request) => moderationPrompt(PROMPTS.moderation.user, request.options.policy.policy),
+      prompt: MODERATION_PROMPT,
+      userPrompt: (request) => moderationPrompt(MODERATION_PROMPT.user, request.options.policy.policy),
       outputSchema: MODEL_OUTPUT_SCHEMAS.moderation,
       ...ollamaOutputOptions(spec),
       interpret: (output, request) =>

@@ -1,10 +1,16 @@
 import type { AttributeSchemas, TaggingOptions, TaggingResult } from '@argus/contracts';
 import type { ImageMeasurements } from '@argus/imaging';
-import type { OcrPage } from '../cpu';
-import { ImageContext } from '../image-context';
-import type { VisionChatRequest, VisionChatResult } from '../ollama-engine';
-import type { EngineRequest } from '../task-engine';
-import type { EngineDependencies, EngineSpec } from './engine-kit';
+import {
+  deriveNumPredict,
+  ImageContext,
+  type EngineDependencies,
+  type EngineRequest,
+  type EngineSpec,
+  type OcrPage,
+  type VisionChatRequest,
+  type VisionChatResult,
+} from '@argus/inference';
+import { TAGGING_PROMPT } from './prompt';
 import {
   cpuTaggingEngine,
   ollamaTaggingEngine,
@@ -513,6 +519,16 @@ describe('cpu tagging engine', () => {
     return engine.run(request(tagging));
   }
 
+  it('reports measurements and names what needs a vision model when no text was read', async () => {
+    const answer = await cpu({}, emptyPage);
+    expect(answer.result).toMatchObject({
+      category: null,
+      attributes: { colour: 'navy' },
+      colours: measurements.dominantColours,
+    });
+    expect(answer.needsGpuTier).toEqual(expect.arrayContaining(['category', 'condition', 'defects']));
+  });
+
   it('reads brand and size from the text and says what needs a vision model', async () => {
     const answer = await cpu();
     expect((answer.result as TaggingResult).attributes).toEqual({
@@ -593,5 +609,31 @@ describe('cpu tagging engine', () => {
     const answer = await cpuTaggingEngine(cpuSpec, deps).run(request());
     expect(answer.needsGpuTier).toEqual(expect.arrayContaining(['attributes.brand', 'attributes.size']));
     expect((answer.result as TaggingResult).attributes).toEqual({ colour: 'navy' });
+  });
+});
+
+describe('the tagging engine factories', () => {
+  it.each([
+    ['cpu', cpuTaggingEngine],
+    ['ollama', (s: EngineSpec, d: EngineDependencies) => ollamaTaggingEngine(s, d, ['apparel'])],
+  ] as const)('build the engine of a %s tier from its spec', (kind, factory) => {
+    const tier = kind === 'cpu' ? 'cpu' : 'small';
+    const engine = factory(
+      { task: 'tagging', tier, kind, model: `tagging-${kind}-model`, input: { longSide: 1024 } },
+      fakes([]).deps,
+    );
+    expect(engine).toMatchObject({ task: 'tagging', kind, tier, model: `tagging-${kind}-model` });
+  });
+
+  it('names the tagging prompt version', () => {
+    expect(ollamaTaggingEngine(spec, fakes([]).deps, TAXONOMY).promptVersion).toBe(TAGGING_PROMPT.version);
+  });
+
+  it("derives tagging's output bound from its schema (docs/inference.md lists these values)", () => {
+    // The shipped tiers all run num_ctx 8192, so the cap is 2048 on each.
+    const taxonomy = ['apparel/shoes/sneakers', 'grocery/beverages/water', 'home/kitchen/cookware/pans'];
+    const tagging = deriveNumPredict(taggingOutput(planTagging(undefined, taxonomy)).format, 8192);
+    expect(tagging).toBeGreaterThan(1000);
+    expect(tagging).toBeLessThan(2048);
   });
 });
