@@ -58,4 +58,15 @@ describe('the layout', () => {
     expect(statSync(join(ROOT, 'services', task, 'src', 'task.ts')).isFile()).toBe(true);
     expect(readFileSync(join(ROOT, 'services', task, 'src', 'main.ts'), 'utf8')).toContain('runWorker(');
   });
+
+  it('keeps libs/imaging a sharp adapter: it imports sharp, Node, the shared contracts (error codes) and itself only', () => {
+    const allowed = /^(sharp|node:[a-z_/]+|@argus\/contracts|\.\/[a-z-]+)$/;
+    const offending = sources(join(ROOT, 'libs', 'imaging', 'src')).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)]
+        .map((match) => match[1])
+        .filter((module) => !allowed.test(module))
+        .map((module) => `${relative(ROOT, file)} imports ${module}`),
+    );
+    expect(offending).toEqual([]);
+  });
 });

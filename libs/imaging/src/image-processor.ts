@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Injectable } from '@nestjs/common';
 import { ArgusError, type SourceFormat } from '@argus/contracts';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { ACCEPTED_MEDIA_TYPES, findCorruptPngChunk, sniffImageFormat } from './image-format';
@@ -230,7 +229,6 @@ function assertPositiveSide(value: number, name: string): void {
 }
 
 /** The one adapter over sharp: every image decode, resize and encode in Argus goes through here. */
-@Injectable()
 export class ImageProcessor {
   /**
    * Validates an upload and turns it into what every worker can rely on: an accepted type within

@@ -43,5 +43,4 @@ export {
   type VisionFamily,
 } from './model-input';
 export { COLOUR_PALETTE, nearestColourName } from './colour-names';
-export { COLOUR_FAMILIES, colourFamiliesOf, colourWordsToPalette, sameColourFamily } from './colour-words';
 export * from './listing-measurements';

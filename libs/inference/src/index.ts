@@ -1,4 +1,4 @@
-export * from './ollama-engine';
+export * from './ollama-client';
 export * from './model-output';
 export * from './output-budget';
 export * from './task-engine';

@@ -7,7 +7,7 @@ import {
 } from '@argus/contracts';
 import type { ImageProcessor } from '@argus/imaging';
 import { ImageContext } from './image-context';
-import type { OllamaEngine, VisionChatRequest, VisionChatResult } from './ollama-engine';
+import type { OllamaClient, VisionChatRequest, VisionChatResult } from './ollama-client';
 import { OllamaTaskEngine, type OllamaTaskSpec, type TaskPrompt } from './ollama-task-engine';
 import { deriveNumPredict } from './output-budget';
 import type { EngineRequest } from './task-engine';
@@ -33,7 +33,7 @@ interface Reply {
 /** The adapter faked through its class type: answers in order, records what it was asked. */
 function fakeOllama(replies: Array<Reply | Error>) {
   const chats: VisionChatRequest[] = [];
-  const ollama: Pick<OllamaEngine, 'chat'> = {
+  const ollama: Pick<OllamaClient, 'chat'> = {
     chat: (request) => {
       chats.push(request);
       const reply = replies.at(chats.length - 1);

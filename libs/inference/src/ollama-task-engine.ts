@@ -5,7 +5,7 @@ import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
 import { inSpan } from '@argus/telemetry';
 import { modelInput } from './image-context';
 import { readModelOutput, type ModelOutput, type Normalisation } from './model-output';
-import type { OllamaEngine, VisionChatRequest, VisionChatResult } from './ollama-engine';
+import type { OllamaClient, VisionChatRequest, VisionChatResult } from './ollama-client';
 import { numPredictFor } from './output-budget';
 import {
   addUsage,
@@ -83,7 +83,7 @@ export class OllamaTaskEngine<Output, Options = unknown> implements TaskEngine<T
   readonly fingerprint: string;
 
   constructor(
-    private readonly ollama: Pick<OllamaEngine, 'chat'>,
+    private readonly ollama: Pick<OllamaClient, 'chat'>,
     private readonly processor: Pick<ImageProcessor, 'resizeForModel'>,
     private readonly spec: OllamaTaskSpec<Output, Options>,
   ) {

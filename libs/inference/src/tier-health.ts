@@ -1,12 +1,12 @@
 import type { TierName, TierStatus } from '@argus/contracts';
-import type { ModelStatus, OllamaEngine } from './ollama-engine';
+import type { ModelStatus, OllamaClient } from './ollama-client';
 import type { TierAvailability } from './tier-router';
 
 export interface HealthEntry {
   tier: TierName;
   kind: 'cpu' | 'ollama';
   model: string;
-  ollama?: Pick<OllamaEngine, 'modelStatus'>;
+  ollama?: Pick<OllamaClient, 'modelStatus'>;
 }
 
 export interface CpuReadiness {

@@ -6,7 +6,7 @@ import {
   FaceDetector,
   ImageContext,
   NsfwClassifier,
-  OllamaEngine,
+  OllamaClient,
   PaddleOcr,
   TesseractOcr,
   TierGuard,
@@ -81,7 +81,7 @@ export class WorkerInference {
   /** The task as this worker runs it: engines, option resolution, after-routing steps and counters. */
   readonly runtime: TaskRuntime;
   private readonly cpu: CpuEngines;
-  private readonly ollamaByTier = new Map<TierName, OllamaEngine>();
+  private readonly ollamaByTier = new Map<TierName, OllamaClient>();
   private gaugeTimer?: NodeJS.Timeout;
 
   constructor(
@@ -101,7 +101,7 @@ export class WorkerInference {
       if (spec.engine === 'ollama') {
         this.ollamaByTier.set(
           tier,
-          new OllamaEngine({ host: spec.url, keepAlive: spec.keepAlive, numCtx: spec.contextLength }),
+          new OllamaClient({ host: spec.url, keepAlive: spec.keepAlive, numCtx: spec.contextLength }),
         );
       }
     }
@@ -145,7 +145,7 @@ export class WorkerInference {
     this.router = new TierRouter(this.task, routes, this.health, cache, observer);
   }
 
-  private ollama(tier: TierName): OllamaEngine {
+  private ollama(tier: TierName): OllamaClient {
     const engine = this.ollamaByTier.get(tier);
     if (!engine) throw new Error(`no Ollama client for the ${tier} tier`);
     return engine;

@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AnalyzeService, withCallerDefaults } from './analyze.service';
-import { readAnalyzeInput } from './image-intake';
+import { readAnalyzeInput } from './analyze-input';
 
 @Controller('v1')
 export class AnalyzeController {

@@ -3,7 +3,7 @@ import { loadGatewayConfig } from '@argus/config';
 import type { NormalisedImage } from '@argus/imaging';
 import { ArgusMetrics } from '@argus/telemetry';
 import { AnalyzeService, type ImageWriter } from './analyze.service';
-import type { ImageNormaliser } from './image-ingest';
+import type { ImageNormaliser } from './image-preparation';
 import { AnalyzeFailedError } from './problem';
 import type { TaskDispatcher } from './task-dispatcher.service';
 

@@ -16,7 +16,7 @@ import { ImageProcessor } from '@argus/imaging';
 import { ImageStore } from '@argus/messaging';
 import { SafeFetcher } from '@argus/url-intake';
 import { activeTraceId, ArgusMetrics, inSpan, NOT_APPLICABLE } from '@argus/telemetry';
-import type { AnalyzeInput } from './image-intake';
+import type { AnalyzeInput } from './analyze-input';
 import { AnalyzeFailedError, InvalidRequestError } from './problem';
 import {
   downloadImage,
@@ -24,7 +24,7 @@ import {
   taskRequestFor,
   type ImageDownloader,
   type ImageNormaliser,
-} from './image-ingest';
+} from './image-preparation';
 import { TaskDispatcher } from './task-dispatcher.service';
 import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 import { UploadMemo, type UploadDescription } from './upload-memo';

@@ -103,7 +103,8 @@ export class GatewayModule {
           useValue: new SafeFetcher({ ...config.urlFetch, maxBytes: config.limits.maxBytes }),
         },
         SafeFetcherCloser,
-        ImageProcessor,
+        // A plain class (libs/imaging knows no Nest): one instance for the app.
+        { provide: ImageProcessor, useValue: new ImageProcessor() },
         TaskDispatcher,
         AnalyzeService,
         ReadinessService,

@@ -7,8 +7,8 @@ import {
   MAX_JOB_ITEMS,
   type NotifyDecision,
 } from '@argus/contracts';
-import type { AnalyzeInput } from './image-intake';
-import { options, parseFields } from './image-intake';
+import type { AnalyzeInput } from './analyze-input';
+import { options, parseFields } from './analyze-input';
 import { InvalidRequestError } from './problem';
 
 /** Where one item's image comes from; decoding and fetching happen per item, so one bad item fails alone. */

@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { jobStatusQuerySchema, type JobStatus } from '@argus/contracts';
-import { parseFields } from './image-intake';
+import { parseFields } from './analyze-input';
 import { readJobInput } from './job-intake';
 import { JobsService } from './jobs.service';
 

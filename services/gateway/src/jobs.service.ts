@@ -24,8 +24,8 @@ import {
   taskRequestFor,
   type ImageDownloader,
   type ImageNormaliser,
-} from './image-ingest';
-import { decodeBase64 } from './image-intake';
+} from './image-preparation';
+import { decodeBase64 } from './analyze-input';
 import type { Caller } from './access-control';
 import type { JobInput, JobItemInput } from './job-intake';
 import { summariseJob } from './job-status';

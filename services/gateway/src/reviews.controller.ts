@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { resolveReviewBodySchema, reviewQuerySchema, type Review, type ReviewList } from '@argus/contracts';
-import { parseFields } from './image-intake';
+import { parseFields } from './analyze-input';
 import { ReviewsService } from './reviews.service';
 
 @Controller('v1/reviews')

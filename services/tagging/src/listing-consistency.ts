@@ -1,5 +1,5 @@
 import type { Listing, ListingConsistency, ListingField } from '@argus/contracts';
-import { colourWordsToPalette, sameColourFamily } from '@argus/imaging';
+import { colourWordsToPalette, sameColourFamily } from './colour-words';
 import {
   findBrand,
   findBrandInLines,

@@ -1,3 +1,4 @@
+import { loadProductCategories } from '@argus/config';
 import type { AttributeSchemas, TaggingOptions, TaggingResult } from '@argus/contracts';
 import type { ImageMeasurements } from '@argus/imaging';
 import {
@@ -15,7 +16,6 @@ import {
   cpuTaggingEngine,
   ollamaTaggingEngine,
   planTagging,
-  productCategoryPaths,
   taggingOutput,
   taggingPrompt,
   toStoredPixels,
@@ -207,7 +207,7 @@ describe('the output schema and prompt', () => {
   });
 
   it('keeps the shipped taxonomy format small', () => {
-    const format = taggingOutput(planTagging(undefined, productCategoryPaths())).format;
+    const format = taggingOutput(planTagging(undefined, loadProductCategories().paths)).format;
     expect(JSON.stringify(format).length).toBeLessThan(8_000);
   });
 

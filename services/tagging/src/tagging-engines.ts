@@ -12,7 +12,6 @@ import {
   type Task,
   type TierName,
 } from '@argus/contracts';
-import { loadProductCategories } from '@argus/config';
 import { modelInputFit, type ImageMeasurements, type ModelInputFit } from '@argus/imaging';
 import {
   addUsage,
@@ -291,14 +290,6 @@ function readText(
   return sideOcrLines(image, deps).catch(() => undefined);
 }
 
-let shippedTaxonomy: readonly string[] | undefined;
-
-/** The taxonomy's paths, loaded once (ARGUS_PRODUCT_CATEGORIES or config/product-categories.yaml). */
-export function productCategoryPaths(): readonly string[] {
-  shippedTaxonomy ??= loadProductCategories().paths;
-  return shippedTaxonomy;
-}
-
 /**
  * Product tagging on a vision model: one call with the request's output schema (category enum, the caller's
  * attribute schema when it is known, the listing verdicts), then, when the attribute schema depends on the
@@ -444,7 +435,8 @@ class OllamaTaggingEngine implements TaskEngine<TaskResult, TaggingOptions> {
 export function ollamaTaggingEngine(
   spec: EngineSpec,
   deps: EngineDependencies,
-  taxonomy: readonly string[] = productCategoryPaths(),
+  /** The product taxonomy's paths, loaded at boot (ARGUS_PRODUCT_CATEGORIES or config/product-categories.yaml). */
+  taxonomy: readonly string[],
 ): TaskEngine {
   return new OllamaTaggingEngine(spec, deps, taxonomy);
 }

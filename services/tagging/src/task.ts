@@ -1,5 +1,11 @@
 import type { TaggingOptions } from '@argus/contracts';
-import { loadListingProfiles, resolveNamed, type ListingProfile, type ListingProfiles } from '@argus/config';
+import {
+  loadListingProfiles,
+  loadProductCategories,
+  resolveNamed,
+  type ListingProfile,
+  type ListingProfiles,
+} from '@argus/config';
 import type { ImageProcessor } from '@argus/imaging';
 import {
   measurementCopy,
@@ -100,6 +106,7 @@ export function sideWords(runtimes: EngineDependencies): WordReader {
  */
 export function taggingTask(
   profiles: () => ListingProfiles = loadListingProfiles,
+  categories: () => { paths: readonly string[] } = loadProductCategories,
 ): TaskDefinition<TaggingRequestOptions> {
   return {
     id: 'tagging',
@@ -109,13 +116,16 @@ export function taggingTask(
     cpuEngineDescription: 'sharp measurements, PaddleOCR (onnxruntime) and BlazeFace (tfjs wasm)',
     boot({ processor, runtimes }) {
       const loaded = profiles();
+      const taxonomy = categories().paths;
       const resolveProfile = (requested: string | undefined) => {
         const { name, entry } = resolveNamed(loaded, requested, 'listing profile');
         return { name, profile: entry };
       };
       return {
         engine: (spec) =>
-          spec.kind === 'cpu' ? cpuTaggingEngine(spec, runtimes) : ollamaTaggingEngine(spec, runtimes),
+          spec.kind === 'cpu'
+            ? cpuTaggingEngine(spec, runtimes)
+            : ollamaTaggingEngine(spec, runtimes, taxonomy),
         resolve: (options) => ({
           ...options.tagging,
           listingProfile: resolveProfile(options.tagging?.profile),

@@ -1,7 +1,7 @@
 import { ArgusError, type Task, type TierName } from '@argus/contracts';
 import type { ImageProcessor, ModelInputTarget } from '@argus/imaging';
 import type { FaceDetector, NsfwClassifier, PaddleOcr, TesseractOcr } from '../cpu';
-import type { OllamaEngine } from '../ollama-engine';
+import type { OllamaClient } from '../ollama-client';
 import type { EngineAnswer, EngineRequest, TaskEngine, TaskResult } from '../task-engine';
 
 /** What the engines of every task are built from; tests pass fakes. */
@@ -16,7 +16,7 @@ export interface EngineDependencies {
   paddle?: () => Pick<PaddleOcr, 'read'>;
   /** Faces in the photo, for the people side read (engines/cpu-people.ts). */
   faces: () => Pick<FaceDetector, 'detect'>;
-  ollama: (tier: TierName) => Pick<OllamaEngine, 'chat'>;
+  ollama: (tier: TierName) => Pick<OllamaClient, 'chat'>;
 }
 
 export interface EngineSpec {

@@ -56,7 +56,7 @@ const NS_PER_SECOND = 1e9;
  * the first streamed line, after load, queueing and prompt evaluation. A deadline above 300 s can therefore end as
  * `fetch failed` (UND_ERR_HEADERS_TIMEOUT), mapped below to an unreachable Ollama.
  */
-export class OllamaEngine {
+export class OllamaClient {
   constructor(readonly options: OllamaEngineOptions) {}
 
   async chat(request: VisionChatRequest): Promise<VisionChatResult> {

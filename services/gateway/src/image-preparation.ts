@@ -2,7 +2,7 @@ import { ArgusError, type TaskRequest } from '@argus/contracts';
 import type { ImageLimits, ImageProcessor, NormalisedImage } from '@argus/imaging';
 import type { SafeFetcher } from '@argus/url-intake';
 import { inSpan, type ArgusMetrics } from '@argus/telemetry';
-import type { AnalyzeInput } from './image-intake';
+import type { AnalyzeInput } from './analyze-input';
 
 // What /v1/analyze and batch jobs do alike with one image: fetch it by URL, normalise it, and describe it to the
 // workers as one TaskRequest. Storing differs (bucket, key, TTL), so each caller stores for itself.

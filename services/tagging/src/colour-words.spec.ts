@@ -1,4 +1,4 @@
-import { COLOUR_PALETTE } from './colour-names';
+import { COLOUR_PALETTE } from '@argus/imaging';
 import { COLOUR_FAMILIES, colourWordsToPalette, sameColourFamily } from './colour-words';
 
 describe('colourWordsToPalette', () => {

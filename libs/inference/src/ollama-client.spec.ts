@@ -9,12 +9,12 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { ArgusError, modelOutputJsonSchema } from '@argus/contracts';
 import { OllamaStandIn } from '../../../test/support/ollama-stand-in';
-import { OllamaEngine, type VisionChatRequest } from './ollama-engine';
+import { OllamaClient, type VisionChatRequest } from './ollama-client';
 
 const exporter = new InMemorySpanExporter();
 const MODEL = 'qwen2.5vl:3b';
 let standIn: OllamaStandIn;
-let engine: OllamaEngine;
+let engine: OllamaClient;
 // A grey 28×28 PNG: the stand-in checks that images decode, and qwen2.5vl's runner panics under 28 px a side.
 const PIXEL =
   'iVBORw0KGgoAAAANSUhEUgAAABwAAAAcCAIAAAD9b0jDAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAL0lEQVR4nO3QMQEAAAyDMKRX+kywDwTkgD1EqB4+udCHCNXDJxf6EKF6+ORC5z892aGYPYtb91AAAAAASUVORK5CYII=';
@@ -25,7 +25,7 @@ beforeAll(async () => {
     new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }),
   );
   standIn = await OllamaStandIn.start({ models: [{ name: MODEL }] });
-  engine = new OllamaEngine({ host: standIn.url, keepAlive: '30m', numCtx: 8192 });
+  engine = new OllamaClient({ host: standIn.url, keepAlive: '30m', numCtx: 8192 });
 });
 
 afterAll(async () => {
@@ -42,7 +42,7 @@ beforeEach(() => {
 const chat = (
   signal: AbortSignal = AbortSignal.timeout(5_000),
   extra: Partial<VisionChatRequest> = {},
-  on: OllamaEngine = engine,
+  on: OllamaClient = engine,
 ) =>
   on.chat({
     model: MODEL,
@@ -55,7 +55,7 @@ const chat = (
     ...extra,
   });
 
-describe('OllamaEngine', () => {
+describe('OllamaClient', () => {
   it('streams a chat with fixed runner options and records a GenAI client span with token usage', async () => {
     standIn.script(() => ({
       content: '{"text":"","lines":[]}',
@@ -140,7 +140,7 @@ describe('OllamaEngine', () => {
       },
     ]);
     try {
-      const thinker = new OllamaEngine({ host: url, keepAlive: '30m', numCtx: 8192 });
+      const thinker = new OllamaClient({ host: url, keepAlive: '30m', numCtx: 8192 });
       const result = await chat(undefined, { think: true, numPredict: 900 }, thinker);
       expect(bodies[0]).toMatchObject({ think: true, options: { num_predict: 900, num_ctx: 8192 } });
       expect(result.content).toBe('{"text":"SALT","lines":[{"text":"SALT"}]}');
@@ -177,7 +177,7 @@ describe('OllamaEngine', () => {
     standIn.setModels([{ name: MODEL, capabilities: ['completion'] }]);
     await expect(engine.modelStatus(MODEL)).resolves.toMatchObject({ status: 'no-vision' });
     standIn.setModels([{ name: MODEL }]);
-    const unreachable = new OllamaEngine({ host: 'http://127.0.0.1:9', keepAlive: '1m' });
+    const unreachable = new OllamaClient({ host: 'http://127.0.0.1:9', keepAlive: '1m' });
     await expect(unreachable.modelStatus(MODEL)).resolves.toMatchObject({ status: 'unreachable' });
   });
 
@@ -192,7 +192,7 @@ describe('OllamaEngine', () => {
   });
 
   it('sends a keep_alive of "-1" or "0" as a number, which Ollama accepts (a unitless string is a 400)', async () => {
-    const forever = new OllamaEngine({ host: standIn.url, keepAlive: '-1', numCtx: 8192 });
+    const forever = new OllamaClient({ host: standIn.url, keepAlive: '-1', numCtx: 8192 });
     standIn.reset();
     await expect(chat(undefined, {}, forever)).resolves.toMatchObject({ doneReason: 'stop' });
     expect(standIn.chats.at(-1)?.keepAlive).toBe(-1);

@@ -1,4 +1,4 @@
-import { COLOUR_PALETTE } from './colour-names';
+import { COLOUR_PALETTE } from '@argus/imaging';
 
 /**
  * Palette names grouped the way a shopper would call them "the same colour": a listing that says "blue" is right
