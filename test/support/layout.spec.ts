@@ -3,7 +3,7 @@
 // service folder that says it is that task.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { TASKS } from '@argus/contracts';
+import { TASK_OPTION_SCHEMAS, TASKS } from '@argus/contracts';
 import { taskDefinition } from './task-definitions';
 
 const ROOT = join(__dirname, '..', '..');
@@ -66,6 +66,23 @@ describe('the layout', () => {
         .map((match) => match[1])
         .filter((module) => !allowed.test(module))
         .map((module) => `${relative(ROOT, file)} imports ${module}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  it("names no task's option outside that task's folder and the contracts", () => {
+    const fields = Object.values(TASK_OPTION_SCHEMAS).flatMap((schema) => Object.keys(schema.shape));
+    const access = new RegExp(`\\b(${TASKS.join('|')})\\??\\.(${fields.join('|')})\\b`);
+    const checked = [
+      ...sources(join(ROOT, 'libs')).filter((file) => !file.includes(join('libs', 'contracts'))),
+      ...sources(join(ROOT, 'services', 'gateway', 'src')),
+    ];
+    const offending = checked.flatMap((file) =>
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line, index) => ({ line, index }))
+        .filter(({ line }) => access.test(line))
+        .map(({ line, index }) => `${relative(ROOT, file)}:${index + 1}: ${line.trim()}`),
     );
     expect(offending).toEqual([]);
   });

@@ -12,8 +12,10 @@ import {
   TASK_SERVICES,
   TASK_SUBJECTS,
   TASKS,
+  namedOptionsOf,
   taskOptionsFromFields,
   taskRequestSchema,
+  withDefaultPolicy,
 } from './index';
 
 describe('contracts', () => {
@@ -165,5 +167,16 @@ describe('task options', () => {
       taskRequestSchema.safeParse({ ...base, options: { ocr: { mode: 'document', colour: 'x' } } }).success,
     ).toBe(false);
     expect(taskRequestSchema.safeParse({ ...base, options: { translate: {} } }).success).toBe(false);
+  });
+
+  it("lists the options that name a file entry, with the field the body uses, and applies a key's default policy", () => {
+    const options = { moderation: { policy: 'strict' }, tagging: { profile: 'marketplace-secondary' } };
+    expect(namedOptionsOf(options)).toEqual([
+      { field: 'policy', names: 'moderation-policies', value: 'strict' },
+      { field: 'profile', names: 'listing-profiles', value: 'marketplace-secondary' },
+    ]);
+    expect(withDefaultPolicy({}, 'wine-shop')).toEqual({ moderation: { policy: 'wine-shop' } });
+    expect(withDefaultPolicy(options, 'wine-shop')).toBe(options);
+    expect(withDefaultPolicy({ ocr: { mode: 'label' } }, undefined)).toEqual({ ocr: { mode: 'label' } });
   });
 });

@@ -153,6 +153,33 @@ export const describeOptionsSchema = z.strictObject({
 });
 export type DescribeOptions = z.infer<typeof describeOptionsSchema>;
 
+/**
+ * Options whose value names an entry of a file the services load at boot (a moderation policy, a listing profile).
+ * The gateway checks the name against its copy of the file, so a typo is a 400 at the edge, not a default at the
+ * worker; `field` is the name the HTTP body uses for it.
+ */
+export const NAMED_OPTIONS = [
+  { task: 'moderation', option: 'policy', field: 'policy', names: 'moderation-policies' },
+  { task: 'tagging', option: 'profile', field: 'profile', names: 'listing-profiles' },
+] as const satisfies ReadonlyArray<{ task: Task; option: string; field: string; names: string }>;
+export type NamedOptionFile = (typeof NAMED_OPTIONS)[number]['names'];
+
+/** The named options a request sets, with their values. */
+export function namedOptionsOf(
+  options: TaskOptions,
+): Array<{ field: string; names: NamedOptionFile; value: string }> {
+  return NAMED_OPTIONS.flatMap(({ task, option, field, names }) => {
+    const value = (options[task] as Record<string, unknown> | undefined)?.[option];
+    return typeof value === 'string' ? [{ field, names, value }] : [];
+  });
+}
+
+/** The request's options with the moderation policy of the caller's API key, where the request names none. */
+export function withDefaultPolicy(options: TaskOptions, policy: string | undefined): TaskOptions {
+  if (policy === undefined || options.moderation?.policy !== undefined) return options;
+  return { ...options, moderation: { ...options.moderation, policy } };
+}
+
 /** Each task's option schema, by task id. */
 export const TASK_OPTION_SCHEMAS = {
   moderation: moderationOptionsSchema,

@@ -8,6 +8,9 @@ import {
   type AnalyzeResults,
   type Task,
   type TaskReply,
+  namedOptionsOf,
+  withDefaultPolicy,
+  type NamedOptionFile,
   type TaskOptions,
   type TaskRequest,
 } from '@argus/contracts';
@@ -191,8 +194,7 @@ export function withCallerDefaults(
   options: TaskOptions,
   caller: { policy?: string } | undefined,
 ): TaskOptions {
-  if (!caller?.policy || options.moderation?.policy !== undefined) return options;
-  return { ...options, moderation: { ...options.moderation, policy: caller.policy } };
+  return withDefaultPolicy(options, caller?.policy);
 }
 
 /** Profile and policy names must be ones the gateway loaded; a typo is a 400, not a silent default. */
@@ -201,17 +203,16 @@ export function assertKnownNames(
   profiles: Pick<ListingProfiles, 'names'>,
   policies: Pick<ModerationPolicies, 'names'>,
 ): void {
-  const profile = options.tagging?.profile;
-  const policy = options.moderation?.policy;
-  if (profile !== undefined && !profiles.names.includes(profile)) {
-    throw new InvalidRequestError([
-      { field: 'profile', message: `unknown profile; use one of ${profiles.names.join(', ')}` },
-    ]);
-  }
-  if (policy !== undefined && !policies.names.includes(policy)) {
-    throw new InvalidRequestError([
-      { field: 'policy', message: `unknown policy; use one of ${policies.names.join(', ')}` },
-    ]);
+  const known: Record<NamedOptionFile, readonly string[]> = {
+    'moderation-policies': policies.names,
+    'listing-profiles': profiles.names,
+  };
+  for (const { field, names, value } of namedOptionsOf(options)) {
+    if (!known[names].includes(value)) {
+      throw new InvalidRequestError([
+        { field, message: `unknown ${field}; use one of ${known[names].join(', ')}` },
+      ]);
+    }
   }
 }
 
