@@ -580,8 +580,21 @@ describeWithHelm('the chart rendered by helm', () => {
         'secrets.natsTls.keyKey=tls.key',
         '--set',
         'secrets.webhook.existingSecret=argus-webhook',
+        // The bundled NATS must serve TLS and check credentials for the chart to accept these (argus.checkNats).
+        '--set',
+        'nats.config.nats.tls.enabled=true',
+        '--set',
+        'nats.config.nats.tls.secretName=argus-nats-server-tls',
+        '--set',
+        'nats.config.merge.authorization.user=argus',
       ],
       values: mergeValues(values, {
+        nats: {
+          config: {
+            nats: { tls: { enabled: true, secretName: 'argus-nats-server-tls' } },
+            merge: { authorization: { user: 'argus' } },
+          },
+        },
         secrets: {
           nats: {
             existingSecret: 'argus-nats',
@@ -893,6 +906,208 @@ describeWithHelm('the chart rendered by helm', () => {
       );
       expect(nats.length).toBeGreaterThan(0);
       expect((nats[0].spec as { replicas: number }).replicas).toBe(3);
+    }
+  });
+
+  // Helm allows release names of up to 53 characters; every name the chart derives must still fit its kind's limit
+  // (argus.nameLimit in _helpers.tpl) and every reference must still find its object.
+  const longRelease = 'a-release-name-of-fifty-three-characters-for-argus-xy';
+  const nameLimits: Record<string, number> = { StatefulSet: 52, ScaledObject: 54 };
+  const everything = [
+    '-f',
+    join(CHART_DIR, 'values-gpu-tiers.yaml'),
+    '--set',
+    'jobs.enabled=true',
+    '--set',
+    'gateway.autoscaling.enabled=true',
+    '--set',
+    'monitoring.serviceMonitor.enabled=true',
+    '--set',
+    'monitoring.prometheusRule.enabled=true',
+    '--set',
+    'monitoring.dashboards.enabled=true',
+  ];
+  const render = (release: string, args: string[]) => {
+    const run = runHelm(helm!, ['template', release, chart.dir, '--namespace', 'argus', ...args]);
+    if (run.status !== 0) throw new Error(`helm template ${release} failed:\n${run.output}`);
+    return parseManifests(run.output);
+  };
+  const envOf = (object: K8sObject) =>
+    Object.fromEntries((podSpec(object).containers[0].env ?? []).map((entry) => [entry.name, entry.value]));
+
+  it('fits every object name to its limit for a 53-character release name, uniquely and stably', () => {
+    expect(longRelease).toHaveLength(53);
+    const objects = argusObjects(render(longRelease, everything));
+    const kinds = new Set(objects.map((object) => object.kind));
+    for (const kind of ['Deployment', 'StatefulSet', 'Service', 'ScaledObject', 'HorizontalPodAutoscaler'])
+      expect(kinds).toContain(kind);
+    const tooLong = objects
+      .filter((object) => object.metadata.name.length > (nameLimits[object.kind] ?? 63))
+      .map((object) => `${object.kind} ${object.metadata.name} (${object.metadata.name.length})`);
+    expect(tooLong).toEqual([]);
+    const invalid = objects
+      .filter((object) => !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(object.metadata.name))
+      .map((object) => `${object.kind} ${object.metadata.name}`);
+    expect(invalid).toEqual([]);
+    // KEDA names its HPA keda-hpa-<ScaledObject> and cuts it to 63: it must not need cutting.
+    for (const scaled of objects.filter((object) => object.kind === 'ScaledObject'))
+      expect(`keda-hpa-${scaled.metadata.name}`.length).toBeLessThanOrEqual(63);
+    const keys = objects.map((object) => `${object.kind}/${object.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    // Each component's name still says which component it is, and the same release always gets the same names.
+    for (const object of objects.filter((o) => o.kind === 'Deployment'))
+      expect(object.metadata.name).toContain(`-${component(object)}`);
+    expect(argusObjects(render(longRelease, everything)).map((object) => object.metadata.name)).toEqual(
+      objects.map((object) => object.metadata.name),
+    );
+    // Short names are left alone.
+    const short = argusObjects(render('argus', everything));
+    expect(
+      short
+        .filter((o) => o.kind === 'Deployment')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['gateway', ...TASKS].map((name) => `argus-${name}`).sort());
+  });
+
+  it('keeps every reference pointing at a rendered object for a 53-character release name', () => {
+    const objects = render(longRelease, everything);
+    const named = (kind: string) =>
+      new Set(objects.filter((o) => o.kind === kind).map((o) => o.metadata.name));
+    const services = named('Service');
+    const deployments = named('Deployment');
+    const configMaps = named('ConfigMap');
+    const pods = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+    const podLabels = pods.map(
+      (o) =>
+        (o.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels,
+    );
+    const matches = (selector: Record<string, string>) =>
+      podLabels.some((labels) => Object.entries(selector).every(([key, value]) => labels[key] === value));
+    for (const service of argusObjects(objects).filter((o) => o.kind === 'Service')) {
+      const selector = (service.spec as { selector: Record<string, string> }).selector;
+      expect({ service: service.metadata.name, matches: matches(selector) }).toEqual({
+        service: service.metadata.name,
+        matches: true,
+      });
+    }
+    for (const statefulSet of objects.filter((o) => o.kind === 'StatefulSet' && argusObjects([o]).length))
+      expect(services).toContain((statefulSet.spec as { serviceName: string }).serviceName);
+    for (const scaler of objects.filter(
+      (o) => o.kind === 'ScaledObject' || o.kind === 'HorizontalPodAutoscaler',
+    ))
+      expect(deployments).toContain(
+        (scaler.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name,
+      );
+    for (const pod of pods.filter((o) => argusObjects([o]).length)) {
+      const volumes = (podSpec(pod) as { volumes?: Array<{ configMap?: { name: string } }> }).volumes ?? [];
+      for (const volume of volumes.filter((v) => v.configMap))
+        expect(configMaps).toContain(volume.configMap!.name);
+    }
+    for (const worker of objects.filter(
+      (o) => o.kind === 'Deployment' && (TASKS as readonly string[]).includes(component(o)!),
+    )) {
+      const env = envOf(worker);
+      for (const tier of OLLAMA_TIERS)
+        expect(services).toContain(new URL(env[`ARGUS_TIER_${tier.toUpperCase()}_URL`]!).hostname);
+    }
+    // NATS: the NATS chart's own names for this release (<release>-nats fits 63 here).
+    for (const deployment of objects.filter((o) => o.kind === 'Deployment' && argusObjects([o]).length))
+      expect(envOf(deployment).NATS_URL).toBe(`nats://${longRelease}-nats.argus.svc:4222`);
+    for (const scaled of objects.filter((o) => o.kind === 'ScaledObject')) {
+      const trigger = (scaled.spec as { triggers: Array<{ metadata: Record<string, string> }> }).triggers[0];
+      expect(trigger.metadata.natsServerMonitoringEndpoint).toBe(
+        `${longRelease}-nats-headless.argus.svc.cluster.local:8222`,
+      );
+    }
+    if (chart.withNats) {
+      const natsServices = new Set(
+        objects.filter((o) => o.kind === 'Service' && !argusObjects([o]).length).map((o) => o.metadata.name),
+      );
+      expect(natsServices).toEqual(new Set([`${longRelease}-nats`, `${longRelease}-nats-headless`]));
+    }
+  });
+
+  it.each([
+    // [release, --set values, client Service, headless Service], as nats-io/k8s helm/charts/nats names them.
+    ['argus', ['nats.nameOverride=bus'], 'argus-bus', 'argus-bus-headless'],
+    ['mybus', ['nats.nameOverride=bus'], 'mybus', 'mybus-headless'],
+    ['argus', ['nats.fullnameOverride=queue'], 'queue', 'queue-headless'],
+    [
+      'argus',
+      ['nats.nameOverride=bus', 'nats.service.name=nats-client'],
+      'nats-client',
+      'argus-bus-headless',
+    ],
+    ['argus', ['nats.headlessService.name=nats-peers'], 'argus-nats', 'nats-peers'],
+    ['my-nats', [], 'my-nats', 'my-nats-headless'],
+  ])(
+    'release %s with %j: NATS_URL on %s and KEDA on %s, the NATS chart’s Service names',
+    (release, sets, client, headless) => {
+      const objects = render(release, [
+        '--set',
+        'jobs.enabled=true',
+        ...sets.flatMap((set) => ['--set', set]),
+      ]);
+      const deployments = objects.filter((o) => o.kind === 'Deployment' && argusObjects([o]).length);
+      expect(deployments).toHaveLength(1 + TASKS.length);
+      for (const deployment of deployments)
+        expect(envOf(deployment).NATS_URL).toBe(`nats://${client}.argus.svc:4222`);
+      const scaled = objects.filter((o) => o.kind === 'ScaledObject');
+      expect(scaled).toHaveLength(TASKS.length);
+      for (const object of scaled) {
+        const trigger = (object.spec as { triggers: Array<{ metadata: Record<string, string> }> })
+          .triggers[0];
+        expect(trigger.metadata.natsServerMonitoringEndpoint).toBe(
+          `${headless}.argus.svc.cluster.local:8222`,
+        );
+      }
+      if (chart.withNats) {
+        const natsServices = objects
+          .filter((o) => o.kind === 'Service' && !argusObjects([o]).length)
+          .map((o) => o.metadata.name);
+        expect(natsServices.sort()).toEqual([client, headless].sort());
+      }
+    },
+  );
+
+  it('refuses NATS client TLS or credentials that the bundled NATS would not match, naming what to set', () => {
+    const template = (sets: string[]) =>
+      runHelm(helm!, ['template', 'argus', chart.dir, ...sets.flatMap((set) => ['--set', set])]);
+    const tls = template(['secrets.natsTls.enabled=true']);
+    expect(tls.status).not.toBe(0);
+    expect(tls.output).toContain(
+      'the bundled NATS (nats.enabled) does not serve TLS: set nats.config.nats.tls.enabled=true',
+    );
+    const credentials = ['secrets.nats.existingSecret=argus-nats', 'secrets.nats.passwordKey=password'];
+    for (const key of ['userKey=user', 'tokenKey=token', 'credsKey=user.creds', 'nkeySeedKey=seed.nk']) {
+      const run = template(['secrets.nats.existingSecret=argus-nats', `secrets.nats.${key}`]);
+      expect(run.status).not.toBe(0);
+      expect(run.output).toContain(
+        'the bundled NATS (nats.enabled) checks none: configure its authentication',
+      );
+      expect(run.output).toContain('nats.config.merge.authorization');
+    }
+    // Accepted once the bundled server is configured to match, or when Argus uses another NATS.
+    for (const sets of [
+      ['secrets.natsTls.enabled=true', 'nats.config.nats.tls.enabled=true'],
+      [...credentials, 'nats.config.merge.authorization.user=argus'],
+      [...credentials, 'nats.config.merge.accounts.ARGUS.users[0].user=argus'],
+      [...credentials, 'nats.config.resolver.enabled=true'],
+      [
+        'secrets.natsTls.enabled=true',
+        ...credentials,
+        'nats.enabled=false',
+        'externalNats.url=tls://nats.example:4222',
+      ],
+      ['secrets.natsTls.enabled=true', ...credentials, 'secrets.nats.urlKey=url'],
+    ]) {
+      const run = template(sets);
+      expect({ sets, status: run.status, output: run.status === 0 ? '' : run.output }).toEqual({
+        sets,
+        status: 0,
+        output: '',
+      });
     }
   });
 });

@@ -11,7 +11,7 @@ and nodes, and rolled when a config file changes.
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {{ include "argus.fullname" $root }}-{{ $component }}
+  name: {{ include "argus.componentName" (dict "root" $root "suffix" $component "kind" "Deployment") }}
   namespace: {{ $root.Release.Namespace }}
   labels:
     {{- include "argus.componentLabels" (dict "root" $root "component" $component) | nindent 4 }}
@@ -132,7 +132,7 @@ spec:
             sizeLimit: {{ $root.Values.common.tmpSizeLimit }}
         - name: config
           configMap:
-            name: {{ include "argus.fullname" $root }}-config
+            name: {{ include "argus.componentName" (dict "root" $root "suffix" "config" "kind" "ConfigMap") }}
         {{- with $root.Values.secrets.nats }}
         {{- if and .existingSecret (or .credsKey .nkeySeedKey) }}
         - name: nats-credentials

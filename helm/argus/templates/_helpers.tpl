@@ -22,6 +22,46 @@ exactly these three forms to check that every value is defined and used.
 {{- end -}}
 {{- end -}}
 
+{{/*
+The name of one of the chart's objects: (dict "root" $ "suffix" "gateway" "limit" 63) → <fullname>-<suffix> when
+that fits `limit`, else the fullname cut short, the suffix and the first 8 hex digits of the sha256 of the whole
+<fullname>-<suffix>: <fullname cut>-<suffix>-<hash>. The suffix stays whole (it says which component the object is),
+the hash keeps two long release names that share their first characters apart, and the same release always gets the
+same names. Every object name in templates/ comes from here, with the limit of its kind (argus.nameLimit).
+*/}}
+{{- define "argus.componentName" -}}
+{{- $fullname := include "argus.fullname" .root -}}
+{{- $name := printf "%s-%s" $fullname .suffix -}}
+{{- $limit := int (include "argus.nameLimit" .kind) -}}
+{{- if le (len $name) $limit -}}
+{{- $name -}}
+{{- else -}}
+{{- $hash := sha256sum $name | trunc 8 -}}
+{{- $keep := sub $limit (add (len .suffix) 10) -}}
+{{- if lt $keep 1 -}}
+{{- fail (printf "the object name suffix %q is too long to fit %d characters" .suffix $limit) -}}
+{{- end -}}
+{{- printf "%s-%s-%s" ($fullname | trunc (int $keep) | trimAll "-") .suffix $hash -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The longest name each kind of object may take, and why:
+- StatefulSet: 52. The controller labels its pods controller-revision-hash=<statefulset>-<hash>, the hash up to 10
+  characters, and a label value is at most 63: a longer StatefulSet is accepted by the API but its pods are refused.
+  63 - 1 - 10 = 52, which also leaves room for the pods' -<ordinal> in their 63-character hostnames.
+- ScaledObject: 54. KEDA creates and owns an HPA named keda-hpa-<scaledobject>, labelled app.kubernetes.io/name with
+  that name, and cuts the name to 63 characters (getHPAName in kedacore/keda controllers/keda/hpa.go): past 54 two
+  ScaledObjects differing only at the end would share one HPA. 63 - len("keda-hpa-") = 54.
+- everything else: 63. Services must be DNS-1035 labels (63 characters). Deployments, HPAs, PDBs, NetworkPolicies,
+  ConfigMaps, ServiceMonitors and PrometheusRules may be DNS-1123 subdomains (253), but are held to the label length
+  like the Services they go with, so that any of them can also appear as a label value or hostname.
+*/}}
+{{- define "argus.nameLimit" -}}
+{{- $limits := dict "StatefulSet" 52 "ScaledObject" 54 -}}
+{{- default 63 (get $limits (toString .)) -}}
+{{- end -}}
+
 {{- define "argus.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
@@ -110,14 +150,55 @@ to workers.tagging in 0.2; values.schema.json still admits the old key so that t
 {{- include "argus.workerService" . -}}
 {{- end -}}
 
-{{/* The NATS Service the subchart creates: the same rule as its nats.fullname helper. */}}
-{{- define "argus.natsHost" -}}
+{{/*
+The bundled NATS's names, by the NATS chart's own rules (nats-io/k8s, helm/charts/nats/templates/_helpers.tpl, the
+"nats.fullname" and "nats.defaultValues" helpers of the 1.x chart Chart.yaml pins). Its fullname is
+nats.fullnameOverride cut to 63; else, with name = nats.nameOverride or "nats" (the chart's name), the release name
+when it contains that name, or <release>-<name>, cut to 63, a trailing "-" dropped. Its client Service is
+nats.service.name or that fullname, its headless Service nats.headlessService.name or <fullname>-headless (neither cut).
+*/}}
+{{- define "argus.natsFullname" -}}
 {{- if .Values.nats.fullnameOverride -}}
 {{- .Values.nats.fullnameOverride | trunc 63 | trimSuffix "-" -}}
-{{- else if contains "nats" .Release.Name -}}
+{{- else -}}
+{{- $name := default "nats" .Values.nats.nameOverride -}}
+{{- if contains $name .Release.Name -}}
 {{- .Release.Name | trunc 63 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-nats" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The NATS client Service (nats.service.name in the NATS chart). */}}
+{{- define "argus.natsHost" -}}
+{{- default (include "argus.natsFullname" .) .Values.nats.service.name -}}
+{{- end -}}
+
+{{/* The NATS headless Service (nats.headlessService.name in the NATS chart), which reaches every server. */}}
+{{- define "argus.natsHeadlessHost" -}}
+{{- default (printf "%s-headless" (include "argus.natsFullname" .)) .Values.nats.headlessService.name -}}
+{{- end -}}
+
+{{/*
+Argus's NATS clients and the bundled server must agree. Nothing of secrets.natsTls or secrets.nats reaches the NATS
+chart, so with nats.enabled the chart refuses client TLS unless the bundled server serves TLS
+(nats.config.nats.tls.enabled with a secretName), and client credentials unless the bundled server authenticates
+(nats.config.merge.authorization, .accounts or .operator, or nats.config.resolver.enabled): otherwise clients would
+fail their TLS handshake, or send credentials a server that checks none ignores. Not checked when
+secrets.nats.urlKey points Argus at another NATS. Rendered once, from configmap.yaml.
+*/}}
+{{- define "argus.checkNats" -}}
+{{- if and .Values.nats.enabled (not (and .Values.secrets.nats.existingSecret .Values.secrets.nats.urlKey)) -}}
+{{- if and .Values.secrets.natsTls.enabled (not .Values.nats.config.nats.tls.enabled) -}}
+{{- fail "secrets.natsTls.enabled makes Argus connect to NATS over TLS, but the bundled NATS (nats.enabled) does not serve TLS: set nats.config.nats.tls.enabled=true and nats.config.nats.tls.secretName to a Secret with tls.crt and tls.key for the server, or use your own NATS (nats.enabled=false with externalNats.url or secrets.nats.urlKey)" -}}
+{{- end -}}
+{{- $creds := list .Values.secrets.nats.credsKey .Values.secrets.nats.userKey .Values.secrets.nats.passwordKey .Values.secrets.nats.tokenKey .Values.secrets.nats.nkeySeedKey | compact -}}
+{{- $merge := .Values.nats.config.merge -}}
+{{- $serverAuth := or (hasKey $merge "authorization") (hasKey $merge "accounts") (hasKey $merge "operator") .Values.nats.config.resolver.enabled -}}
+{{- if and .Values.secrets.nats.existingSecret $creds (not $serverAuth) -}}
+{{- fail "secrets.nats gives Argus NATS credentials, but the bundled NATS (nats.enabled) checks none: configure its authentication through the NATS chart (nats.config.merge.authorization, nats.config.merge.accounts, or nats.config.resolver with an operator) to match those credentials, or use your own NATS (nats.enabled=false with externalNats.url or secrets.nats.urlKey)" -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -134,7 +215,7 @@ to workers.tagging in 0.2; values.schema.json still admits the old key so that t
 {{- if .Values.jobs.natsMonitoringEndpoint -}}
 {{- .Values.jobs.natsMonitoringEndpoint -}}
 {{- else -}}
-{{- printf "%s-headless.%s.svc.cluster.local:8222" (include "argus.natsHost" .) .Release.Namespace -}}
+{{- printf "%s.%s.svc.cluster.local:8222" (include "argus.natsHeadlessHost" .) .Release.Namespace -}}
 {{- end -}}
 {{- end -}}
 
@@ -347,7 +428,7 @@ topologySpreadConstraints:
 {{- range $name, $tier := $root.Values.ollama.tiers }}
 {{- if $tier.enabled }}
 - name: ARGUS_TIER_{{ upper $name }}_URL
-  value: {{ printf "http://%s-ollama-%s:%d" (include "argus.fullname" $root) $name (int $root.Values.ollama.port) | quote }}
+  value: {{ printf "http://%s:%d" (include "argus.componentName" (dict "root" $root "suffix" (printf "ollama-%s" $name) "kind" "Service")) (int $root.Values.ollama.port) | quote }}
 - name: ARGUS_TIER_{{ upper $name }}_CONCURRENCY
   value: {{ mul (add1 (int $tier.numParallel)) (int $tier.replicas) | quote }}
 {{- end }}
