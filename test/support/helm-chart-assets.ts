@@ -5,21 +5,12 @@
  *   (`.Values.a.b`, `$.Values.a.b`, `$root.Values.a.b`), a variable bound from one (`$tier := index .Values.x $k`,
  *   `range $k, $v := .Values.x`, then `$v.a`), or a key of a dict passed to a helper
  *   (`include "h" (dict "svc" .Values.gateway)`, then `.svc.a` or `$svc := .svc` inside "h");
- * - helm itself when it is installed (PATH or HELM_BIN), to lint and render the chart.
+ * - helm itself (a binary from test/support/helm-binaries.ts), to lint and render the chart.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { lexActions, unquote, type Token } from './helm-template-lint';
 
@@ -327,16 +318,6 @@ export function covers(used: ValuesPath, leaf: readonly string[]): boolean {
 
 // ---------------------------------------------------------------------------------------------------------------
 // helm
-
-export function findHelm(): string | undefined {
-  const explicit = process.env.HELM_BIN;
-  if (explicit && existsSync(explicit)) return explicit;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const candidate = join(dir, 'helm');
-    if (dir && existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
 
 export interface HelmRun {
   status: number | null;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { ArgusError } from '@argus/contracts';
 import { ConfigError } from './env';
@@ -132,4 +132,9 @@ export function loadNamedEntries<EntrySchema extends z.ZodType>(options: {
     names: Object.keys(entries),
     get: (name) => entries[name],
   };
+}
+
+/** YAML text of a plain value (the gateway's /openapi.yaml); yaml stays behind this package. */
+export function toYaml(value: unknown): string {
+  return stringify(value);
 }

@@ -13,7 +13,7 @@ import {
   describeModelOutputSchema,
   describeResultSchema,
 } from './task-results.schema';
-import type { Task } from './tasks';
+import { TASKS, type Task } from './tasks';
 import { taskOptionsSchema } from './task-options.schema';
 import { escalationSchema, routingOptionsSchema, tierSchema, tierStatusSchema } from './tiers';
 
@@ -144,6 +144,23 @@ export type TierModelReport = z.infer<typeof tierModelReportSchema>;
 
 export const modelsReplySchema = z.object({ task: z.string(), tiers: z.array(tierModelReportSchema) });
 export type ModelsReply = z.infer<typeof modelsReplySchema>;
+
+/** Fields of a tier report that describe the tier itself; GET /v1/models lists them once per tier. */
+const TIER_FIELDS = { tier: true, engine: true, url: true, vramBudgetGiB: true, concurrency: true } as const;
+
+/** One tier in GET /v1/models: the tier, and each task's model on it. */
+export const tierViewSchema = tierModelReportSchema.pick(TIER_FIELDS).extend({
+  models: z.array(tierModelReportSchema.omit(TIER_FIELDS).extend({ task: z.enum(TASKS) })),
+});
+export type TierView = z.infer<typeof tierViewSchema>;
+
+/** Body of GET /v1/models: every worker's report regrouped by tier, and the tasks whose worker did not answer. */
+export const modelsViewSchema = z.object({
+  tiers: z.array(tierViewSchema),
+  /** Tasks whose worker did not answer, with why. */
+  unreachable: z.array(z.object({ task: z.enum(TASKS), detail: z.string() })),
+});
+export type ModelsView = z.infer<typeof modelsViewSchema>;
 
 /**
  * Liveness of a task request on the sync path. The gateway names a heartbeat subject in a header; the worker that took

@@ -52,7 +52,7 @@ export interface AttributeJsonSchema {
   additionalProperties?: false;
 }
 
-const attributeJsonSchemaNode: z.ZodType<AttributeJsonSchema> = z.lazy(() =>
+export const attributeJsonSchemaNode: z.ZodType<AttributeJsonSchema> = z.lazy(() =>
   z.strictObject({
     type: z.enum(['string', 'number', 'integer', 'boolean', 'array', 'object']),
     description: z.string().max(300).optional(),

@@ -1,11 +1,17 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+
+/** What a service answers on /healthz while its process runs. */
+export const livenessSchema = z.object({ status: z.literal('ok') });
+export type Liveness = z.infer<typeof livenessSchema>;
 
 /** What a service reports on /readyz: overall readiness and each check behind it. */
-export interface ReadinessReport {
-  ready: boolean;
-  checks: Record<string, { ok: boolean; detail: string }>;
-}
+export const readinessReportSchema = z.object({
+  ready: z.boolean(),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string() })),
+});
+export type ReadinessReport = z.infer<typeof readinessReportSchema>;
 
 export interface ReadinessProbe {
   readiness(): Promise<ReadinessReport>;
@@ -18,7 +24,7 @@ export class ProbesController {
   constructor(@Inject(READINESS_PROBE) private readonly probe: ReadinessProbe) {}
 
   @Get('healthz')
-  live(): { status: 'ok' } {
+  live(): Liveness {
     return { status: 'ok' };
   }
 

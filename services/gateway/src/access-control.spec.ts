@@ -129,4 +129,12 @@ describe('API key configuration', () => {
   it('ARGUS_AUTH=off turns configured keys off', () => {
     expect(loadGatewayConfig({ ARGUS_API_KEYS: KEYS, ARGUS_AUTH: 'off' }).auth.enabled).toBe(false);
   });
+
+  it('leaves the API description and its reference open, even with ARGUS_AUTH_OPS=key', async () => {
+    const closed = control({ ARGUS_AUTH_OPS: 'key' });
+    for (const path of ['/openapi.json', '/openapi.yaml', '/docs', '/docs/swagger-ui.css']) {
+      expect(await closed.admit({}, path)).toEqual({ headers: {} });
+    }
+    expect((await rejection(closed.admit({}, '/docsx'))).code).toBe('UNAUTHORIZED');
+  });
 });

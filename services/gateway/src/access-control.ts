@@ -27,6 +27,14 @@ export function scopeFor(path: string): ApiScope {
   return 'analyze';
 }
 
+/** The API's description and its reference (docs.controller.ts): public, as they hold no data. */
+export function isDocsPath(path: string): boolean {
+  const route = path.split('?')[0] ?? '';
+  return (
+    route === '/openapi.json' || route === '/openapi.yaml' || route === '/docs' || route.startsWith('/docs/')
+  );
+}
+
 /** `Authorization: Bearer <key>`, or `X-API-Key: <key>` for clients that cannot set Authorization. */
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const authorization = headers.authorization;
@@ -63,7 +71,9 @@ export class AccessControl {
 
   async admit(headers: IncomingHttpHeaders, path: string): Promise<Admission> {
     const scope = scopeFor(path);
-    if (!this.auth.enabled || (scope === 'ops' && this.auth.opsOpen)) return { headers: {} };
+    if (!this.auth.enabled || isDocsPath(path) || (scope === 'ops' && this.auth.opsOpen)) {
+      return { headers: {} };
+    }
     const key = presentedKey(headers);
     if (!key) {
       throw new ArgusError(

@@ -24,6 +24,7 @@ import {
 import { SafeFetcher } from '@argus/url-intake';
 import { AnalyzeController } from './analyze.controller';
 import { AnalyzeService } from './analyze.service';
+import { DocsController } from './docs.controller';
 import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
 import { ProblemFilter } from './problem.filter';
@@ -65,6 +66,7 @@ export class GatewayModule {
         ModelsController,
         ProbesController,
         MetricsController,
+        DocsController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

@@ -4,30 +4,17 @@ import {
   modelsReplySchema,
   TASKS,
   TIERS,
+  type ModelsView,
   type Task,
   type TierModelReport,
   type TierName,
+  type TierView,
 } from '@argus/contracts';
 import type { GatewayConfig } from '@argus/config';
 import { NatsTaskClient } from '@argus/messaging';
 import { GATEWAY_CONFIG } from './gateway.tokens';
 
-export interface TierView {
-  tier: TierName;
-  engine: 'cpu' | 'ollama';
-  url: string | null;
-  vramBudgetGiB: number | null;
-  concurrency: number;
-  models: Array<
-    Omit<TierModelReport, 'tier' | 'engine' | 'url' | 'vramBudgetGiB' | 'concurrency'> & { task: Task }
-  >;
-}
-
-export interface ModelsView {
-  tiers: TierView[];
-  /** Tasks whose worker did not answer, with why. */
-  unreachable: Array<{ task: Task; detail: string }>;
-}
+export type { ModelsView, TierView } from '@argus/contracts';
 
 /**
  * GET /v1/models. Only workers talk to Ollama, so the gateway asks each worker for its view of every tier (status,
