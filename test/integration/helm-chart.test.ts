@@ -534,6 +534,80 @@ interface PodSpec {
     };
   };
 }
+// resource.k8s.io/v1 (Kubernetes 1.34): ResourceClaimTemplate.spec (ResourceClaimTemplateSpec).spec (ResourceClaimSpec)
+// .devices (DeviceClaim).requests[] (DeviceRequest: name, exactly: ExactDeviceRequest with deviceClassName,
+// allocationMode, count, selectors[].cel.expression). kubernetes-models has no resource.k8s.io models, so this checks
+// the fields the chart sets, their types and that no other field appears.
+interface ClaimTemplateSpec {
+  spec: {
+    devices: {
+      requests: Array<{
+        name: string;
+        exactly: {
+          deviceClassName: string;
+          allocationMode?: string;
+          count?: number;
+          selectors?: Array<{ cel: { expression: string } }>;
+        };
+      }>;
+    };
+  };
+}
+const resourceClaimTemplateProblems = (object: K8sObject): string[] => {
+  const problems: string[] = [];
+  const where = `ResourceClaimTemplate ${object.metadata.name}`;
+  const keys = (value: unknown, allowed: string[], path: string) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push(`${where}: ${path} is not an object`);
+      return false;
+    }
+    for (const key of Object.keys(value))
+      if (!allowed.includes(key)) problems.push(`${where}: unknown ${path}.${key}`);
+    return true;
+  };
+  const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  if (object.apiVersion !== 'resource.k8s.io/v1') problems.push(`${where}: apiVersion ${object.apiVersion}`);
+  if (!dnsSubdomain.test(object.metadata.name) || object.metadata.name.length > 253)
+    problems.push(`${where}: name is not a DNS subdomain`);
+  keys(object, ['apiVersion', 'kind', 'metadata', 'spec'], '');
+  const spec = object.spec as ClaimTemplateSpec | undefined;
+  if (!keys(spec, ['metadata', 'spec'], 'spec') || !keys(spec!.spec, ['devices'], 'spec.spec'))
+    return problems;
+  const devices = spec!.spec.devices;
+  if (!keys(devices, ['requests', 'constraints', 'config'], 'spec.spec.devices')) return problems;
+  if (!Array.isArray(devices.requests) || devices.requests.length === 0)
+    return [...problems, `${where}: spec.spec.devices.requests is empty`];
+  devices.requests.forEach((request, i) => {
+    const path = `spec.spec.devices.requests[${i}]`;
+    if (!keys(request, ['name', 'exactly', 'firstAvailable'], path)) return;
+    if (!dnsSubdomain.test(request.name) || request.name.includes('.') || request.name.length > 63)
+      problems.push(`${where}: ${path}.name is not a DNS label`);
+    const exactly = request.exactly;
+    const allowed = [
+      'deviceClassName',
+      'selectors',
+      'allocationMode',
+      'count',
+      'adminAccess',
+      'tolerations',
+      'capacity',
+    ];
+    if (!keys(exactly, allowed, `${path}.exactly`)) return;
+    if (typeof exactly.deviceClassName !== 'string' || !dnsSubdomain.test(exactly.deviceClassName))
+      problems.push(`${where}: ${path}.exactly.deviceClassName is not a DNS subdomain`);
+    if (exactly.allocationMode !== undefined && !['ExactCount', 'All'].includes(exactly.allocationMode))
+      problems.push(`${where}: ${path}.exactly.allocationMode ${exactly.allocationMode}`);
+    if (exactly.count !== undefined && (!Number.isInteger(exactly.count) || exactly.count < 1))
+      problems.push(`${where}: ${path}.exactly.count ${exactly.count}`);
+    (exactly.selectors ?? []).forEach((selector, j) => {
+      if (!keys(selector, ['cel'], `${path}.exactly.selectors[${j}]`)) return;
+      if (!keys(selector.cel, ['expression'], `${path}.exactly.selectors[${j}].cel`)) return;
+      if (typeof selector.cel.expression !== 'string' || !selector.cel.expression)
+        problems.push(`${where}: ${path}.exactly.selectors[${j}].cel.expression is empty`);
+    });
+  });
+  return problems;
+};
 const podSpec = (object: K8sObject) => (object.spec as { template: { spec: PodSpec } }).template.spec;
 const component = (object: K8sObject) => object.metadata.labels?.['app.kubernetes.io/component'];
 const argusObjects = (objects: K8sObject[]) =>
@@ -745,6 +819,97 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
           { small: 'qwen2.5vl:3b', medium: 'qwen2.5vl:7b', large: 'qwen2.5vl:72b' }[tier],
         );
       }
+    }
+  });
+
+  it('requests each GPU tier through a resource.k8s.io/v1 ResourceClaimTemplate when its dra.enabled is set', () => {
+    const settings = mergeValues(values, profileValues('values-gpu-tiers.yaml'));
+    const tiers = tiersOf(settings);
+    const run = runHelm(helm!, [
+      'template',
+      'argus',
+      chart.dir,
+      '--namespace',
+      'argus',
+      '-f',
+      join(CHART_DIR, 'values-gpu-tiers.yaml'),
+      ...OLLAMA_TIERS.flatMap((tier) => ['--set', `ollama.tiers.${tier}.dra.enabled=true`]),
+    ]);
+    expect({ status: run.status, output: run.status === 0 ? '' : run.output }).toEqual({
+      status: 0,
+      output: '',
+    });
+    const objects = argusObjects(parseManifests(run.output));
+    const templates = objects.filter((object) => object.kind === 'ResourceClaimTemplate');
+    expect(templates.map((object) => object.metadata.labels?.['argus.io/tier']).sort()).toEqual(
+      [...OLLAMA_TIERS].sort(),
+    );
+    // kubernetes-models 4.5 has no resource.k8s.io models: a structural check of the resource.k8s.io/v1 fields used.
+    for (const template of templates) expect(resourceClaimTemplateProblems(template)).toEqual([]);
+    for (const tier of OLLAMA_TIERS) {
+      const mine = templates.filter((object) => object.metadata.labels?.['argus.io/tier'] === tier);
+      expect(mine).toHaveLength(1);
+      const [template] = mine;
+      expect(template.apiVersion).toBe('resource.k8s.io/v1');
+      const request = (template.spec as unknown as ClaimTemplateSpec).spec.devices.requests[0];
+      expect(request.exactly.deviceClassName).toBe('gpu.nvidia.com');
+      const { memoryMinMB, memoryMaxMB, count } = tiers[tier].gpu;
+      expect(request.exactly.count).toBe(count);
+      expect(request.exactly.selectors?.[0]?.cel.expression).toBe(
+        `device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('${memoryMinMB}Mi')) >= 0 && ` +
+          `device.capacity['gpu.nvidia.com'].memory.compareTo(quantity('${memoryMaxMB}Mi')) < 0`,
+      );
+      const statefulSet = objects.find(
+        (object) =>
+          object.kind === 'StatefulSet' &&
+          component(object) === 'ollama' &&
+          object.metadata.labels?.['argus.io/tier'] === tier,
+      )!;
+      new StatefulSet(statefulSet as never).validate();
+      const spec = podSpec(statefulSet) as PodSpec & {
+        resourceClaims?: Array<{ name: string; resourceClaimTemplateName?: string }>;
+      };
+      expect(spec.resourceClaims).toEqual([
+        { name: 'gpu', resourceClaimTemplateName: template.metadata.name },
+      ]);
+      const ollama = spec.containers.find((container) => container.name === 'ollama')!;
+      expect((ollama.resources as { claims?: unknown }).claims).toEqual([{ name: 'gpu' }]);
+      // The claim replaces the extended resource and the gpu.memory node affinity; the taint toleration stays.
+      expect(Object.keys({ ...ollama.resources?.requests, ...ollama.resources?.limits })).not.toContain(
+        tiers[tier].gpu.resource,
+      );
+      expect(spec.affinity).toBeUndefined();
+      expect(spec.tolerations?.map((toleration) => toleration.key)).toContain('nvidia.com/gpu');
+      for (const init of spec.initContainers ?? [])
+        expect((init.resources as { claims?: unknown } | undefined)?.claims).toBeUndefined();
+    }
+    // Opt-in per tier: only the small tier on leaves the others on the extended resource and node affinity.
+    const one = runHelm(helm!, [
+      'template',
+      'argus',
+      chart.dir,
+      '--namespace',
+      'argus',
+      '-f',
+      join(CHART_DIR, 'values-gpu-tiers.yaml'),
+      '--set',
+      'ollama.tiers.small.dra.enabled=true',
+    ]);
+    expect(one.status).toBe(0);
+    const oneObjects = argusObjects(parseManifests(one.output));
+    expect(
+      oneObjects
+        .filter((o) => o.kind === 'ResourceClaimTemplate')
+        .map((o) => o.metadata.labels?.['argus.io/tier']),
+    ).toEqual(['small']);
+    for (const statefulSet of oneObjects.filter(
+      (o) => o.kind === 'StatefulSet' && component(o) === 'ollama',
+    )) {
+      const tier = statefulSet.metadata.labels!['argus.io/tier'] as OllamaTier;
+      if (tier === 'small') continue;
+      const ollama = podSpec(statefulSet).containers.find((container) => container.name === 'ollama')!;
+      expect(ollama.resources?.limits?.[tiers[tier].gpu.resource]).toBe(String(tiers[tier].gpu.count));
+      expect(podSpec(statefulSet).affinity?.nodeAffinity).toBeDefined();
     }
   });
 
