@@ -37,7 +37,7 @@ const LEADING_FILLER = /^\s*(an?\s+)?(image|picture|photo(graph)?)\s+(of|showing
  */
 export function cleanAltText(text: string): { text: string; changed: boolean } {
   let cleaned = text.replace(/\s+/g, ' ').trim().replace(LEADING_FILLER, '');
-  cleaned = cleaned.charAt(0).toUpperCase() + cleaned.slice(1);
+  cleaned = capitalise(cleaned);
   if (cleaned.length > ALT_TEXT_MAX_LENGTH) {
     const cut = cleaned.slice(0, ALT_TEXT_MAX_LENGTH - 1);
     const atWord = cut.lastIndexOf(' ');

@@ -3,6 +3,7 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { ArgusError } from '@argus/contracts';
 import { hashApiKey, type ApiKeyEntry, type ApiScope, type GatewayConfig } from '@argus/config';
 import { isProbePath } from '@argus/telemetry';
+import { OPENAPI_PATHS } from './openapi';
 
 /** Who is calling, once their key checked out. Jobs and reviews belong to the caller's tenant. */
 export interface Caller {
@@ -31,7 +32,10 @@ export function scopeFor(path: string): ApiScope {
 export function isDocsPath(path: string): boolean {
   const route = path.split('?')[0] ?? '';
   return (
-    route === '/openapi.json' || route === '/openapi.yaml' || route === '/docs' || route.startsWith('/docs/')
+    route === OPENAPI_PATHS.json ||
+    route === OPENAPI_PATHS.yaml ||
+    route === OPENAPI_PATHS.docs ||
+    route.startsWith(`${OPENAPI_PATHS.docs}/`)
   );
 }
 

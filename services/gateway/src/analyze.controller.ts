@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AnalyzeService, withCallerDefaults } from './analyze.service';
+import { withDefaultPolicy } from '@argus/contracts';
+import { AnalyzeService } from './analyze.service';
 import { readAnalyzeInput } from './analyze-input';
 
 @Controller('v1')
@@ -13,7 +14,8 @@ export class AnalyzeController {
     const input = await readAnalyzeInput(request);
     const response = await this.service.analyze({
       ...input,
-      options: withCallerDefaults(input.options, request.argusCaller),
+      // A key's default policy applies when the request names none.
+      options: withDefaultPolicy(input.options, request.argusCaller?.policy),
     });
     await reply.header('x-request-id', response.id).header('x-trace-id', response.traceId).send(response);
   }

@@ -9,7 +9,6 @@ import {
   type Task,
   type TaskReply,
   namedOptionsOf,
-  withDefaultPolicy,
   type NamedOptionFile,
   type TaskOptions,
   type TaskRequest,
@@ -187,14 +186,6 @@ export class AnalyzeService {
     );
     return replies.filter(([, reply]) => reply.status === 'ok');
   }
-}
-
-/** A key's default policy applies when the request names none. */
-export function withCallerDefaults(
-  options: TaskOptions,
-  caller: { policy?: string } | undefined,
-): TaskOptions {
-  return withDefaultPolicy(options, caller?.policy);
 }
 
 /** Profile and policy names must be ones the gateway loaded; a typo is a 400, not a silent default. */

@@ -4,7 +4,7 @@ import { Controller, Get, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { toYaml } from '@argus/config';
 import { ArgusError } from '@argus/contracts';
-import { buildOpenApiDocument, DOCS_INIT_SCRIPT, SWAGGER_UI_ASSETS } from './openapi';
+import { buildOpenApiDocument, DOCS_INIT_SCRIPT, OPENAPI_PATHS, SWAGGER_UI_ASSETS } from './openapi';
 
 /** Starts Swagger UI on the document; a file rather than inline script, so a strict CSP holds. */
 const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
@@ -42,21 +42,22 @@ const CONTENT_SECURITY_POLICY =
  */
 @Controller()
 export class DocsController {
-  private readonly json = JSON.stringify(buildOpenApiDocument());
-  private readonly yaml = toYaml(JSON.parse(this.json));
+  private readonly document = buildOpenApiDocument();
+  private readonly json = JSON.stringify(this.document);
+  private readonly yaml = toYaml(this.document);
   private readonly assets = new Map<string, Buffer>();
 
-  @Get('openapi.json')
+  @Get(OPENAPI_PATHS.json)
   async openApiJson(@Res() reply: FastifyReply): Promise<void> {
     await reply.header('content-type', 'application/json; charset=utf-8').send(this.json);
   }
 
-  @Get('openapi.yaml')
+  @Get(OPENAPI_PATHS.yaml)
   async openApiYaml(@Res() reply: FastifyReply): Promise<void> {
     await reply.header('content-type', 'application/yaml; charset=utf-8').send(this.yaml);
   }
 
-  @Get('docs')
+  @Get(OPENAPI_PATHS.docs)
   async page(@Res() reply: FastifyReply): Promise<void> {
     await reply
       .header('content-type', 'text/html; charset=utf-8')
@@ -65,7 +66,7 @@ export class DocsController {
       .send(PAGE);
   }
 
-  @Get('docs/:asset')
+  @Get(`${OPENAPI_PATHS.docs}/:asset`)
   async asset(@Param('asset') name: string, @Res() reply: FastifyReply): Promise<void> {
     if (name === DOCS_INIT_SCRIPT) {
       await reply.header('content-type', 'text/javascript; charset=utf-8').send(INIT_SCRIPT);

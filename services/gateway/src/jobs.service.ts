@@ -11,13 +11,14 @@ import {
   type JobStatus,
   type JobStatusQuery,
   type TaskError,
+  withDefaultPolicy,
 } from '@argus/contracts';
 import type { GatewayConfig, ListingProfiles, ModerationPolicies } from '@argus/config';
 import { ImageProcessor } from '@argus/imaging';
 import { JobQueue, JobStore } from '@argus/messaging';
 import { SafeFetcher } from '@argus/url-intake';
 import { ArgusMetrics, injectTraceHeaders } from '@argus/telemetry';
-import { assertKnownNames, withCallerDefaults } from './analyze.service';
+import { assertKnownNames } from './analyze.service';
 import {
   downloadImage,
   normaliseImage,
@@ -61,7 +62,8 @@ export class JobsService {
   ) {}
 
   async create(input: JobInput, caller?: Caller): Promise<JobCreated> {
-    input.options.options = withCallerDefaults(input.options.options, caller);
+    // A key's default policy applies when the request names none.
+    input.options.options = withDefaultPolicy(input.options.options, caller?.policy);
     assertKnownNames(input.options.options, this.profiles, this.policies);
     if (input.callbackUrl && !this.config.webhooks.secret) {
       throw new InvalidRequestError([

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TASKS, TIERS, type Task, type TierName } from '@argus/contracts';
+import { perTask, TIERS, type TierName } from '@argus/contracts';
 import { QWEN25VL_RULE, QWEN3VL_RULE, VISION_FAMILIES, type PixelBudgetRule } from '@argus/imaging';
 
 export type { TierName };
@@ -105,8 +105,7 @@ export type OllamaTaskModelSpec = z.infer<typeof ollamaTaskModelSchema>;
 export type TaskModelSpec = CpuTaskModelSpec | OllamaTaskModelSpec;
 
 // Every tier answers every task, so `auto` never finds a hole in the cascade.
-const tasksOf = <Model extends z.ZodType>(model: Model) =>
-  z.strictObject(Object.fromEntries(TASKS.map((task) => [task, model])) as Record<Task, Model>);
+const tasksOf = <Model extends z.ZodType>(model: Model) => z.strictObject(perTask(() => model));
 
 const capacityFields = {
   description: z.string().trim().min(1),

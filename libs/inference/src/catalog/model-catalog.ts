@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { findShippedFile, readYamlDocument, YamlFileError } from '@argus/config';
 import type { z } from 'zod';
-import { TASKS, type Task } from '@argus/contracts';
+import { perTask, TASKS, type Task } from '@argus/contracts';
 import {
   CPU_PROMPT_VERSION,
   OLLAMA_TIERS,
@@ -422,7 +422,7 @@ function resolveTiers(catalog: ModelCatalog, overrides: Overrides): Record<TierN
 }
 
 function mapTasks(build: (task: Task) => ResolvedTaskModel): Record<Task, ResolvedTaskModel> {
-  return Object.fromEntries(TASKS.map((task) => [task, build(task)])) as Record<Task, ResolvedTaskModel>;
+  return { ...perTask(build) };
 }
 
 /** Costs worth knowing at boot: models that cannot all stay loaded, and images that crowd the context. */
