@@ -133,5 +133,30 @@ export default tseslint.config(
       globals: { process: 'readonly' },
     },
   },
+  {
+    // The web console's browser modules (services/gateway/console): plain ES modules served as they are, no build.
+    files: ['services/gateway/console/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'FormData',
+          'Image',
+          'HTMLElement',
+          'addEventListener',
+          'removeEventListener',
+          'confirm',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
   prettier,
 );

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { fail, findOnPath, log, ROOT } from './setup.mjs';
+import { aptInstall, fail, findOnPath, log, ROOT } from './setup.mjs';
 
 export const PROMETHEUS_HELP = `prometheus and promtool are required by the alert-rule tests and the observability e2e test.
   Debian/Ubuntu: sudo apt-get install -y --no-install-recommends prometheus
@@ -38,7 +38,6 @@ function listening(port) {
 
 /** apt-get install with services forbidden from starting (policy-rc.d exit 101), restoring the policy after. */
 function aptInstallWithoutStartingServices(packages) {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const ownPolicy = !existsSync(POLICY_RC_D);
   if (ownPolicy) {
     writeFileSync(
@@ -48,9 +47,7 @@ function aptInstallWithoutStartingServices(packages) {
     chmodSync(POLICY_RC_D, 0o755);
   }
   try {
-    const install = () =>
-      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
-    return install() || (run('apt-get', ['update', '-qq'], { env }) && install());
+    return aptInstall(packages, { extraArgs: ['--no-install-recommends'] });
   } finally {
     if (ownPolicy) rmSync(POLICY_RC_D, { force: true });
   }

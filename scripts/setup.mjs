@@ -52,20 +52,25 @@ const NATS_HELP = `nats-server is required to run Argus locally (or set NATS_URL
   macOS:         brew install nats-server
   Other:         download a release from the nats-io/nats-server project and put nats-server on PATH`;
 
+/**
+ * Installs Debian packages with apt-get when this is a root shell that has it; true when they installed. Tries
+ * without `apt-get update` first, so a machine with fresh lists installs offline from its cache.
+ */
+export function aptInstall(packages, { extraArgs = [], env: extraEnv = {} } = {}) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!findOnPath('apt-get') || !isRoot) return false;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', ...extraEnv };
+  const install = () => run('apt-get', ['install', '-y', '-qq', ...extraArgs, ...packages], { env });
+  return install() || (run('apt-get', ['update', '-qq'], { env }) && install());
+}
+
 export function ensureNatsServer() {
   const found = findOnPath('nats-server');
   if (found) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (findOnPath('apt-get') && isRoot) {
-    log('nats-server not found; installing it with apt-get…');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (
-      run('apt-get', ['update', '-qq'], { env }) &&
-      run('apt-get', ['install', '-y', '-qq', 'nats-server'], { env })
-    ) {
-      const installed = findOnPath('nats-server');
-      if (installed) return installed;
-    }
+  log('nats-server not found; installing it with apt-get…');
+  if (aptInstall(['nats-server'])) {
+    const installed = findOnPath('nats-server');
+    if (installed) return installed;
   }
   fail(NATS_HELP);
 }
@@ -77,20 +82,32 @@ export function ensureNatsServer() {
 export function ensureTestFonts() {
   const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
   if (existsSync(font) || process.platform !== 'linux') return;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (findOnPath('apt-get') && isRoot) {
-    log('installing the DejaVu fonts the OCR tests render labels with (apt-get install fonts-dejavu-core)…');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (run('apt-get', ['install', '-y', '-qq', 'fonts-dejavu-core'], { env }) && existsSync(font)) return;
-    if (
-      run('apt-get', ['update', '-qq'], { env }) &&
-      run('apt-get', ['install', '-y', '-qq', 'fonts-dejavu-core'], { env })
-    )
-      return;
-  }
+  log('installing the DejaVu fonts the OCR tests render labels with (apt-get install fonts-dejavu-core)…');
+  if (aptInstall(['fonts-dejavu-core']) && existsSync(font)) return;
   fail(
     `The OCR tests need the DejaVu fonts: install the package fonts-dejavu-core (Debian/Ubuntu) or fonts-dejavu.`,
   );
+}
+
+const CHROMIUM_HELP = `The browser tests drive Chromium through playwright-core and need a chromium binary.
+  Debian/Ubuntu: sudo apt-get install -y chromium
+  Other:         install Chromium or Chrome and set CHROMIUM_PATH to its executable`;
+
+/** The browser the browser tests drive: CHROMIUM_PATH, else chromium on PATH, else Debian's package installed. */
+export function ensureChromium() {
+  const configured = process.env.CHROMIUM_PATH;
+  if (configured) {
+    if (existsSync(configured)) return configured;
+    fail(`CHROMIUM_PATH is ${configured}, which does not exist.\n${CHROMIUM_HELP}`);
+  }
+  const found = findOnPath('chromium');
+  if (found) return found;
+  log('chromium not found; installing the Debian package chromium with apt-get (for the browser tests)…');
+  if (aptInstall(['chromium'])) {
+    const installed = findOnPath('chromium');
+    if (installed) return installed;
+  }
+  fail(CHROMIUM_HELP);
 }
 
 const SOURCE_DIRS = ['services', 'libs', 'cli'];

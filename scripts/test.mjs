@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm test`: installs what the suite needs (npm deps, nats-server), builds for the e2e tier, runs unit,
-// integration and e2e tests, and ends with one plain summary line.
+// `npm test`: installs what the suite needs (npm deps, nats-server, chromium, helm), builds for the e2e tier, runs
+// unit, integration, e2e and browser tests, and ends with one plain summary line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkNode,
   ensureBuild,
+  ensureChromium,
   ensureDependencies,
   ensureNatsServer,
   ensureTestFonts,
@@ -20,6 +21,7 @@ checkNode();
 ensureDependencies();
 ensureNatsServer();
 ensureTestFonts();
+const chromium = ensureChromium();
 await ensurePrometheus();
 // helm 3 and helm 4 for the chart tests, fetched here (once) so that the download shows before jest starts; the tests
 // find them again (test/support/helm-binaries.ts) and fail, saying what to install, for a major that is missing.
@@ -39,6 +41,7 @@ const run = spawnSync(
     env: {
       ...process.env,
       ARGUS_TEST_NATS: process.env.ARGUS_TEST_NATS ?? '',
+      CHROMIUM_PATH: chromium,
       ...Object.fromEntries(
         Object.values(helms)
           .filter((helm) => helm.path)

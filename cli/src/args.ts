@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { API_SCOPES, type ApiScope } from '@argus/config';
-import { DEFAULT_TASKS, TASKS, TIER_CHOICES, type Task, type TierChoice } from '@argus/contracts';
+import { DEFAULT_TASKS, TASKS, TIER_CHOICES } from '@argus/contracts';
+import type { Task, TierChoice } from './gateway-api';
 
 /** The gateway's default address (PORT 8080 in libs/config), unless ARGUS_GATEWAY_URL or --gateway say otherwise. */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';

@@ -1,13 +1,22 @@
 import { openAsBlob } from 'node:fs';
+import { jobCreatedSchema, jobStatusSchema, MAX_JOB_PAGE_SIZE } from '@argus/contracts';
 import {
-  jobCreatedSchema,
-  jobStatusSchema,
-  MAX_JOB_PAGE_SIZE,
+  formData,
+  urlPath,
+  type ApiPath,
+  type ApiResponse,
   type JobCreated,
+  type JobForm,
   type JobStatus,
+  type JsonOf,
+  type MethodOf,
+  type Operation,
+  type Problem,
+  type RequestOf,
+  type StatusOf,
   type Task,
-  type TierChoice,
-} from '@argus/contracts';
+  type Unchecked,
+} from './gateway-api';
 import type { PlannedItem } from './job-plan';
 
 /** The gateway could not be reached at all (refused, DNS, reset before an answer). */
@@ -86,14 +95,10 @@ export function retryAfterSeconds(
   return Math.min(max, Math.max(1, seconds));
 }
 
-export interface JobOptions {
+/** The job options the CLI passes on: the form fields of POST /v1/jobs, with the tasks as a list. */
+export type JobOptions = Pick<JobForm, 'tier' | 'policy' | 'profile' | 'question' | 'language'> & {
   tasks?: Task[];
-  tier?: TierChoice;
-  policy?: string;
-  profile?: string;
-  question?: string;
-  language?: string;
-}
+};
 
 export type FetchFn = typeof fetch;
 
@@ -111,8 +116,8 @@ export class GatewayClient {
    * may not read the probes, yet may submit jobs.
    */
   async ping(signal?: AbortSignal): Promise<void> {
-    const response = await this.request('/healthz', { signal });
-    if (response.status === 401) {
+    const response = await this.send('/healthz', 'get', {}, signal);
+    if (hasStatus(response, 401)) {
       const text = await response.text();
       throw authError(problemError(401, parseJson(text), text));
     }
@@ -125,25 +130,38 @@ export class GatewayClient {
     options: JobOptions,
     signal?: AbortSignal,
   ): Promise<JobCreated> {
-    const form = new FormData();
-    if (options.tasks) form.append('tasks', options.tasks.join(','));
-    if (options.tier) form.append('tier', options.tier);
-    if (options.policy) form.append('policy', options.policy);
-    if (options.profile) form.append('profile', options.profile);
-    if (options.question) form.append('question', options.question);
-    if (options.language) form.append('language', options.language);
-    for (const item of items) form.append('images', await openAsBlob(item.file.path), item.id);
-    const response = await this.request('/v1/jobs', { method: 'POST', body: form, signal });
-    return jobCreatedSchema.parse(await this.json(response, 202));
+    const images: File[] = [];
+    // The upload's filename is the item id; the File only names the file's lazily read Blob.
+    for (const item of items) images.push(new File([await openAsBlob(item.file.path)], item.id));
+    const response = await this.send(
+      '/v1/jobs',
+      'post',
+      {
+        form: {
+          // Empty options are left out, so the gateway's defaults apply.
+          tasks: options.tasks?.join(',') || undefined,
+          tier: options.tier || undefined,
+          policy: options.policy || undefined,
+          profile: options.profile || undefined,
+          question: options.question || undefined,
+          language: options.language || undefined,
+          images,
+        },
+      },
+      signal,
+    );
+    return this.json(response, 202, (body) => jobCreatedSchema.parse(body));
   }
 
   /** GET /v1/jobs/{id}: one page of items plus the job's counts. */
   async status(jobId: string, page = 1, pageSize = 1, signal?: AbortSignal): Promise<JobStatus> {
-    const query = new URLSearchParams({ page: String(page), pageSize: String(pageSize) });
-    const response = await this.request(`/v1/jobs/${encodeURIComponent(jobId)}?${query.toString()}`, {
+    const response = await this.send(
+      '/v1/jobs/{id}',
+      'get',
+      { path: { id: jobId }, query: { page, pageSize } },
       signal,
-    });
-    return jobStatusSchema.parse(await this.json(response, 200));
+    );
+    return this.json(response, 200, (body) => jobStatusSchema.parse(body));
   }
 
   /** Every page of a job's items, MAX_JOB_PAGE_SIZE at a time; the last status with all items. */
@@ -155,6 +173,29 @@ export class GatewayClient {
       items.push(...(await this.status(jobId, page, MAX_JOB_PAGE_SIZE, signal)).items);
     }
     return { ...first, items };
+  }
+
+  /**
+   * One request of an operation of docs/openapi.json: its path template filled in, its query and form as the document
+   * declares them. The response is marked with the operation, so that `json` reads only the statuses and bodies the
+   * document declares for it.
+   */
+  private async send<P extends ApiPath, M extends MethodOf<P>>(
+    path: P,
+    method: M,
+    request: RequestOf<Operation<P, M>>,
+    signal?: AbortSignal,
+  ): Promise<ApiResponse<Operation<P, M>>> {
+    const { form, ...params } = request as {
+      form?: Parameters<typeof formData>[0];
+      path?: Record<string, string | number>;
+      query?: Record<string, string | number | boolean | undefined>;
+    };
+    return this.request(urlPath(path, params), {
+      method: method.toUpperCase(),
+      ...(form ? { body: formData(form) } : {}),
+      signal,
+    });
   }
 
   /** One request with the API key; a 429 is waited out (Retry-After, bounded) and sent again. */
@@ -183,10 +224,18 @@ export class GatewayClient {
     }
   }
 
-  private async json(response: Response, expected: number): Promise<unknown> {
+  /**
+   * The JSON body of a response with the status `expected`, validated by `parse` (the contracts' schema, whose output
+   * must be what the document declares); any other status is the problem+json it carries, thrown.
+   */
+  private async json<Op, S extends StatusOf<Op>>(
+    response: ApiResponse<Op>,
+    expected: S,
+    parse: (body: unknown) => JsonOf<Op, S>,
+  ): Promise<JsonOf<Op, S>> {
     const text = await response.text();
     const body = parseJson(text);
-    if (response.status === expected && body !== undefined) return body;
+    if (response.status === expected && body !== undefined) return parse(body);
     const error = problemError(response.status, body, text);
     throw response.status === 401 || response.status === 403 ? authError(error) : error;
   }
@@ -204,13 +253,14 @@ function authError(error: GatewayRequestError): GatewayAuthError {
   return new GatewayAuthError(error.status, error.code, error.message);
 }
 
+/** Whether a response has a status the document declares for its operation. */
+function hasStatus<Op>(response: ApiResponse<Op>, status: StatusOf<Op>): boolean {
+  return response.status === status;
+}
+
+/** The error of a non-2xx answer: from its problem+json when it has one (a proxy may answer otherwise). */
 function problemError(status: number, body: unknown, text: string): GatewayRequestError {
-  const problem = (typeof body === 'object' && body !== null ? body : {}) as {
-    code?: unknown;
-    detail?: unknown;
-    title?: unknown;
-    errors?: unknown;
-  };
+  const problem: Unchecked<Problem> = typeof body === 'object' && body !== null ? body : {};
   const code = typeof problem.code === 'string' ? problem.code : `HTTP_${status}`;
   const detail =
     typeof problem.detail === 'string'
@@ -219,7 +269,7 @@ function problemError(status: number, body: unknown, text: string): GatewayReque
         ? problem.title
         : text.slice(0, 200) || `HTTP ${status}`;
   const fields = Array.isArray(problem.errors)
-    ? (problem.errors as Array<{ field?: unknown; message?: unknown }>)
+    ? (problem.errors as Array<Unchecked<NonNullable<Problem['errors']>[number]>>)
         .map((error) => `${String(error.field)}: ${String(error.message)}`)
         .join('; ')
     : '';

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { hashApiKey } from '@argus/config';
-import { MAX_JOB_ITEMS, type JobItemStatus } from '@argus/contracts';
+import { MAX_JOB_ITEMS } from '@argus/contracts';
 import { jobStatus, moderationOk, taggingOk } from '../test/job-samples';
+import type { JobItemStatus } from './gateway-api';
 import { run, type CliEnvironment } from './main';
 import type { ReportItem } from './report';
 

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { MAX_JOB_ITEMS, type JobCounts, type JobStatus } from '@argus/contracts';
+import { MAX_JOB_ITEMS } from '@argus/contracts';
 import { API_KEY_ENV, HELP, parseCommandLine, UsageError, type AnalyzeOptions, type Command } from './args';
 import {
   GatewayAuthError,
@@ -12,6 +12,7 @@ import {
   type FetchFn,
   type GatewayClientOptions,
 } from './gateway-client';
+import type { JobCounts, JobStatus } from './gateway-api';
 import { findImages } from './image-files';
 import { chunk, planItems, type PlannedItem } from './job-plan';
 import { createKey, hashOfKey, renderCreatedKey } from './keys';

@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
-import type { JobCounts } from '@argus/contracts';
+import type { JobCounts } from './gateway-api';
 
 export interface ProgressSnapshot {
   /** Items planned in all jobs that were created. */

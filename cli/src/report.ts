@@ -4,11 +4,8 @@ import {
   moderationReplySchema,
   ocrReplySchema,
   taggingReplySchema,
-  type JobItemStatus,
-  type JobStatus,
-  type ModerationResult,
-  type Task,
 } from '@argus/contracts';
+import type { JobItemStatus, JobStatus, OkReply, Task, TaskReply } from './gateway-api';
 import type { PlannedItem } from './job-plan';
 
 export const OCR_EXCERPT_CHARS = 500;
@@ -29,7 +26,7 @@ export interface ReportItem {
   jobId: string | null;
   status: ReportStatus;
   /** Moderation's decision; null without an ok moderation reply. */
-  decision: ModerationResult['decision'] | null;
+  decision: OkReply<'moderation'>['decision'] | null;
   moderationCategories: Array<{ id: string; confidence: number }>;
   /** Ids of the listing-compliance checks that did not pass (tagging). */
   failedChecks: string[];
@@ -104,9 +101,11 @@ export function itemFromStatus(item: PlannedItem, jobId: string, status: JobItem
     }
   };
 
+  // An item's results are untyped in the document (`{ [task]: unknown }`): each reply is read through the contracts'
+  // schema, whose output must be the reply /v1/analyze declares for that task.
   const moderation = moderationReplySchema.safeParse(status.results.moderation);
   if (moderation.success) {
-    const reply = moderation.data;
+    const reply: TaskReply<'moderation'> = moderation.data;
     if (reply.status === 'ok') {
       report.decision = reply.decision;
       report.moderationCategories = reply.categories.map(({ id, confidence }) => ({ id, confidence }));
@@ -114,7 +113,7 @@ export function itemFromStatus(item: PlannedItem, jobId: string, status: JobItem
   }
   const tagging = taggingReplySchema.safeParse(status.results.tagging);
   if (tagging.success) {
-    const reply = tagging.data;
+    const reply: TaskReply<'tagging'> = tagging.data;
     if (reply.status === 'ok') {
       report.category = reply.category;
       report.failedChecks = reply.compliance.checks.filter((check) => !check.passed).map((check) => check.id);
@@ -122,13 +121,13 @@ export function itemFromStatus(item: PlannedItem, jobId: string, status: JobItem
   }
   const ocr = ocrReplySchema.safeParse(status.results.ocr);
   if (ocr.success) {
-    const reply = ocr.data;
+    const reply: TaskReply<'ocr'> = ocr.data;
     if (reply.status === 'ok') report.ocrText = excerpt(reply.text);
     else addReplyError('ocr', reply.error);
   }
   const describe = describeReplySchema.safeParse(status.results.describe);
   if (describe.success) {
-    const reply = describe.data;
+    const reply: TaskReply<'describe'> = describe.data;
     if (reply.status === 'ok') {
       report.altText = reply.altText;
       report.answer = reply.answer?.text ?? null;

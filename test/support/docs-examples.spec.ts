@@ -24,6 +24,7 @@ import {
   createJobBodySchema,
   jobCreatedSchema,
   jobItemStatusSchema,
+  jobListSchema,
   jobStatusSchema,
   modelsReplySchema,
   moderationReplySchema,
@@ -60,6 +61,8 @@ const CONTRACTS: Record<string, z.ZodType> = {
   JobStatus: jobStatusSchema.extend({
     items: z.array(jobItemStatusSchema.extend({ results: analyzeResultsSchema })),
   }),
+  /** GET /v1/jobs. */
+  JobList: jobListSchema,
   WebhookEvent: webhookEventSchema,
   ReviewList: reviewListSchema,
   ResolveReviewBody: resolveReviewBodySchema,

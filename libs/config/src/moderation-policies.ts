@@ -21,6 +21,18 @@ export type ModerationPolicy = z.infer<typeof moderationPolicySchema>;
 
 export type ModerationPolicies = NamedEntries<ModerationPolicy>;
 
+/** A category's family: `sexual` for `sexual.explicit`. */
+export const categoryFamily = (id: string): string => id.split('.')[0] ?? id;
+
+/**
+ * The most specific thresholds of a policy for a category: the category id, then its family, then `*`. Custom rules
+ * use `*`. The moderation worker decides with them; the gateway shows them beside a review.
+ */
+export function thresholdsFor(policy: ModerationPolicy, id: string): { block?: number; review?: number } {
+  const thresholds: Partial<Record<string, { block?: number; review?: number }>> = policy.thresholds;
+  return thresholds[id] ?? thresholds[categoryFamily(id)] ?? thresholds['*'] ?? {};
+}
+
 /** Moderation policies, from ARGUS_MODERATION_POLICIES or the shipped file; validated once at boot. */
 export function loadModerationPolicies(env: NodeJS.ProcessEnv = process.env): ModerationPolicies {
   return loadNamedEntries({

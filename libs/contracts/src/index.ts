@@ -10,3 +10,4 @@ export * from './analyze.schema';
 export * from './json-schema';
 export * from './jobs.schema';
 export * from './reviews.schema';
+export * from './caller.schema';

@@ -231,6 +231,53 @@ export const jobStatusSchema = z.object({
 });
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
+/** Jobs one GET /v1/jobs page holds at most, and by default. Each listed job reads its results to count progress. */
+export const MAX_JOB_LIST_LIMIT = 50;
+export const DEFAULT_JOB_LIST_LIMIT = 20;
+/** Job metadata keys one GET /v1/jobs reads at most (the most recently written); beyond it the list is truncated. */
+export const MAX_JOB_LIST_SCAN = 5000;
+
+/**
+ * Query of GET /v1/jobs. `cursor` is the opaque `nextCursor` of the previous page: a keyset position (createdAt, job
+ * id), so jobs created meanwhile never shift a page, and jobs with the same createdAt are neither skipped nor repeated.
+ */
+export const jobListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_JOB_LIST_LIMIT).default(DEFAULT_JOB_LIST_LIMIT),
+  cursor: z.string().min(1).max(512).optional(),
+});
+export type JobListQuery = z.infer<typeof jobListQuerySchema>;
+
+/** One job of GET /v1/jobs: what GET /v1/jobs/:id summarises, without the items. */
+export const jobSummarySchema = jobStatusSchema
+  .pick({
+    jobId: true,
+    status: true,
+    createdAt: true,
+    tasks: true,
+    counts: true,
+    percent: true,
+    callbackUrl: true,
+    cancelledAt: true,
+  })
+  .extend({ itemCount: z.number().int().nonnegative().describe('how many items the job holds') });
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+/** Body of GET /v1/jobs: the caller's tenant's jobs, newest first. */
+export const jobListSchema = z.object({
+  jobs: z.array(jobSummarySchema),
+  nextCursor: z
+    .string()
+    .optional()
+    .describe('pass as `cursor` to get the next page; absent on the last page'),
+  truncated: z
+    .boolean()
+    .describe(
+      `true when the job bucket held more than ${MAX_JOB_LIST_SCAN} jobs (all tenants together): only the most ` +
+        'recently written were read, so older jobs may be missing here (each stays reachable by its id)',
+    ),
+});
+export type JobList = z.infer<typeof jobListSchema>;
+
 /** Body of the 202 to POST /v1/jobs. */
 export const jobCreatedSchema = z.object({
   jobId: z.string(),

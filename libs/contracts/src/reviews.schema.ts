@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { moderationHitSchema } from './moderation.schema';
 import { MODERATION_DECISIONS } from './task-results.schema';
 import { TASKS } from './tasks';
 
@@ -48,6 +49,46 @@ export const reviewSchema = z.object({
   resolution: reviewResolutionSchema.optional(),
 });
 export type Review = z.infer<typeof reviewSchema>;
+
+const thresholdLevelsSchema = z.object({
+  block: z
+    .number()
+    .optional()
+    .describe('at or above this confidence the category blocks; absent: it never blocks'),
+  review: z.number().optional().describe('at or above this confidence the category goes to review'),
+});
+
+/**
+ * What a reviewer needs to judge an item, read from the item's stored results when GET /v1/reviews/{id} answers:
+ * the model's findings with their evidence (boxes and quoted text, in pixels of the stored image that
+ * /v1/reviews/{id}/image serves), the policy's thresholds for each category found, and the OCR lines when the job
+ * also read the text (so a quote can be shown where it was read).
+ */
+export const reviewEvidenceSchema = z.object({
+  categories: z.array(moderationHitSchema).describe('the categories the model found, with their evidence'),
+  signals: z.array(moderationHitSchema).describe("weak readings under the policy's review threshold"),
+  reason: z.string(),
+  policyDescription: z.string().optional(),
+  thresholds: z
+    .record(z.string(), thresholdLevelsSchema)
+    .describe("the policy's thresholds for each category found (the id's own, its family's, or `*`)"),
+  allowedByPolicy: z.array(z.string()).describe('categories or families the policy never counts'),
+  ocrLines: z
+    .array(
+      z.object({
+        text: z.string(),
+        confidence: z.number().optional(),
+        box: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).optional(),
+      }),
+    )
+    .optional()
+    .describe("the item's OCR lines, when the job ran OCR"),
+});
+export type ReviewEvidence = z.infer<typeof reviewEvidenceSchema>;
+
+/** GET /v1/reviews/{id}: the entry plus its evidence; `evidence` is null once the item's results have expired. */
+export const reviewDetailSchema = reviewSchema.extend({ evidence: reviewEvidenceSchema.nullable() });
+export type ReviewDetail = z.infer<typeof reviewDetailSchema>;
 
 export const reviewQuerySchema = z.object({
   status: z.enum([...REVIEW_STATUSES, 'all']).default('pending'),

@@ -77,6 +77,31 @@ export class JobStore {
     return jobMetaSchema.parse(codec.decode(entry.value));
   }
 
+  /**
+   * What a job listing needs of every job (id, creation time, tenant), for the `maxKeys` most recently written jobs
+   * of all tenants; `truncated` when the bucket held more. The key `*` is one token, so only job metas match, not
+   * `<jobId>.webhooks` or `<jobId>.completed`. Keys come headers only in the order of their last write (so the kept
+   * ones are the newest); values are read LIST_BATCH at a time, and only the heads are kept, never the item ids.
+   */
+  async listJobHeads(maxKeys: number): Promise<{ heads: JobHead[]; truncated: boolean }> {
+    const kv = await this.meta();
+    const { kept: keys, total } = await keepLast(await kv.keys('*'), maxKeys);
+    const heads: JobHead[] = [];
+    for (let start = 0; start < keys.length; start += LIST_BATCH) {
+      const batch = keys.slice(start, start + LIST_BATCH);
+      const entries = await Promise.all(batch.map((key) => kv.get(key)));
+      for (const entry of entries) {
+        if (!entry || entry.operation !== 'PUT' || entry.value.length === 0) continue;
+        const meta = jobMetaSchema.safeParse(codec.decode(entry.value));
+        // Expired or deleted meanwhile, or not a job: a listing skips it rather than failing for every job.
+        if (!meta.success) continue;
+        const { jobId, createdAt, tenant } = meta.data;
+        heads.push({ jobId, createdAt, ...(tenant !== undefined ? { tenant } : {}) });
+      }
+    }
+    return { heads, truncated: total > keys.length };
+  }
+
   /** Marks the job cancelled (once; later calls keep the first time). Returns the updated meta, or undefined. */
   async cancelJob(jobId: string, now = new Date()): Promise<JobMeta | undefined> {
     const kv = await this.meta();
@@ -202,6 +227,26 @@ export class JobStore {
     }
     return found;
   }
+}
+
+/** What a listing reads of each job's metadata. */
+export type JobHead = Pick<JobMeta, 'jobId' | 'createdAt' | 'tenant'>;
+
+/** The last `max` values of an iteration (a ring, so memory stays bounded) and how many there were in all. */
+export async function keepLast<T>(
+  source: AsyncIterable<T> | Iterable<T>,
+  max: number,
+): Promise<{ kept: T[]; total: number }> {
+  const ring: T[] = [];
+  let total = 0;
+  for await (const value of source) {
+    if (max > 0) ring[total % max] = value;
+    total += 1;
+  }
+  if (total <= max) return { kept: ring, total };
+  if (max <= 0) return { kept: [], total };
+  const start = total % max;
+  return { kept: [...ring.slice(start), ...ring.slice(0, start)], total };
 }
 
 /** A job id the KV can hold as one key token (job ids are UUIDs; anything else cannot exist). */

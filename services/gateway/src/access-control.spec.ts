@@ -137,4 +137,25 @@ describe('API key configuration', () => {
     }
     expect((await rejection(closed.admit({}, '/docsx'))).code).toBe('UNAUTHORIZED');
   });
+
+  it('leaves the console shell and its assets open: they hold no data', async () => {
+    const closed = control({ ARGUS_AUTH_OPS: 'key' });
+    for (const path of ['/console', '/console/app.js', '/console/preact.mjs']) {
+      expect(await closed.admit({}, path)).toEqual({ headers: {} });
+    }
+    expect((await rejection(closed.admit({}, '/consolex'))).code).toBe('UNAUTHORIZED');
+  });
+
+  it('lets any valid key ask who it is, whatever its scopes, but not an unknown one', async () => {
+    const access = control();
+    const reviewer = await access.admit({ 'x-api-key': REVIEWER_KEY }, '/v1/whoami');
+    expect(reviewer.caller).toMatchObject({ keyId: 'reviewer', scopes: ['reviews'] });
+    expect((await rejection(access.admit({}, '/v1/whoami'))).code).toBe('UNAUTHORIZED');
+    expect((await rejection(access.admit({ 'x-api-key': 'argus_nope' }, '/v1/whoami'))).code).toBe(
+      'UNAUTHORIZED',
+    );
+    expect((await rejection(access.admit({ 'x-api-key': REVIEWER_KEY }, '/v1/whoami/x'))).code).toBe(
+      'FORBIDDEN',
+    );
+  });
 });

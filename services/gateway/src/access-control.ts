@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { ArgusError } from '@argus/contracts';
+import { ArgusError, WHOAMI_PATH } from '@argus/contracts';
 import { hashApiKey, type ApiKeyEntry, type ApiScope, type GatewayConfig } from '@argus/config';
 import { isProbePath } from '@argus/telemetry';
 import { OPENAPI_PATHS } from './openapi';
@@ -39,6 +39,19 @@ export function isDocsPath(path: string): boolean {
   );
 }
 
+/** The web console's shell and assets (console.controller.ts): public like the docs, as they hold no data. */
+export const CONSOLE_PATH = '/console';
+
+export function isConsolePath(path: string): boolean {
+  const route = path.split('?')[0] ?? '';
+  return route === CONSOLE_PATH || route.startsWith(`${CONSOLE_PATH}/`);
+}
+
+/** Routes any valid key may call whatever its scopes: who am I, so a client can tell what it may do. */
+export function needsAnyScope(path: string): boolean {
+  return (path.split('?')[0] ?? '') === WHOAMI_PATH;
+}
+
 /** `Authorization: Bearer <key>`, or `X-API-Key: <key>` for clients that cannot set Authorization. */
 export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   const authorization = headers.authorization;
@@ -75,7 +88,12 @@ export class AccessControl {
 
   async admit(headers: IncomingHttpHeaders, path: string): Promise<Admission> {
     const scope = scopeFor(path);
-    if (!this.auth.enabled || isDocsPath(path) || (scope === 'ops' && this.auth.opsOpen)) {
+    if (
+      !this.auth.enabled ||
+      isDocsPath(path) ||
+      isConsolePath(path) ||
+      (scope === 'ops' && this.auth.opsOpen)
+    ) {
       return { headers: {} };
     }
     const key = presentedKey(headers);
@@ -87,7 +105,7 @@ export class AccessControl {
     }
     const entry = this.byHash.get(hashApiKey(key));
     if (!entry) throw new ArgusError('UNAUTHORIZED', 'the API key is not known (revoked, or mistyped)');
-    if (!entry.scopes.includes(scope)) {
+    if (!entry.scopes.includes(scope) && !needsAnyScope(path)) {
       throw new ArgusError(
         'FORBIDDEN',
         `API key ${entry.id} may not use ${scope} routes; its scopes are ${entry.scopes.join(', ')}`,

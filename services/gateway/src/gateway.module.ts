@@ -24,6 +24,7 @@ import {
 import { SafeFetcher } from '@argus/url-intake';
 import { AnalyzeController } from './analyze.controller';
 import { AnalyzeService } from './analyze.service';
+import { ConsoleController } from './console.controller';
 import { DocsController } from './docs.controller';
 import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
@@ -35,6 +36,7 @@ import { JobsService } from './jobs.service';
 import { JobNotifier } from './job-notifier.service';
 import { ReviewsController } from './reviews.controller';
 import { ReviewsService } from './reviews.service';
+import { WhoamiController } from './whoami.controller';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { GATEWAY_CONFIG, JOB_IMAGE_STORE, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
 
@@ -67,6 +69,8 @@ export class GatewayModule {
         ProbesController,
         MetricsController,
         DocsController,
+        ConsoleController,
+        WhoamiController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

@@ -5,6 +5,7 @@ import type {
   JobMeta,
   JobStatus,
   JobStatusQuery,
+  JobSummary,
   JobUnitResult,
   JobUnitState,
   Task,
@@ -21,15 +22,13 @@ export function itemState(states: ReadonlyArray<JobUnitState | undefined>): Item
   return 'done';
 }
 
+type JobProgress = Pick<JobStatus, 'status' | 'counts' | 'percent'> & { itemStates: ItemState[] };
+
 /**
- * The job's status from its metadata and its results (keyed `<itemId>.<task>`): counts by item, the percentage of
- * item × task units that ended, and one page of items with their replies and errors.
+ * The job's progress from its metadata and its results (keyed `<itemId>.<task>`): its state, counts by item, the
+ * percentage of item × task units that ended, and each item's state (in `meta.itemIds` order).
  */
-export function summariseJob(
-  meta: JobMeta,
-  results: ReadonlyMap<string, JobUnitResult>,
-  query: JobStatusQuery,
-): JobStatus {
+function jobProgress(meta: JobMeta, results: ReadonlyMap<string, JobUnitResult>): JobProgress {
   const counts: JobCounts = {
     total: meta.itemIds.length,
     done: 0,
@@ -47,6 +46,43 @@ export function summariseJob(
     counts[state] += 1;
     return state;
   });
+  const status = meta.cancelledAt
+    ? 'cancelled'
+    : ended === units
+      ? 'completed'
+      : ended === 0
+        ? 'queued'
+        : 'running';
+  const percent = units === 0 ? 100 : Math.floor((ended / units) * 1000) / 10;
+  return { status, counts, percent, itemStates: states };
+}
+
+/** A job as GET /v1/jobs lists it: the progress GET /v1/jobs/:id reports, without the items. */
+export function summariseJobListing(meta: JobMeta, results: ReadonlyMap<string, JobUnitResult>): JobSummary {
+  const { status, counts, percent } = jobProgress(meta, results);
+  return {
+    jobId: meta.jobId,
+    status,
+    createdAt: meta.createdAt,
+    tasks: meta.tasks,
+    counts,
+    percent,
+    itemCount: meta.itemIds.length,
+    ...(meta.callbackUrl ? { callbackUrl: meta.callbackUrl } : {}),
+    ...(meta.cancelledAt ? { cancelledAt: meta.cancelledAt } : {}),
+  };
+}
+
+/**
+ * The job's status from its metadata and its results (keyed `<itemId>.<task>`): its progress (jobProgress) and one
+ * page of items with their replies and errors.
+ */
+export function summariseJob(
+  meta: JobMeta,
+  results: ReadonlyMap<string, JobUnitResult>,
+  query: JobStatusQuery,
+): JobStatus {
+  const { status, counts, percent, itemStates: states } = jobProgress(meta, results);
   const start = (query.page - 1) * query.pageSize;
   const items = meta.itemIds.slice(start, start + query.pageSize).map((id, offset) => {
     const results_: Partial<Record<Task, unknown>> = {};
@@ -71,17 +107,11 @@ export function summariseJob(
   });
   return {
     jobId: meta.jobId,
-    status: meta.cancelledAt
-      ? 'cancelled'
-      : ended === units
-        ? 'completed'
-        : ended === 0
-          ? 'queued'
-          : 'running',
+    status,
     createdAt: meta.createdAt,
     tasks: meta.tasks,
     counts,
-    percent: units === 0 ? 100 : Math.floor((ended / units) * 1000) / 10,
+    percent,
     items,
     page: { number: query.page, size: query.pageSize, totalItems: meta.itemIds.length },
     ...(meta.callbackUrl ? { callbackUrl: meta.callbackUrl } : {}),

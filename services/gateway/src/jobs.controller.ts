@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { jobStatusQuerySchema, type JobStatus } from '@argus/contracts';
+import { jobListQuerySchema, jobStatusQuerySchema, type JobList, type JobStatus } from '@argus/contracts';
 import { parseFields } from './analyze-input';
 import { readJobInput } from './job-intake';
 import { JobsService } from './jobs.service';
@@ -14,6 +14,12 @@ export class JobsController {
   async create(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const created = await this.service.create(await readJobInput(request), request.argusCaller);
     await reply.status(202).header('location', `/v1/jobs/${created.jobId}`).send(created);
+  }
+
+  /** The caller's tenant's jobs, newest first, `limit` at a time; `cursor` is the previous page's `nextCursor`. */
+  @Get()
+  list(@Query() query: unknown, @Req() request: FastifyRequest): Promise<JobList> {
+    return this.service.list(parseFields(jobListQuerySchema, query ?? {}), request.argusCaller);
   }
 
   @Get(':id')

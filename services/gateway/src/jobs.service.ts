@@ -6,7 +6,10 @@ import {
   JOB_IMAGE_BUCKET,
   jobImageKey,
   jobUnitKey,
+  MAX_JOB_LIST_SCAN,
   type JobCreated,
+  type JobList,
+  type JobListQuery,
   type JobMeta,
   type JobStatus,
   type JobStatusQuery,
@@ -29,9 +32,13 @@ import {
 import { decodeBase64 } from './analyze-input';
 import type { Caller } from './access-control';
 import type { JobInput, JobItemInput } from './job-intake';
-import { summariseJob } from './job-status';
+import { pageJobs, visibleTo } from './job-list';
+import { summariseJob, summariseJobListing } from './job-status';
 import { InvalidRequestError } from './problem';
 import { GATEWAY_CONFIG, JOB_IMAGE_STORE, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
+
+/** Jobs of one GET /v1/jobs page whose results are read at once (each read is itself LIST_BATCH wide). */
+const LIST_SUMMARY_CONCURRENCY = 4;
 
 export type JobImageWriter = { put(key: string, bytes: Uint8Array, mime: string): Promise<void> };
 
@@ -53,7 +60,13 @@ export class JobsService {
     @Inject(JobStore)
     private readonly store: Pick<
       JobStore,
-      'putJob' | 'getJob' | 'cancelJob' | 'createResult' | 'listResults' | 'webhookDeliveries'
+      | 'putJob'
+      | 'getJob'
+      | 'listJobHeads'
+      | 'cancelJob'
+      | 'createResult'
+      | 'listResults'
+      | 'webhookDeliveries'
     >,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
     @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
@@ -165,6 +178,32 @@ export class JobsService {
     return this.withWebhooks(meta, summariseJob(meta, await this.store.listResults(jobId), query));
   }
 
+  /**
+   * The caller's jobs, newest first, one page. Cost: the metas of at most MAX_JOB_LIST_SCAN jobs (all tenants: the key
+   * holds no tenant) read LIST_BATCH at a time, then the results of the page's jobs only (at most `limit`, a few at
+   * a time), to count their progress the way GET /v1/jobs/:id does.
+   */
+  async list(query: JobListQuery, caller?: Caller): Promise<JobList> {
+    const { heads, truncated } = await this.store.listJobHeads(MAX_JOB_LIST_SCAN);
+    const { page, nextCursor } = pageJobs(heads, caller, query);
+    const limit = pLimit(LIST_SUMMARY_CONCURRENCY);
+    const summaries = await Promise.all(
+      page.map((head) =>
+        limit(async () => {
+          const meta = await this.store.getJob(head.jobId);
+          // Expired since the scan: left out, the cursor still moves past it.
+          if (!meta || !visibleTo(meta.tenant, caller)) return undefined;
+          return summariseJobListing(meta, await this.store.listResults(meta.jobId));
+        }),
+      ),
+    );
+    return {
+      jobs: summaries.filter((summary) => summary !== undefined),
+      ...(nextCursor ? { nextCursor } : {}),
+      truncated,
+    };
+  }
+
   private async withWebhooks(meta: JobMeta, status: JobStatus): Promise<JobStatus> {
     if (!meta.callbackUrl) return status;
     return { ...status, webhooks: await this.store.webhookDeliveries(meta.jobId) };
@@ -180,10 +219,7 @@ export class JobsService {
   }
 }
 
-/** With keys on, a tenant sees only its own jobs and reviews; others get the same 404 as an unknown id. */
-export function visibleTo(tenant: string | undefined, caller: Caller | undefined): boolean {
-  return caller === undefined || tenant === caller.tenant;
-}
+export { visibleTo };
 
 function notFound(jobId: string): ArgusError {
   return new ArgusError('NOT_FOUND', `no job ${jobId.slice(0, 128)} (unknown, or expired)`);

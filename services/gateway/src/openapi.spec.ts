@@ -8,6 +8,7 @@ import {
   analyzeResponseSchema,
   createJobBodySchema,
   jobCreatedSchema,
+  jobListSchema,
   problemSchema,
   resolveReviewBodySchema,
   webhookEventSchema,
@@ -53,9 +54,21 @@ describe('OpenAPI document', () => {
     }
   });
 
+  // openapi-typescript is ESM underneath, which jest cannot load in process: the script checks, in its own process.
+  it("is what the CLI's types were generated from (cli/src/generated/gateway-api.ts)", () => {
+    const tsx = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+    const run = spawnSync(process.execPath, [tsx, join(ROOT, 'scripts', 'openapi.ts'), '--check'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(run.stdout + run.stderr).toContain('ok cli/src/generated/gateway-api.ts');
+  }, 60_000);
+
   it('describes every route of the gateway', () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       [
+        '/console',
+        '/console/{asset}',
         '/docs',
         '/docs/{asset}',
         '/healthz',
@@ -70,6 +83,7 @@ describe('OpenAPI document', () => {
         '/v1/reviews',
         '/v1/reviews/{id}',
         '/v1/reviews/{id}/image',
+        '/v1/whoami',
       ].sort(),
     );
   });
@@ -93,6 +107,7 @@ describe('OpenAPI document', () => {
       AnalyzeResponse: analyzeResponseSchema,
       CreateJobBody: createJobBodySchema,
       JobCreated: jobCreatedSchema,
+      JobList: jobListSchema,
       ResolveReviewBody: resolveReviewBodySchema,
       Liveness: livenessSchema,
       ReadinessReport: readinessReportSchema,

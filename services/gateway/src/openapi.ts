@@ -10,21 +10,30 @@ import {
   ERROR_TABLE,
   jobCreatedSchema,
   jobFormFieldsSchema,
+  jobListQuerySchema,
+  jobListSchema,
+  jobSummarySchema,
   jobStatusQuerySchema,
   jobStatusSchema,
   MAX_JOB_ITEMS,
+  MAX_JOB_LIST_LIMIT,
+  MAX_JOB_LIST_SCAN,
   modelsViewSchema,
   problemSchema,
   RETRY_AFTER_SECONDS,
   resolveReviewBodySchema,
+  reviewDetailSchema,
   reviewListSchema,
   reviewQuerySchema,
   reviewSchema,
+  WHOAMI_PATH,
+  whoamiSchema,
   webhookEventSchema,
   type ErrorCode,
 } from '@argus/contracts';
 import { livenessSchema, readinessReportSchema } from '@argus/telemetry';
 import { SIGNATURE_HEADER } from '@argus/url-intake';
+import { CONSOLE_ASSETS } from './console-assets';
 
 /**
  * The gateway's OpenAPI 3.1 document, built from the zod contracts: request bodies and parameters in their input
@@ -99,8 +108,12 @@ function responseSchemas(): z.core.$ZodRegistry<SchemaMeta> {
   registry.add(problemSchema, { id: 'Problem' });
   registry.add(jobCreatedSchema, { id: 'JobCreated' });
   registry.add(jobStatusSchema, { id: 'JobStatus' });
+  registry.add(jobSummarySchema, { id: 'JobSummary' });
+  registry.add(jobListSchema, { id: 'JobList' });
   registry.add(reviewSchema, { id: 'Review' });
   registry.add(reviewListSchema, { id: 'ReviewList' });
+  registry.add(reviewDetailSchema, { id: 'ReviewDetail' });
+  registry.add(whoamiSchema, { id: 'Whoami' });
   registry.add(modelsViewSchema, { id: 'ModelsView' });
   registry.add(livenessSchema, { id: 'Liveness' });
   registry.add(readinessReportSchema, { id: 'ReadinessReport' });
@@ -232,9 +245,15 @@ function problemResponses(): Record<string, unknown> {
   for (const [status, codes] of byStatus) {
     const retryable = codes.some((code) => ERROR_TABLE[code].retryable);
     const headers: Record<string, unknown> = {};
-    if (retryable) headers['Retry-After'] = { $ref: '#/components/headers/Retry-After' };
-    if (codes.includes('UNAUTHORIZED'))
+    // problem.ts sends Retry-After with every retryable code: required when all of a status's codes are retryable.
+    if (retryable) {
+      headers['Retry-After'] = codes.every((code) => ERROR_TABLE[code].retryable)
+        ? { ...RETRY_AFTER_HEADER, required: true }
+        : { $ref: '#/components/headers/Retry-After' };
+    }
+    if (codes.includes('UNAUTHORIZED')) {
       headers['WWW-Authenticate'] = { $ref: '#/components/headers/WWW-Authenticate' };
+    }
     const examples = Object.fromEntries(
       codes.map((code) => [
         code,
@@ -280,6 +299,11 @@ const problems = (...statuses: number[]): Record<string, unknown> =>
       .sort((a, b) => a - b)
       .map((status) => [String(status), { $ref: `#/components/responses/Problem${status}` }]),
   );
+
+const RETRY_AFTER_HEADER = {
+  description: 'Seconds to wait before retrying.',
+  schema: { type: 'integer', minimum: 0 },
+};
 
 const RATE_HEADERS = {
   'RateLimit-Limit': { $ref: '#/components/headers/RateLimit-Limit' },
@@ -345,6 +369,32 @@ export const OPENAPI_EXAMPLES = {
         error: { code: 'URL_FETCH_FAILED', message: 'images.example.com answered HTTP 404' },
       },
     ],
+  },
+  JobList: {
+    jobs: [
+      {
+        jobId: '3f0c9a6e-6c1b-4d1e-9f6a-2b0f1c7d9e11',
+        status: 'running',
+        createdAt: '2026-12-06T21:29:12.000Z',
+        tasks: ['moderation'],
+        counts: { total: 2, done: 1, failed: 0, dead: 0, cancelled: 0, pending: 1 },
+        percent: 50,
+        itemCount: 2,
+        callbackUrl: 'https://shop.example.com/argus-webhook',
+      },
+      {
+        jobId: '9b2d4e1a-0c7f-4a8e-b6d3-5e1f2a3b4c5d',
+        status: 'cancelled',
+        createdAt: '2026-12-06T20:02:45.000Z',
+        tasks: ['moderation', 'tagging'],
+        counts: { total: 3, done: 1, failed: 0, dead: 0, cancelled: 2, pending: 0 },
+        percent: 100,
+        itemCount: 3,
+        cancelledAt: '2026-12-06T20:03:10.000Z',
+      },
+    ],
+    nextCursor: 'WyIyMDI2LTEyLTA2VDIwOjAyOjQ1LjAwMFoiLCI5YjJkNGUxYS0wYzdmLTRhOGUtYjZkMy01ZTFmMmEzYjRjNWQiXQ',
+    truncated: false,
   },
   ResolveReviewBody: { decision: 'block', reviewer: 'ana', note: 'knife clearly visible' },
   WebhookEvent: {
@@ -435,8 +485,10 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'jobs', description: 'Asynchronous batches of images, with webhooks.' },
       { name: 'reviews', description: 'The human review queue of moderation decisions.' },
       { name: 'models', description: 'Tiers and the models behind each task.' },
+      { name: 'access', description: 'What the calling API key may do.' },
       { name: 'operations', description: 'Probes and Prometheus metrics.' },
       { name: 'documentation', description: 'This document and its browsable reference.' },
+      { name: 'console', description: 'The web console for reviewers and operators (docs/console.md).' },
     ],
     paths: {
       '/v1/analyze': {
@@ -472,10 +524,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
               headers: {
                 'X-Request-Id': {
                   description: 'The analysis id (`id` of the body).',
+                  required: true,
                   schema: { type: 'string' },
                 },
                 'X-Trace-Id': {
                   description: 'The trace id (`traceId` of the body).',
+                  required: true,
                   schema: { type: 'string' },
                 },
                 ...RATE_HEADERS,
@@ -487,6 +541,29 @@ export function buildOpenApiDocument(): OpenApiDocument {
         },
       },
       '/v1/jobs': {
+        get: {
+          tags: ['jobs'],
+          summary: 'List jobs',
+          description:
+            "The caller's tenant's jobs (every job while keys are off), newest first, each with its state and " +
+            'progress as `GET /v1/jobs/{id}` counts them, without the items. Pages follow `nextCursor`, a keyset ' +
+            'position, so jobs created meanwhile neither shift nor repeat a page. A listing reads the metadata of at ' +
+            `most ${MAX_JOB_LIST_SCAN} jobs (all tenants, the most recently written); \`truncated\` says when there ` +
+            'were more, and older jobs may then be missing.',
+          operationId: 'listJobs',
+          parameters: queryParameters(jobListQuerySchema, {
+            limit: `Jobs per page, at most ${MAX_JOB_LIST_LIMIT}.`,
+            cursor: '`nextCursor` of the previous page, as is; absent for the first page.',
+          }),
+          responses: {
+            '200': {
+              description: 'A page of jobs.',
+              headers: RATE_HEADERS,
+              content: json(REF('JobList'), OPENAPI_EXAMPLES.JobList),
+            },
+            ...problems(400, 503),
+          },
+        },
         post: {
           tags: ['jobs'],
           summary: 'Create a job',
@@ -512,7 +589,11 @@ export function buildOpenApiDocument(): OpenApiDocument {
             '202': {
               description: 'Accepted; items that could not be taken in are `failed` with their error.',
               headers: {
-                Location: { description: 'The job, `/v1/jobs/{jobId}`.', schema: { type: 'string' } },
+                Location: {
+                  description: 'The job, `/v1/jobs/{jobId}`.',
+                  required: true,
+                  schema: { type: 'string' },
+                },
                 ...RATE_HEADERS,
               },
               content: json(REF('JobCreated'), OPENAPI_EXAMPLES.JobCreated),
@@ -575,9 +656,13 @@ export function buildOpenApiDocument(): OpenApiDocument {
         get: {
           tags: ['reviews'],
           summary: 'Get a review',
+          description:
+            "The entry with what a reviewer needs: the model's evidence (boxes and quotes in pixels of the " +
+            "stored image), the policy's thresholds for each category found, and the OCR lines when the job read " +
+            'the text; `evidence` is null once the results have expired.',
           operationId: 'getReview',
           responses: {
-            '200': { description: 'The review.', headers: RATE_HEADERS, content: json(REF('Review')) },
+            '200': { description: 'The review.', headers: RATE_HEADERS, content: json(REF('ReviewDetail')) },
             ...problems(404, 503),
           },
         },
@@ -613,12 +698,30 @@ export function buildOpenApiDocument(): OpenApiDocument {
             '200': {
               description: 'The image bytes.',
               headers: {
-                'Cache-Control': { description: '`private, max-age=300`.', schema: { type: 'string' } },
+                'Cache-Control': {
+                  description: '`private, max-age=300`.',
+                  required: true,
+                  schema: { type: 'string' },
+                },
                 ...RATE_HEADERS,
               },
               content: { 'image/*': { schema: BINARY } },
             },
             ...problems(404, 503),
+          },
+        },
+      },
+      [WHOAMI_PATH]: {
+        get: {
+          tags: ['access'],
+          summary: 'Who am I',
+          description:
+            "The calling key's id, tenant, scopes and default policy, and the policies and profiles a request may " +
+            'name. Any valid key may call it, whatever its scopes; with keys off it says so.',
+          operationId: 'whoami',
+          responses: {
+            '200': { description: 'The caller.', headers: RATE_HEADERS, content: json(REF('Whoami')) },
+            ...problems(),
           },
         },
       },
@@ -732,6 +835,49 @@ export function buildOpenApiDocument(): OpenApiDocument {
           },
         },
       },
+      '/console': {
+        get: {
+          tags: ['console'],
+          summary: 'The web console',
+          description:
+            'A page for reviewers and operators; public, as it holds no data: it signs in with an API key kept ' +
+            'in the browser session and sends it with every data call.',
+          operationId: 'console',
+          security: [],
+          responses: {
+            '200': { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      '/console/{asset}': {
+        get: {
+          tags: ['console'],
+          summary: "A file of the console's page",
+          description:
+            "The console's own modules and stylesheet, and Preact and htm from their npm packages.",
+          operationId: 'consoleAsset',
+          security: [],
+          parameters: [
+            {
+              name: 'asset',
+              in: 'path',
+              required: true,
+              description: 'The file name.',
+              schema: { type: 'string', enum: Object.keys(CONSOLE_ASSETS) },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'The file.',
+              content: {
+                'text/css': { schema: { type: 'string' } },
+                'text/javascript': { schema: { type: 'string' } },
+              },
+            },
+            '404': { $ref: '#/components/responses/Problem404' },
+          },
+        },
+      },
     },
     components: {
       schemas,
@@ -746,8 +892,12 @@ export function buildOpenApiDocument(): OpenApiDocument {
           schema: { type: 'integer' },
         },
         'RateLimit-Reset': { description: 'Seconds until the window resets.', schema: { type: 'integer' } },
-        'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
-        'WWW-Authenticate': { description: '`Bearer realm="argus"`.', schema: { type: 'string' } },
+        'Retry-After': RETRY_AFTER_HEADER,
+        'WWW-Authenticate': {
+          description: '`Bearer realm="argus"`.',
+          required: true,
+          schema: { type: 'string' },
+        },
       },
       securitySchemes: {
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key as a bearer token.' },

@@ -1,6 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { resolveReviewBodySchema, reviewQuerySchema, type Review, type ReviewList } from '@argus/contracts';
+import {
+  resolveReviewBodySchema,
+  reviewQuerySchema,
+  type Review,
+  type ReviewDetail,
+  type ReviewList,
+} from '@argus/contracts';
 import { parseFields } from './analyze-input';
 import { ReviewsService } from './reviews.service';
 
@@ -14,9 +20,10 @@ export class ReviewsController {
     return this.service.list(parseFields(reviewQuerySchema, query ?? {}), request.argusCaller);
   }
 
+  /** The entry with its evidence (boxes, quotes, thresholds) for the reviewer. */
   @Get(':id')
-  get(@Param('id') id: string, @Req() request: FastifyRequest): Promise<Review> {
-    return this.service.get(id, request.argusCaller);
+  get(@Param('id') id: string, @Req() request: FastifyRequest): Promise<ReviewDetail> {
+    return this.service.detail(id, request.argusCaller);
   }
 
   /** The stored (normalised) image, for the reviewer's screen; private, never cached by shared caches. */

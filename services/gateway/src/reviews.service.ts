@@ -4,8 +4,12 @@ import {
   JOB_IMAGE_BUCKET,
   jobImageKey,
   jobUnitKey,
+  moderationReplySchema,
+  ocrReplySchema,
   type ResolveReviewBody,
   type Review,
+  type ReviewDetail,
+  type ReviewEvidence,
   type ReviewList,
   type ReviewQuery,
 } from '@argus/contracts';
@@ -13,7 +17,8 @@ import { sniffImageFormat } from '@argus/imaging';
 import { JobStore, ReviewStore } from '@argus/messaging';
 import { ArgusMetrics } from '@argus/telemetry';
 import type { Caller } from './access-control';
-import { JOB_IMAGE_STORE } from './gateway.tokens';
+import { thresholdsFor, type ModerationPolicies } from '@argus/config';
+import { JOB_IMAGE_STORE, MODERATION_POLICIES } from './gateway.tokens';
 import { visibleTo } from './jobs.service';
 
 export type JobImageReader = { get(key: string, bucket?: string): Promise<Uint8Array | null> };
@@ -36,9 +41,10 @@ export class ReviewsService {
 
   constructor(
     @Inject(ReviewStore) private readonly reviews: Pick<ReviewStore, 'list' | 'get' | 'resolve'>,
-    @Inject(JobStore) private readonly results: Pick<JobStore, 'addReview'>,
+    @Inject(JobStore) private readonly results: Pick<JobStore, 'addReview' | 'getResult'>,
     @Inject(JOB_IMAGE_STORE) private readonly images: JobImageReader,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
+    @Inject(MODERATION_POLICIES) private readonly policies: Pick<ModerationPolicies, 'get'>,
   ) {}
 
   list(query: ReviewQuery, caller?: Caller): Promise<ReviewList> {
@@ -49,6 +55,43 @@ export class ReviewsService {
     const review = await this.reviews.get(id);
     if (!review || !visibleTo(review.tenant, caller)) throw notFound(id);
     return review;
+  }
+
+  /** The entry with what a reviewer needs to judge it: the model's evidence, the policy's thresholds, the OCR lines. */
+  async detail(id: string, caller?: Caller): Promise<ReviewDetail> {
+    const review = await this.get(id, caller);
+    return { ...review, evidence: await this.evidence(review) };
+  }
+
+  private async evidence(review: Review): Promise<ReviewEvidence | null> {
+    const [moderation, ocr] = await Promise.all([
+      this.results.getResult(jobUnitKey(review.jobId, review.itemId, 'moderation')),
+      this.results.getResult(jobUnitKey(review.jobId, review.itemId, 'ocr')),
+    ]);
+    const reply = moderationReplySchema.safeParse(moderation?.reply);
+    if (!reply.success || reply.data.status !== 'ok') return null;
+    const policy = this.policies.get(review.policy);
+    const ocrReply = ocrReplySchema.safeParse(ocr?.reply);
+    const ocrLines =
+      ocrReply.success && ocrReply.data.status === 'ok'
+        ? ocrReply.data.lines.map(({ text, confidence, box }) => ({
+            text,
+            ...(confidence !== undefined ? { confidence } : {}),
+            ...(box ? { box } : {}),
+          }))
+        : undefined;
+    const found = reply.data.categories;
+    return {
+      categories: found,
+      signals: reply.data.signals ?? [],
+      reason: reply.data.reason,
+      ...(policy ? { policyDescription: policy.description } : {}),
+      thresholds: Object.fromEntries(
+        found.map((hit) => [hit.id, policy ? thresholdsFor(policy, hit.id) : {}]),
+      ),
+      allowedByPolicy: policy?.allowed ?? [],
+      ...(ocrLines ? { ocrLines } : {}),
+    };
   }
 
   async image(id: string, caller?: Caller): Promise<{ bytes: Uint8Array; mime: string }> {
@@ -86,6 +129,10 @@ export class ReviewsService {
   }
 }
 
+/**
+ * The most specific thresholds of a policy for a category: its id, then its family, then `*` (the moderation
+ * service applies the same rule when it decides; this copy only shows them to the reviewer).
+ */
 function notFound(id: string): ArgusError {
   return new ArgusError('NOT_FOUND', `no review ${id.slice(0, 200)} (unknown, or expired)`);
 }

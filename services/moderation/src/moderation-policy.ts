@@ -5,7 +5,7 @@ import {
   type ModerationHit,
   type ModerationResult,
 } from '@argus/contracts';
-import type { ModerationPolicy } from '@argus/config';
+import { categoryFamily, thresholdsFor, type ModerationPolicy } from '@argus/config';
 
 export interface PolicyContext {
   name: string;
@@ -15,16 +15,8 @@ export interface PolicyContext {
 /** What the CPU tier can see: nsfwjs for sexual content, OCR for contact details in the image's text. */
 export const CPU_JUDGED_CATEGORIES = ['sexual.explicit', 'sexual.suggestive', 'text.contact_info'];
 
-const family = (id: string) => id.split('.')[0] ?? id;
-
 export function isAllowed(policy: ModerationPolicy, id: string): boolean {
-  return policy.allowed.includes(id) || policy.allowed.includes(family(id));
-}
-
-/** The most specific thresholds: the category id, then its family, then `*`. Custom rules use `*`. */
-export function thresholdsFor(policy: ModerationPolicy, id: string): { block?: number; review?: number } {
-  const thresholds: Partial<Record<string, { block?: number; review?: number }>> = policy.thresholds;
-  return thresholds[id] ?? thresholds[family(id)] ?? thresholds['*'] ?? {};
+  return policy.allowed.includes(id) || policy.allowed.includes(categoryFamily(id));
 }
 
 /**
