@@ -192,6 +192,12 @@ describe('/console in Chromium', () => {
     const metrics = await (await fetch(`${gateway}/metrics`)).text();
     expect(metrics).toMatch(/argus_review_outcomes_total\{[^}]*human_decision="allow"[^}]*\} 1/);
     expect(metrics).toMatch(/argus_review_outcomes_total\{[^}]*human_decision="block"[^}]*\} 1/);
+    // The job's items carry the person's decision, which overrides the model's.
+    const status = (await (
+      await fetch(`${gateway}/v1/jobs/${jobId}`, { headers: { 'x-api-key': KEYS.moderator } })
+    ).json()) as { items: Array<{ review?: { decision: string; reviewer?: string } }> };
+    const decisions = status.items.map((item) => item.review?.decision).sort();
+    expect(decisions).toEqual(['allow', 'block']);
   });
 
   it('lists the tenant’s jobs and opens one from the list', async () => {

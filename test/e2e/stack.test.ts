@@ -155,6 +155,21 @@ describe('the stack started by npm start', () => {
     expect(good.status).toBe(200);
   });
 
+  it('serves the web console, its own modules and Preact from the built gateway, and says keys are off', async () => {
+    const page = await fetch(`${gatewayUrl}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain('<meta name="argus-auth" content="off" />');
+    for (const asset of ['app.js', 'reviews.js', 'console.css', 'preact.mjs', 'htm-preact.mjs']) {
+      const response = await fetch(`${gatewayUrl}/console/${asset}`);
+      expect([asset, response.status]).toEqual([asset, 200]);
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(100);
+    }
+    const whoami = (await (await fetch(`${gatewayUrl}/v1/whoami`)).json()) as { authEnabled: boolean };
+    expect(whoami.authEnabled).toBe(false);
+  });
+
   it('stops every process cleanly on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => stack.once('exit', resolve));
     stack.kill('SIGTERM');
