@@ -57,9 +57,11 @@ function jobProgress(meta: JobMeta, results: ReadonlyMap<string, JobUnitResult>)
   return { status, counts, percent, itemStates: states };
 }
 
-/** A job as GET /v1/jobs lists it: the progress GET /v1/jobs/:id reports, without the items. */
-export function summariseJobListing(meta: JobMeta, results: ReadonlyMap<string, JobUnitResult>): JobSummary {
-  const { status, counts, percent } = jobProgress(meta, results);
+/** What the list and the status of a job share: its identity, progress and the caller's settings. */
+function jobHeading(
+  meta: JobMeta,
+  { status, counts, percent }: Pick<JobProgress, 'status' | 'counts' | 'percent'>,
+) {
   return {
     jobId: meta.jobId,
     status,
@@ -67,10 +69,14 @@ export function summariseJobListing(meta: JobMeta, results: ReadonlyMap<string, 
     tasks: meta.tasks,
     counts,
     percent,
-    itemCount: meta.itemIds.length,
     ...(meta.callbackUrl ? { callbackUrl: meta.callbackUrl } : {}),
     ...(meta.cancelledAt ? { cancelledAt: meta.cancelledAt } : {}),
   };
+}
+
+/** A job as GET /v1/jobs lists it: the progress GET /v1/jobs/:id reports, without the items. */
+export function summariseJobListing(meta: JobMeta, results: ReadonlyMap<string, JobUnitResult>): JobSummary {
+  return { ...jobHeading(meta, jobProgress(meta, results)), itemCount: meta.itemIds.length };
 }
 
 /**
@@ -82,7 +88,8 @@ export function summariseJob(
   results: ReadonlyMap<string, JobUnitResult>,
   query: JobStatusQuery,
 ): JobStatus {
-  const { status, counts, percent, itemStates: states } = jobProgress(meta, results);
+  const progress = jobProgress(meta, results);
+  const states = progress.itemStates;
   const start = (query.page - 1) * query.pageSize;
   const items = meta.itemIds.slice(start, start + query.pageSize).map((id, offset) => {
     const results_: Partial<Record<Task, unknown>> = {};
@@ -106,15 +113,8 @@ export function summariseJob(
     };
   });
   return {
-    jobId: meta.jobId,
-    status,
-    createdAt: meta.createdAt,
-    tasks: meta.tasks,
-    counts,
-    percent,
+    ...jobHeading(meta, progress),
     items,
     page: { number: query.page, size: query.pageSize, totalItems: meta.itemIds.length },
-    ...(meta.callbackUrl ? { callbackUrl: meta.callbackUrl } : {}),
-    ...(meta.cancelledAt ? { cancelledAt: meta.cancelledAt } : {}),
   };
 }
