@@ -1406,8 +1406,6 @@ export interface components {
         "RateLimit-Remaining": number;
         /** @description Seconds until the window resets. */
         "RateLimit-Reset": number;
-        /** @description Seconds to wait before retrying. */
-        "Retry-After": number;
         /** @description `Bearer realm="argus"`. */
         "WWW-Authenticate": string;
     };

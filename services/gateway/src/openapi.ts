@@ -249,7 +249,7 @@ function problemResponses(): Record<string, unknown> {
     if (retryable) {
       headers['Retry-After'] = codes.every((code) => ERROR_TABLE[code].retryable)
         ? { ...RETRY_AFTER_HEADER, required: true }
-        : { $ref: '#/components/headers/Retry-After' };
+        : RETRY_AFTER_HEADER;
     }
     if (codes.includes('UNAUTHORIZED')) {
       headers['WWW-Authenticate'] = { $ref: '#/components/headers/WWW-Authenticate' };
@@ -892,7 +892,6 @@ export function buildOpenApiDocument(): OpenApiDocument {
           schema: { type: 'integer' },
         },
         'RateLimit-Reset': { description: 'Seconds until the window resets.', schema: { type: 'integer' } },
-        'Retry-After': RETRY_AFTER_HEADER,
         'WWW-Authenticate': {
           description: '`Bearer realm="argus"`.',
           required: true,
