@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: percentiles, a timing loop, the stack started as `npm start` starts it, and a
 // results writer. Every benchmark prints ratios measured in one run on this machine.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/nats-harness';
@@ -123,6 +123,35 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU milliseconds so far of a Linux process's threads, grouped: `main` (the JavaScript thread), `libvips` (the threads
+ * libvips names for itself while sharp works) and `other` (V8's garbage-collection and compiler helpers and libuv's
+ * pool, which Node 20 leaves named "node", so they cannot be told apart; sharp's pipelines start on the libuv pool).
+ * /proc/<pid>/stat sums them all; the groups say roughly whose work it is.
+ */
+export function cpuByThreadGroup(pid: number | undefined): Record<string, number> {
+  const groups: Record<string, number> = {};
+  if (pid === undefined) return groups;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return groups;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const group = tid === String(pid) ? 'main' : name.startsWith('libvips') ? 'libvips' : 'other';
+      groups[group] = (groups[group] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return groups;
 }
 
 /**
