@@ -9,6 +9,7 @@ import {
   percentile,
   printTable,
   round,
+  runBench,
   time,
   writeResults,
   type SummaryRow,
@@ -102,9 +103,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);

@@ -14,6 +14,7 @@ import {
   percentile,
   printTable,
   round,
+  runBench,
   stackPids,
   startBenchStack,
   writeResults,
@@ -153,9 +154,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);

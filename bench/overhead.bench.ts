@@ -27,8 +27,9 @@ import {
   percentile,
   printTable,
   round,
-  stageMeansMs,
+  runBench,
   stackPids,
+  stageMeansMs,
   stageTimings,
   startBenchStack,
   time,
@@ -462,9 +463,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);

@@ -10,7 +10,15 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { ImageProcessor } from '@argus/imaging';
 import { photoJpeg } from '../test/support/fixtures';
-import { loadAverage, percentile, printTable, round, writeResults, type SummaryRow } from './bench-support';
+import {
+  loadAverage,
+  percentile,
+  printTable,
+  round,
+  runBench,
+  writeResults,
+  type SummaryRow,
+} from './bench-support';
 
 const ITERATIONS = Number(process.env.BENCH_PREPROCESS_ITERATIONS ?? 16);
 const WIDTH = 4000;
@@ -206,9 +214,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);

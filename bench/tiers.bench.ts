@@ -12,6 +12,7 @@ import {
   percentile,
   printTable,
   round,
+  runBench,
   startBenchStack,
   time,
   writeResults,
@@ -285,9 +286,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exit(1);
-});
+runBench(main);
