@@ -1,7 +1,8 @@
 // setupFilesAfterEnv of the integration and e2e projects (jest.config.js): every response a test receives from an Argus
 // gateway through fetch is checked against docs/openapi.json (openapi-conformance.ts), and a test fails in afterEach
 // with the list of what the document does not describe. Tests use fetch only (no app.inject, no supertest); code of
-// the stack that runs in process (the CLI, the gateway's own URL intake) goes through the same wrapper.
+// the stack that runs in process (the gateway's own URL intake) goes through the same wrapper. The CLI runs as its
+// own process in its test, so its traffic is not seen here; its client is typed from the document instead.
 //
 // Which responses come from a gateway: the first time an origin answers a request whose path looks like the
 // gateway's (a documented path, or anything under /v1/), the origin is asked once for /openapi.json; it is a gateway
