@@ -77,6 +77,10 @@ async function main(): Promise<void> {
     ARGUS_TIER_SMALL_CONCURRENCY: String(TIERS[0].slots + TIERS[0].extra),
     ARGUS_TIER_MEDIUM_CONCURRENCY: String(TIERS[1].slots + TIERS[1].extra),
     ARGUS_TIER_LARGE_CONCURRENCY: String(TIERS[2].slots + TIERS[2].extra),
+    // P2 asks whether the sync path keeps the GPU busy when clients outnumber the tier's calls. With the shipped
+    // 250 ms slot wait the two extra clients are refused at once with 503 UPSTREAM_BUSY (the designed back-pressure),
+    // and counted as answered, those refusals put P2 above 100% of what the GPU can serve. Here they wait instead.
+    ARGUS_SLOT_WAIT_MS: '30000',
   });
   try {
     const rows: Array<Array<string | number>> = [];
@@ -102,7 +106,8 @@ async function main(): Promise<void> {
         clearInterval(sampler);
       });
       const busyShare = held / Math.max(1, sampled) / spec.slots;
-      const throughput = spec.requests / seconds;
+      // Answers only: a refusal is not work the GPU did.
+      const throughput = (spec.requests - failed) / seconds;
       const capacity = spec.slots / (spec.serviceTimeMs / 1000);
       const ratio = throughput / capacity;
       const load = loadAverage();
@@ -241,7 +246,7 @@ async function main(): Promise<void> {
         measured: `${round(r.ratio * 100, 1)}% (${round(r.throughputPerSecond, 2)} of ${round(r.capacityPerSecond, 1)}/s)`,
         value: round(r.ratio, 4),
         target: `≥ ${TARGET_SATURATION * 100}%`,
-        ...(spec.extra === 0 ? {} : { pass: r.ratio >= TARGET_SATURATION }),
+        ...(spec.extra === 0 ? {} : { pass: r.ratio >= TARGET_SATURATION && r.failed === 0 }),
         load: r.loadAverage,
         ...(r.failed > 0 ? { note: `${r.failed} failed` } : {}),
       };
