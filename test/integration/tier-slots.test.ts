@@ -27,15 +27,10 @@ afterAll(async () => {
 let tierCounter = 0;
 
 /** One "process": its own connection and its own view of the tier's slots. */
-async function startProcess(
-  tier: string,
-  capacity: number,
-  leaseTtlMs = 15_000,
-  idleWatchMs?: number,
-): Promise<KvTierSlots> {
+async function startProcess(tier: string, capacity: number, leaseTtlMs = 15_000): Promise<KvTierSlots> {
   const connection = await connect({ servers: nats.url, reconnectTimeWait: 250, maxReconnectAttempts: -1 });
   connections.push(connection);
-  const pool = new KvTierSlots(connection, { tier, capacity, leaseTtlMs, idleWatchMs });
+  const pool = new KvTierSlots(connection, { tier, capacity, leaseTtlMs });
   pools.push(pool);
   await pool.start();
   return pool;
@@ -66,32 +61,6 @@ describe('KvTierSlots', () => {
     await first?.release();
     const third = await b.acquire(500, never);
     expect(third?.slot).toBe(first?.slot);
-  });
-
-  it('stops watching while idle, and watches again from the server’s state on the next acquire', async () => {
-    const tier = freshTier();
-    const idle = await startProcess(tier, 2, 15_000, 200);
-    const busy = await startProcess(tier, 2);
-    expect(idle.watching).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(idle.watching).toBe(false);
-    expect(busy.watching).toBe(true);
-
-    // While it was not watching, the other process took a slot: the idle one must not take that slot again.
-    const held = await busy.acquire(0, never);
-    const taken = await idle.acquire(0, never);
-    expect(idle.watching).toBe(true);
-    expect(taken?.slot).toBeDefined();
-    expect(taken?.slot).not.toBe(held?.slot);
-    expect(await idle.acquire(0, never)).toBeUndefined();
-
-    // Holding a slot keeps the watcher; once released and idle again, it stops.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(idle.watching).toBe(true);
-    await taken?.release();
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(idle.watching).toBe(false);
-    await held?.release();
   });
 
   it('wakes a waiter in one process when another process releases', async () => {

@@ -115,17 +115,12 @@ export class OllamaTaskEngine<Output, Options = unknown> implements TaskEngine<T
     return this.spec.prompt.version;
   }
 
-  async prepare(context: EngineRequest<Options>['context']): Promise<void> {
-    await inSpan(
+  async run(request: EngineRequest<Options>): Promise<EngineAnswer> {
+    const resized = await inSpan(
       'resize for model',
       { attributes: { 'argus.model_input': JSON.stringify(this.spec.input) } },
-      () => modelInput(context, this.processor, this.spec.input),
+      () => modelInput(request.context, this.processor, this.spec.input),
     );
-  }
-
-  async run(request: EngineRequest<Options>): Promise<EngineAnswer> {
-    // Made by prepare() before the tier's slot was taken; memoised on the context, so this only waits for it.
-    const resized = await modelInput(request.context, this.processor, this.spec.input);
     const expected = this.spec.outputFor?.(request) ?? {
       schema: this.spec.outputSchema,
       format: this.spec.format,

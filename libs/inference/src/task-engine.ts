@@ -60,12 +60,6 @@ export interface TaskEngine<Result = TaskResult, Options = unknown> {
   readonly promptVersion: string;
   /** Everything that changes the answer for the same image: model, prompt version, input size, options. */
   readonly fingerprint: string;
-  /**
-   * The image work run() needs, done before the router takes one of the tier's slots, so that a slot stands for the
-   * model's time and not for our resizing (a 12 MP photo holds a CPU core for a few hundred ms). Memoised on the
-   * image's context, so run() finds it done.
-   */
-  prepare?(context: EngineRequest<Options>['context']): Promise<void>;
   run(request: EngineRequest<Options>): Promise<EngineAnswer<Result>>;
 }
 

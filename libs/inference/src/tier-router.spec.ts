@@ -247,35 +247,6 @@ describe('TierRouter pinned tiers', () => {
 });
 
 describe('TierRouter with the result cache', () => {
-  it('prepares the image before it takes a tier slot, so the slot covers only the model call', async () => {
-    const events: string[] = [];
-    const slots = {
-      capacity: 1,
-      inUse: 0,
-      acquire: () => {
-        events.push('slot');
-        return Promise.resolve({ slot: 'small.0', release: () => Promise.resolve() });
-      },
-    };
-    const { route, engines } = setup(
-      {
-        small: () => {
-          events.push('run');
-          return Promise.resolve(answer());
-        },
-      },
-      { guard: { slots } },
-    );
-    Object.assign(engines.get('small')!, {
-      prepare: () => {
-        events.push('prepare');
-        return Promise.resolve();
-      },
-    });
-    await route({ tier: 'small' });
-    expect(events).toEqual(['prepare', 'slot', 'run']);
-  });
-
   it('answers a repeat from the cache without calling the engine', async () => {
     const cache = new MemoryCache();
     const { route, engines, lookups } = setup({ small: ok() }, { cache });

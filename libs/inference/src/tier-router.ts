@@ -207,12 +207,9 @@ export class TierRouter {
     const image = await request.image.bytes();
 
     const started = performance.now();
-    let waitFrom = started;
     let slotAt: number | undefined;
-    const queued = () => ((slotAt ?? performance.now()) - waitFrom) / 1000;
+    const queued = () => ((slotAt ?? performance.now()) - started) / 1000;
     try {
-      await route.engine.prepare?.(request.image);
-      waitFrom = performance.now();
       const answer = await route.guard.execute(
         (signal) => {
           slotAt ??= performance.now();

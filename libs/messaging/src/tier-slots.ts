@@ -19,12 +19,6 @@ export interface TierSlotsOptions {
   leaseTtlMs: number;
   /** Who holds a slot, as written into the lease (hostname/pid and the task). */
   holder?: string;
-  /**
-   * Stop watching the slots after this long with nothing held or awaited (default IDLE_WATCH_MS). Every take and
-   * release of any process reaches every watcher, so an idle watcher pays for the busy processes' traffic; the next
-   * acquire watches again (one snapshot of the tier's keys) before it takes a slot.
-   */
-  idleWatchMs?: number;
   onError?: (message: string) => void;
 }
 
@@ -41,8 +35,6 @@ const WRONG_LAST_SEQUENCE = 10071;
 // Waiting for a slot re-checks at least this often, so a slot whose holder died is found without any event.
 const STALE_RECHECK_MS = 500;
 const RELEASE_RETRY_MS = 500;
-/** Measured (bench P1c): each idle worker spent ~0.85 CPU ms per request of another task following its slot writes. */
-const IDLE_WATCH_MS = 10_000;
 
 /**
  * A counting semaphore for one Ollama tier, shared by every worker process and pod through a JetStream KV bucket.
@@ -63,8 +55,6 @@ export class KvTierSlots {
   private ready?: Promise<KV>;
   private watcher?: QueuedIterator<KvEntry>;
   private held = 0;
-  private acquiring = 0;
-  private idleTimer?: NodeJS.Timeout;
 
   constructor(
     connection: NatsConnection,
@@ -100,30 +90,13 @@ export class KvTierSlots {
     }).length;
   }
 
-  /** True while a watcher follows the slots (from the first acquire until the process has been idle a while). */
-  get watching(): boolean {
-    return this.watcher !== undefined;
-  }
-
   /** Loads the bucket and the slots' state; call at boot so the first request does not pay for it. */
   async start(): Promise<void> {
     await this.open();
-    this.idleLater();
   }
 
   /** A slot, waiting at most `maxWaitMs` for one to come free; undefined when none did, or the signal fired. */
   async acquire(maxWaitMs: number, signal: AbortSignal): Promise<TierSlotLease | undefined> {
-    this.acquiring++;
-    clearTimeout(this.idleTimer);
-    try {
-      return await this.acquireWatched(maxWaitMs, signal);
-    } finally {
-      this.acquiring--;
-      this.idleLater();
-    }
-  }
-
-  private async acquireWatched(maxWaitMs: number, signal: AbortSignal): Promise<TierSlotLease | undefined> {
     const kv = await this.open();
     const giveUpAt = Date.now() + Math.max(0, maxWaitMs);
     let confirmed = false;
@@ -159,28 +132,11 @@ export class KvTierSlots {
   }
 
   stop(): Promise<void> {
-    clearTimeout(this.idleTimer);
-    this.stopWatching();
-    for (const wake of this.wakers) wake();
-    return Promise.resolve();
-  }
-
-  private stopWatching(): void {
     this.watcher?.stop();
     this.watcher = undefined;
     this.ready = undefined;
-    // What the watcher knew goes stale from now on; the next watch starts from the server's snapshot.
-    this.slots.clear();
-  }
-
-  /** Schedules the watcher's end once nothing is held or awaited here (see TierSlotsOptions.idleWatchMs). */
-  private idleLater(): void {
-    clearTimeout(this.idleTimer);
-    if (this.held > 0 || this.acquiring > 0) return;
-    this.idleTimer = setTimeout(() => {
-      if (this.held === 0 && this.acquiring === 0) this.stopWatching();
-    }, this.options.idleWatchMs ?? IDLE_WATCH_MS);
-    this.idleTimer.unref();
+    for (const wake of this.wakers) wake();
+    return Promise.resolve();
   }
 
   private open(): Promise<KV> {
@@ -288,7 +244,6 @@ export class KvTierSlots {
         released ??= (async () => {
           clearInterval(renew);
           this.held--;
-          this.idleLater();
           // Retried while the lease could still be live (NATS restarting, say): a release that is lost outright keeps
           // the slot from every process until the lease expires.
           const giveUpAt = Date.now() + this.options.leaseTtlMs;
