@@ -92,11 +92,16 @@ export async function fixedRate(
   };
 }
 
-/** Resident set size of a Linux process in KiB (VmRSS from /proc/<pid>/status); undefined when unknown. */
-export function rssKiB(pid: number | undefined): number | undefined {
+/**
+ * Resident set size of a Linux process in KiB from /proc/<pid>/status: now (VmRSS) or its peak so far (VmHWM);
+ * undefined when unknown.
+ */
+export function rssKiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
+      readFileSync(`/proc/${pid}/status`, 'utf8'),
+    );
     return match ? Number(match[1]) : undefined;
   } catch {
     return undefined;

@@ -14,6 +14,7 @@ import {
   percentile,
   printTable,
   round,
+  rssKiB,
   runBench,
   stackPids,
   startBenchStack,
@@ -31,18 +32,6 @@ interface Item {
   image: string;
   tasks: string[];
   ocrMode?: string;
-}
-
-function kibOf(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(
-      readFileSync(`/proc/${pid}/status`, 'utf8'),
-    );
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The images a task is measured on: its own items, and for describe (no labels of its own) the photos. */
@@ -90,8 +79,8 @@ async function main(): Promise<void> {
       const workerCpuMs = (((cpuSeconds(pids[task]) ?? 0) - workerBefore) * 1000) / chosen.length;
       const gatewayCpuMs = (((cpuSeconds(pids.gateway) ?? 0) - gatewayBefore) * 1000) / chosen.length;
       const perCore = round(1000 / workerCpuMs, 2);
-      const rssMiB = round((kibOf(pids[task], 'VmRSS') ?? 0) / 1024, 0);
-      const peakMiB = round((kibOf(pids[task], 'VmHWM') ?? 0) / 1024, 0);
+      const rssMiB = round((rssKiB(pids[task]) ?? 0) / 1024, 0);
+      const peakMiB = round((rssKiB(pids[task], 'VmHWM') ?? 0) / 1024, 0);
       rows.push([
         task,
         chosen.length,

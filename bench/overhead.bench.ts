@@ -16,7 +16,7 @@ import { modelOutputJsonSchema } from '@argus/contracts';
 import { ImageProcessor } from '@argus/imaging';
 import { loadModelCatalog } from '@argus/inference';
 import { MODERATION_PROMPT } from '@argus/task-moderation';
-import { multipartBody, photoJpeg } from '../test/support/fixtures';
+import { multipartBody, photoJpeg, uniquePhotoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
 import {
   cpuByThreadGroup,
@@ -55,15 +55,6 @@ const CPU_WARMUP = Number(process.env.BENCH_CPU_WARMUP ?? 300);
 /** Issue 18: the stack's CPU per request at most this many times the bare image work for the same uploads. */
 const TARGET_CPU_RATIO = 1.3;
 const REQUEST_PATH = ['gateway', 'moderation', 'nats'];
-
-/** 640×480 JPEGs that share no bytes: the fixture's noise over a different background each. */
-function distinctPhotos(count: number): Promise<Buffer[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      photoJpeg(WIDTH, HEIGHT, { r: (i * 37) % 256, g: (i * 91) % 256, b: (i * 53) % 256 }),
-    ),
-  );
-}
 
 /**
  * The image work no implementation can skip for one upload, done with sharp alone: one full decode to prove the upload
@@ -216,7 +207,9 @@ async function main(): Promise<void> {
     // CPU per request first, while nothing else has run: after the overloaded open-loop phase below, the services are
     // still finishing refused and timed-out work and collecting its garbage, which inflated this reading by about a
     // third when it was taken last (issue 18). Distinct uploads, one at a time, as a real client sends them.
-    const cpuPhotos = await distinctPhotos(CPU_IMAGES + CPU_WARMUP);
+    const cpuPhotos = await Promise.all(
+      Array.from({ length: CPU_IMAGES + CPU_WARMUP }, () => uniquePhotoJpeg(WIDTH, HEIGHT)),
+    );
     const upload = (photo: Buffer) => async () => {
       const response = await fetch(`${stack.gatewayUrl}/v1/analyze`, {
         method: 'POST',

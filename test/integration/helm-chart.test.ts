@@ -793,16 +793,18 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
   it('requests each GPU tier through a resource.k8s.io/v1 ResourceClaimTemplate when its dra.enabled is set', () => {
     const settings = mergeValues(values, profileValues('values-gpu-tiers.yaml'));
     const tiers = tiersOf(settings);
-    const run = runHelm(helm!, [
-      'template',
-      'argus',
-      chart.dir,
-      '--namespace',
-      'argus',
-      '-f',
-      join(CHART_DIR, 'values-gpu-tiers.yaml'),
-      ...OLLAMA_TIERS.flatMap((tier) => ['--set', `ollama.tiers.${tier}.dra.enabled=true`]),
-    ]);
+    const renderGpuTiers = (draTiers: readonly string[]) =>
+      runHelm(helm!, [
+        'template',
+        'argus',
+        chart.dir,
+        '--namespace',
+        'argus',
+        '-f',
+        join(CHART_DIR, 'values-gpu-tiers.yaml'),
+        ...draTiers.flatMap((tier) => ['--set', `ollama.tiers.${tier}.dra.enabled=true`]),
+      ]);
+    const run = renderGpuTiers(OLLAMA_TIERS);
     expect({ status: run.status, output: run.status === 0 ? '' : run.output }).toEqual({
       status: 0,
       output: '',
@@ -863,17 +865,7 @@ describe.each(HELM_MAJORS)('the chart rendered by helm %s', (major) => {
         expect((init.resources as { claims?: unknown } | undefined)?.claims).toBeUndefined();
     }
     // Opt-in per tier: only the small tier on leaves the others on the extended resource and node affinity.
-    const one = runHelm(helm!, [
-      'template',
-      'argus',
-      chart.dir,
-      '--namespace',
-      'argus',
-      '-f',
-      join(CHART_DIR, 'values-gpu-tiers.yaml'),
-      '--set',
-      'ollama.tiers.small.dra.enabled=true',
-    ]);
+    const one = renderGpuTiers(['small']);
     expect(one.status).toBe(0);
     expect(schemaProblems(parseManifests(one.output), KUBERNETES_DRA)).toEqual([]);
     const oneObjects = argusObjects(parseManifests(one.output));
