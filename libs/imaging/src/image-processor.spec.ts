@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { ArgusError } from '@argus/contracts';
 import sharp from 'sharp';
 import { ImageProcessor, type ImageLimits } from './image-processor';
+import { isPlainJpeg } from './jpeg-segments';
 
 const limits: ImageLimits = { maxBytes: 20 * 1024 * 1024, maxPixels: 40_000_000, maxLongSide: 2048 };
 const processor = new ImageProcessor();
@@ -707,5 +708,147 @@ describe('ImageProcessor.prepareForOcr', () => {
     await expect(processor.prepareForOcr(Buffer.from('nope'))).rejects.toMatchObject({
       code: 'IMAGE_DECODE_FAILED',
     });
+  });
+});
+
+describe('ImageProcessor.normalise keeping an upload that is already normal', () => {
+  const limits640: ImageLimits = { ...limits, maxLongSide: 1024 };
+  /** A store-style ZIP end-of-central-directory record: what a JPEG+ZIP polyglot ends with. */
+  const zipTail = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array<number>(18).fill(0)]);
+  const afterSoi = (jpeg: Buffer, segment: Buffer) =>
+    Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
+  const comment = Buffer.from([0xff, 0xfe, 0x00, 0x07, 0x68, 0x65, 0x6c, 0x6c, 0x6f]);
+
+  it.each([
+    ['baseline', () => noisy(640, 480).jpeg({ quality: 85 }).toBuffer()],
+    ['progressive', () => noisy(640, 480).jpeg({ quality: 85, progressive: true }).toBuffer()],
+    ['4:4:4', () => noisy(640, 480).jpeg({ chromaSubsampling: '4:4:4' }).toBuffer()],
+  ])('returns a clean %s JPEG byte for byte', async (_name, make) => {
+    const input = await make();
+    const image = await processor.normalise(input, limits640);
+    expect(image.data.equals(input)).toBe(true);
+    expect(image).toMatchObject({ mime: 'image/jpeg', width: 640, height: 480, sourceFormat: 'jpeg' });
+    expect(image.sourcePixels).toBe(640 * 480);
+    expect(image.timings.normaliseMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it.each([
+    [
+      'EXIF',
+      () =>
+        noisy(64, 48)
+          .jpeg()
+          .withExif({ IFD0: { Artist: 'someone', Copyright: 'private' } })
+          .toBuffer(),
+    ],
+    ['an ICC profile', () => noisy(64, 48).jpeg().withIccProfile('p3').toBuffer()],
+    ['a COM comment', async () => afterSoi(await noisy(64, 48).jpeg().toBuffer(), comment)],
+    ['bytes after EOI', async () => Buffer.concat([await noisy(64, 48).jpeg().toBuffer(), zipTail])],
+  ])('re-encodes a JPEG with %s and drops it', async (_name, make) => {
+    const input = await make();
+    const image = await processor.normalise(input, limits);
+    expect(image.data.equals(input)).toBe(false);
+    expect([image.width, image.height]).toEqual([64, 48]);
+    const meta = await sharp(image.data).metadata();
+    expect([meta.exif, meta.icc, meta.comments]).toEqual([undefined, undefined, undefined]);
+    expect(isPlainJpeg(image.data)).toBe(true);
+  });
+
+  it('re-encodes a JPEG with orientation 6, upright', async () => {
+    const input = await noisy(300, 200).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+    const image = await processor.normalise(input, limits);
+    expect(image.data.equals(input)).toBe(false);
+    expect([image.width, image.height]).toEqual([200, 300]);
+    expect((await processor.probe(image.data)).orientation).toBeUndefined();
+  });
+
+  it('re-encodes and resizes a clean JPEG larger than maxLongSide', async () => {
+    const input = await noisy(3000, 1000).jpeg().toBuffer();
+    const image = await processor.normalise(input, limits);
+    expect(image.data.equals(input)).toBe(false);
+    expect([image.width, image.height]).toEqual([2048, 683]);
+  });
+
+  it('re-encodes a grey JPEG into three-channel sRGB', async () => {
+    const input = await noisy(64, 48).toColourspace('b-w').jpeg().toBuffer();
+    expect((await sharp(input).metadata()).channels).toBe(1);
+    const image = await processor.normalise(input, limits);
+    expect(image.data.equals(input)).toBe(false);
+    expect(await pixelsOf(image.data)).toEqual({ channels: 3, space: 'srgb', depth: 'uchar' });
+  });
+
+  it('refuses a truncated clean JPEG', async () => {
+    const whole = await noisy(640, 480).jpeg().toBuffer();
+    await expect(processor.normalise(whole.subarray(0, whole.length >> 1), limits)).rejects.toMatchObject({
+      code: 'IMAGE_DECODE_FAILED',
+    });
+  });
+
+  it.each([
+    ['baseline', () => noisy(640, 480).jpeg().toBuffer()],
+    ['progressive', () => noisy(640, 480).jpeg({ progressive: true }).toBuffer()],
+  ])(
+    'refuses a %s JPEG cut mid-scan and closed with EOI, which the marker walk alone would keep',
+    async (_name, make) => {
+      const whole = await make();
+      const firstScan = whole.indexOf(Buffer.from([0xff, 0xda]));
+      const cut = Buffer.concat([whole.subarray(0, firstScan + 2000), Buffer.from([0xff, 0xd9])]);
+      expect(isPlainJpeg(cut)).toBe(true);
+      await expect(processor.normalise(cut, limits)).rejects.toMatchObject({ code: 'IMAGE_DECODE_FAILED' });
+    },
+  );
+
+  it('refuses a kept-looking JPEG over the pixel limit before decoding it', async () => {
+    const input = await noisy(640, 480).jpeg().toBuffer();
+    await expect(processor.normalise(input, { ...limits, maxPixels: 640 * 480 - 1 })).rejects.toMatchObject({
+      code: 'IMAGE_TOO_LARGE',
+    });
+  });
+});
+
+describe('ImageProcessor.resizeForModel with known facts', () => {
+  const cases: Array<[string, () => Promise<Buffer>]> = [
+    ['800×600 JPEG', () => noisy(800, 600).jpeg().toBuffer()],
+    ['1500×400 JPEG', () => noisy(1500, 400).jpeg().toBuffer()],
+    ['896×896 JPEG', () => noisy(896, 896).jpeg().toBuffer()],
+    ['2000×10 JPEG strip', () => noisy(2000, 10).jpeg().toBuffer()],
+    ['600×300 translucent PNG', () => translucent(600, 300).png().toBuffer()],
+  ];
+  const targets = [
+    { longSide: 1024 },
+    { longSide: 512 },
+    { square: 224 },
+    { family: 'qwen2.5vl' as const },
+    { family: 'gemma3' as const },
+  ];
+
+  it.each(cases)('gives %s the same model input with and without them', async (_name, make) => {
+    const normalised = await processor.normalise(await make(), limits);
+    const known = {
+      width: normalised.width,
+      height: normalised.height,
+      hasAlpha: normalised.mime === 'image/png',
+    };
+    for (const target of targets) {
+      const read = await processor.resizeForModel(normalised.data, target);
+      const told = await processor.resizeForModel(normalised.data, target, known);
+      expect({ target, mime: told.mime, width: told.width, height: told.height }).toEqual({
+        target,
+        mime: read.mime,
+        width: read.width,
+        height: read.height,
+      });
+      expect(told.data.equals(read.data)).toBe(true);
+    }
+  });
+
+  it('reads no header when told the facts: bytes that fit pass through unread', async () => {
+    const unread = Buffer.from('not an image, never decoded');
+    const out = await processor.resizeForModel(
+      unread,
+      { longSide: 1024 },
+      { width: 800, height: 600, hasAlpha: false },
+    );
+    expect(out).toEqual({ data: unread, mime: 'image/jpeg', width: 800, height: 600 });
   });
 });

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ArgusError, type SourceFormat } from '@argus/contracts';
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import { ACCEPTED_MEDIA_TYPES, findCorruptPngChunk, sniffImageFormat } from './image-format';
+import { isPlainJpeg } from './jpeg-segments';
 import {
   dominantColours,
   measureExposure,
@@ -103,6 +104,17 @@ export interface ImageProbe {
   hasExif: boolean;
 }
 
+/**
+ * What a caller already knows of an upright (orientation 1) normalised image, so resizeForModel need not read its
+ * header: a worker has these from the task request.
+ */
+export interface KnownImageFacts {
+  width: number;
+  height: number;
+  /** normalise() writes PNG exactly when there is transparency, so this is `mime === 'image/png'`. */
+  hasAlpha: boolean;
+}
+
 /** qwen2.5vl rejects any side under 28 px (one vision patch). */
 export const DEFAULT_MIN_SIDE = 28;
 
@@ -125,6 +137,8 @@ const MEASURE_LONG_SIDE = 1024;
 const COLOUR_THUMBNAIL = 64;
 
 const JPEG_QUALITY = 90;
+/** libjpeg can scale by 1/8 while decoding, one output pixel per 8×8 DCT block. */
+const JPEG_DCT_BLOCK = 8;
 const PNG_COMPRESSION = 6;
 const PAD_COLOUR = { r: 255, g: 255, b: 255, alpha: 1 };
 
@@ -194,6 +208,47 @@ function encode(pipeline: Sharp, hasAlpha: boolean): { pipeline: Sharp; mime: Ou
   return hasAlpha
     ? { pipeline: srgb.png({ compressionLevel: PNG_COMPRESSION }), mime: 'image/png' }
     : { pipeline: srgb.jpeg({ quality: JPEG_QUALITY }), mime: 'image/jpeg' };
+}
+
+/**
+ * An upload that is already what normalise() would write (upright 8-bit sRGB JPEG within the limits, nothing in it
+ * but the picture) is kept byte for byte: re-encoding would cost most of normalise's CPU and a generation of JPEG
+ * loss. Grey JPEGs are re-encoded, as normalise() promises sRGB. The size checks come first so a large upload, which
+ * is resized anyway, is not walked.
+ */
+function isAlreadyNormal(input: Uint8Array, header: sharp.Metadata, limits: ImageLimits): boolean {
+  return (
+    header.format === 'jpeg' &&
+    header.width <= limits.maxLongSide &&
+    header.height <= limits.maxLongSide &&
+    header.channels === 3 &&
+    header.depth === 'uchar' &&
+    header.space === 'srgb' &&
+    (header.orientation === undefined || header.orientation === 1) &&
+    header.exif === undefined &&
+    header.icc === undefined &&
+    header.iptc === undefined &&
+    header.xmp === undefined &&
+    isPlainJpeg(input)
+  );
+}
+
+/**
+ * A header can be whole while the scans are cut or corrupt, so a kept JPEG is still decoded once, with the same
+ * untrusted options as the re-encoding path: libjpeg reports missing or corrupt entropy-coded data as a warning,
+ * which failOn: 'warning' turns into an error. Scaling by 1/8 while loading still entropy-decodes every block of
+ * every scan (that is where the warnings come from) but skips most of the inverse DCT and colour conversion: a
+ * third less CPU than a full-size decode for a 12 MP JPEG.
+ */
+async function proveJpegDecodes(input: Uint8Array, header: sharp.Metadata, maxPixels: number): Promise<void> {
+  await sharp(input, untrusted(maxPixels))
+    .resize({
+      width: Math.ceil(header.width / JPEG_DCT_BLOCK),
+      height: Math.ceil(header.height / JPEG_DCT_BLOCK),
+      fit: 'fill',
+    })
+    .raw()
+    .toBuffer();
 }
 
 function toArgusError(error: unknown, what: string): ArgusError {
@@ -283,6 +338,20 @@ export class ImageProcessor {
     }
 
     const normaliseStart = performance.now();
+    if (sourceFormat === 'jpeg' && isAlreadyNormal(input, header, limits)) {
+      await guard(what, () => proveJpegDecodes(input, header, limits.maxPixels));
+      return {
+        data: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+        mime: 'image/jpeg',
+        width: header.width,
+        height: header.height,
+        sourceFormat,
+        sourceBytes: input.length,
+        sourcePixels: pixels,
+        sha256: knownSha256 ?? this.sha256(input),
+        timings: { decodeMs, normaliseMs: performance.now() - normaliseStart },
+      };
+    }
     const { pipeline, mime } = encode(
       sharp(input, untrusted(limits.maxPixels)).rotate().resize({
         width: limits.maxLongSide,
@@ -311,24 +380,30 @@ export class ImageProcessor {
   /**
    * Resizes a normalised image to the size a model wants. For a model family's rule that is the size Ollama's own
    * processor would produce (modelInputSize), reached in one exact resize; for a long side, extreme strips are padded
-   * rather than stretched so the engine still sees true proportions.
+   * rather than stretched so the engine still sees true proportions. A caller that already knows the image's facts
+   * (a worker, from the task request) passes them as `known` and saves the header read.
    */
-  async resizeForModel(input: Uint8Array, target: ModelInputTarget): Promise<EncodedImage> {
-    if ('family' in target) return this.resizeForFamily(input, target);
-    if ('square' in target) return this.resizeToSquare(input, target.square);
+  async resizeForModel(
+    input: Uint8Array,
+    target: ModelInputTarget,
+    known?: KnownImageFacts,
+  ): Promise<EncodedImage> {
+    const source = known ? fromKnownFacts(known) : await readModelSource(input);
+    if ('family' in target) return this.resizeForFamily(input, target, source);
+    if ('square' in target) return this.resizeToSquare(input, target.square, source);
     const minSide = target.minSide ?? DEFAULT_MIN_SIDE;
-    const passThrough = await this.fitsAlready(
+    const passThrough = asIs(
       input,
+      source,
       (width, height) => Math.max(width, height) <= target.longSide && Math.min(width, height) >= minSide,
     );
     if (passThrough) return passThrough;
-    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
     // One decode-resize-encode pass; only a strip thinner than minSide (rare) needs a second pass for padding.
     const { pipeline, mime } = encode(
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
         .rotate()
         .resize({ width: target.longSide, height: target.longSide, fit: 'inside', withoutEnlargement: true }),
-      meta.hasAlpha,
+      source.hasAlpha,
     );
     const resized = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
     const { width, height } = resized.info;
@@ -343,7 +418,7 @@ export class ImageProcessor {
         bottom: Math.ceil(padY / 2),
         background: PAD_COLOUR,
       }),
-      meta.hasAlpha,
+      source.hasAlpha,
     );
     const { data, info } = await guard('image', () => padded.pipeline.toBuffer({ resolveWithObject: true }));
     return { data, mime: padded.mime, width: info.width, height: info.height };
@@ -355,23 +430,29 @@ export class ImageProcessor {
    * Ollama would only enlarge it. gemma3: 896² padded with white, as for a square target; Ollama itself would stretch
    * the image to 896², which keeps the size but not the proportions.
    */
-  private async resizeForFamily(input: Uint8Array, target: FamilyTarget): Promise<EncodedImage> {
-    if (target.family === 'gemma3') return this.resizeToSquare(input, GEMMA3_INPUT.side);
-    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+  private async resizeForFamily(
+    input: Uint8Array,
+    target: FamilyTarget,
+    source: ModelInputSource,
+  ): Promise<EncodedImage> {
+    if (target.family === 'gemma3') return this.resizeToSquare(input, GEMMA3_INPUT.side, source);
     // EXIF orientations 5-8 swap the sides; the model sees the upright image.
-    const swapped = (meta.orientation ?? 1) >= 5;
+    const swapped = source.orientation >= 5;
     const upright = swapped
-      ? { width: meta.height, height: meta.width }
-      : { width: meta.width, height: meta.height };
+      ? { width: source.height, height: source.width }
+      : { width: source.width, height: source.height };
     const size = modelInputSize(target, upright.width, upright.height);
-    // The metadata just read decides the pass-through too: no second header read on every model call.
-    const passThrough = asIs(input, meta, (width, height) => width === size.width && height === size.height);
+    const passThrough = asIs(
+      input,
+      source,
+      (width, height) => width === size.width && height === size.height,
+    );
     if (passThrough) return passThrough;
     const { pipeline, mime } = encode(
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
         .rotate()
         .resize({ width: size.width, height: size.height, fit: 'fill' }),
-      meta.hasAlpha,
+      source.hasAlpha,
     );
     const { data, info } = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
     return { data, mime, width: info.width, height: info.height };
@@ -381,30 +462,21 @@ export class ImageProcessor {
    * Scales the image to fit inside side×side, enlarging small images as the model's own preprocessor would, and
    * pads with white so the model sees the true proportions instead of a stretched picture.
    */
-  private async resizeToSquare(input: Uint8Array, side: number): Promise<EncodedImage> {
-    const passThrough = await this.fitsAlready(input, (width, height) => width === side && height === side);
+  private async resizeToSquare(
+    input: Uint8Array,
+    side: number,
+    source: ModelInputSource,
+  ): Promise<EncodedImage> {
+    const passThrough = asIs(input, source, (width, height) => width === side && height === side);
     if (passThrough) return passThrough;
-    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
     const { pipeline, mime } = encode(
       sharp(input, untrusted(MODEL_INPUT_MAX_PIXELS))
         .rotate()
         .resize({ width: side, height: side, fit: 'contain', background: PAD_COLOUR }),
-      meta.hasAlpha,
+      source.hasAlpha,
     );
     const { data, info } = await guard('image', () => pipeline.toBuffer({ resolveWithObject: true }));
     return { data, mime, width: info.width, height: info.height };
-  }
-
-  /**
-   * normalise() already wrote a clean, upright JPEG or PNG; when it also fits the model, decoding and re-encoding it
-   * would only cost time (about 15 ms for 1024×768) and a generation of JPEG loss.
-   */
-  private async fitsAlready(
-    input: Uint8Array,
-    fitsModel: (width: number, height: number) => boolean,
-  ): Promise<EncodedImage | undefined> {
-    const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
-    return asIs(input, meta, fitsModel);
   }
 
   /**
@@ -643,24 +715,63 @@ export class ImageProcessor {
 }
 
 /**
+ * What resizeForModel needs to know of its input before the real pipeline: the header size (before EXIF
+ * orientation), the orientation, transparency, and whether the bytes could go to a model as they are.
+ */
+interface ModelInputSource {
+  width: number;
+  height: number;
+  orientation: number;
+  hasAlpha: boolean;
+  /** Set only for a plain 8-bit sRGB JPEG or PNG without EXIF or ICC, the kind a model may be sent unchanged. */
+  plainMime?: OutputMime;
+}
+
+async function readModelSource(input: Uint8Array): Promise<ModelInputSource> {
+  const meta = await guard('image', () => sharp(input, { pages: 1 }).metadata());
+  const mime = meta.format === 'jpeg' ? 'image/jpeg' : meta.format === 'png' ? 'image/png' : undefined;
+  const plain =
+    meta.depth === 'uchar' && meta.space === 'srgb' && meta.exif === undefined && meta.icc === undefined;
+  return {
+    width: meta.width,
+    height: meta.height,
+    orientation: meta.orientation ?? 1,
+    hasAlpha: meta.hasAlpha,
+    ...(plain && mime ? { plainMime: mime } : {}),
+  };
+}
+
+/**
+ * normalise() only ever stores upright, metadata-free 8-bit sRGB images, PNG exactly when there is transparency, so
+ * the facts it reported stand in for the header.
+ */
+function fromKnownFacts(known: KnownImageFacts): ModelInputSource {
+  return {
+    width: known.width,
+    height: known.height,
+    orientation: 1,
+    hasAlpha: known.hasAlpha,
+    plainMime: known.hasAlpha ? 'image/png' : 'image/jpeg',
+  };
+}
+
+/**
  * The input itself as the model input, when it already is one: a plain upright 8-bit sRGB JPEG or PNG without
- * metadata, of a size `fitsModel` accepts; undefined otherwise.
+ * metadata, of a size `fitsModel` accepts; undefined otherwise. normalise() already wrote such an image, so when it
+ * also fits the model, decoding and re-encoding it would only cost time (about 15 ms for 1024×768) and a generation
+ * of JPEG loss.
  */
 function asIs(
   input: Uint8Array,
-  meta: sharp.Metadata,
+  source: ModelInputSource,
   fitsModel: (width: number, height: number) => boolean,
 ): EncodedImage | undefined {
-  const mime = meta.format === 'jpeg' ? 'image/jpeg' : meta.format === 'png' ? 'image/png' : undefined;
-  const upright = meta.orientation === undefined || meta.orientation === 1;
-  const fits = fitsModel(meta.width, meta.height);
-  const plain =
-    meta.depth === 'uchar' && meta.space === 'srgb' && meta.exif === undefined && meta.icc === undefined;
-  if (!mime || !upright || !fits || !plain) return undefined;
+  if (!source.plainMime || source.orientation !== 1 || !fitsModel(source.width, source.height))
+    return undefined;
   return {
     data: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
-    mime,
-    width: meta.width,
-    height: meta.height,
+    mime: source.plainMime,
+    width: source.width,
+    height: source.height,
   };
 }

@@ -6,6 +6,7 @@ export {
   type EncodedImage,
   type ImageLimits,
   type ImageProbe,
+  type KnownImageFacts,
   type MeasureCopy,
   type LongSideTarget,
   type ModelInputFit,

@@ -2,8 +2,10 @@ import type {
   EncodedImage,
   ImageMeasurements,
   ImageProcessor,
+  KnownImageFacts,
   MeasureCopy,
   ModelInputTarget,
+  OutputMime,
 } from '@argus/imaging';
 
 /** What the gateway told the worker about a stored image; known before its bytes are read. */
@@ -11,6 +13,8 @@ export interface ImageFacts {
   sha256: string;
   width: number;
   height: number;
+  /** What normalise() stored; absent for bytes that did not come through it (warm-up samples). */
+  mime?: OutputMime;
 }
 
 /**
@@ -85,7 +89,17 @@ export function modelInput(
   processor: Pick<ImageProcessor, 'resizeForModel'>,
   target: ModelInputTarget,
 ): Promise<EncodedImage> {
+  const known = knownFacts(context.facts);
   return context.derive(`model-input:${JSON.stringify(target)}`, (bytes) =>
-    processor.resizeForModel(bytes, target),
+    processor.resizeForModel(bytes, target, known),
   );
+}
+
+/**
+ * The gateway's facts about its normalised image, for resizeForModel to use instead of a header read; undefined when
+ * the context does not carry them all (ImageContext.of leaves the size 0 and the mime unset).
+ */
+function knownFacts(facts: ImageFacts): KnownImageFacts | undefined {
+  if (facts.mime === undefined || facts.width < 1 || facts.height < 1) return undefined;
+  return { width: facts.width, height: facts.height, hasAlpha: facts.mime === 'image/png' };
 }

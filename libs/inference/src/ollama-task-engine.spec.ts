@@ -57,9 +57,12 @@ function engine(
   options: Partial<Pick<OllamaTaskSpec<ModerationOutput>, 'numPredict' | 'contextLength' | 'think'>> = {},
 ) {
   const { ollama, chats } = fakeOllama(replies);
+  const resizes: Array<Parameters<ImageProcessor['resizeForModel']>> = [];
   const processor: Pick<ImageProcessor, 'resizeForModel'> = {
-    resizeForModel: () =>
-      Promise.resolve({ data: Buffer.from('jpeg'), mime: 'image/jpeg', width: 1, height: 1 }),
+    resizeForModel: (...call) => {
+      resizes.push(call);
+      return Promise.resolve({ data: Buffer.from('jpeg'), mime: 'image/jpeg', width: 1, height: 1 });
+    },
   };
   const task = new OllamaTaskEngine<ModerationOutput>(ollama, processor, {
     task: 'moderation',
@@ -87,7 +90,7 @@ function engine(
       });
     },
   });
-  return { task, chats };
+  return { task, chats, resizes };
 }
 
 const request = (): EngineRequest => {
@@ -214,5 +217,28 @@ describe('OllamaTaskEngine: percent confidences', () => {
     const answer = await task.run(request());
     expect(answer.result).not.toHaveProperty('warnings');
     expect(answer.normalised).toBeUndefined();
+  });
+});
+
+describe('OllamaTaskEngine: model input', () => {
+  it("passes the gateway's facts of the stored image to resizeForModel, so the worker reads no header", async () => {
+    const { task, resizes } = engine([{ content: VALID }, { content: VALID }]);
+    const bytes = Buffer.from('img');
+    const stored = (mime: 'image/jpeg' | 'image/png') =>
+      new ImageContext({ sha256: 'a'.repeat(64), width: 640, height: 480, mime }, () =>
+        Promise.resolve(bytes),
+      );
+    await task.run({ ...request(), image: bytes, context: stored('image/png') });
+    await task.run({ ...request(), image: bytes, context: stored('image/jpeg') });
+    expect(resizes).toEqual([
+      [bytes, { longSide: 1008 }, { width: 640, height: 480, hasAlpha: true }],
+      [bytes, { longSide: 1008 }, { width: 640, height: 480, hasAlpha: false }],
+    ]);
+  });
+
+  it('leaves the header read to resizeForModel when the context does not know the image (warm-up)', async () => {
+    const { task, resizes } = engine([{ content: VALID }]);
+    await task.run(request());
+    expect(resizes[0]?.[2]).toBeUndefined();
   });
 });
