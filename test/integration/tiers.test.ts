@@ -1,7 +1,9 @@
 // VRAM tiers end to end: the auto cascade from the real CPU engines up through two Ollama tiers, pinned tiers and
 // fallback, the result cache, GPU emulation against the concurrency limit, the circuit breaker and GET /v1/models.
 // The small tier is one stand-in; the medium tier is a second stand-in that emulates a GPU with two slots.
-import { TASKS, type AnalyzeResponse, type Problem, type TaskReply } from '@argus/contracts';
+import { connect } from 'nats';
+import { TASK_SUBJECTS, TASKS, type AnalyzeResponse, type Problem, type TaskReply } from '@argus/contracts';
+import { RESULT_BUCKET } from '@argus/messaging';
 import { labelPng, multipartBody, packshotJpeg, uniquePhotoJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
 import { startNats, type NatsHarness } from '../support/nats-harness';
@@ -397,8 +399,63 @@ describe('the result cache', () => {
       stageCount(ocrUrl, 'ocr', 'fetch'),
     ]);
     expect(after).toEqual(before);
-    const metrics = await (await fetch(`${ocrUrl}/metrics`)).text();
-    expect(metrics).toMatch(/argus_cache_lookups_total\{task="ocr",result="hit"\} [1-9]/);
+    // Answered by the worker from its tier cache, or by the gateway from the reply the worker kept (below).
+    const hits = await Promise.all(
+      [ocrUrl, stack.gatewayUrl].map(async (url) => {
+        const line = (await (await fetch(`${url}/metrics`)).text())
+          .split('\n')
+          .find((entry) => /^argus_cache_lookups_total\{[^}]*task="ocr"[^}]*result="hit"/.test(entry));
+        return line ? Number(line.split(' ').at(-1)) : 0;
+      }),
+    );
+    expect(hits[0] + hits[1]).toBeGreaterThan(0);
+  });
+
+  it('answers a repeat whose every task is cached from the reply cache, with no worker round trip', async () => {
+    const photo = await uniquePhotoJpeg(640, 480);
+    const form = () => multipartBody(photo, { tasks: 'ocr,moderation', tier: 'small' });
+    const first = await post(form());
+    expect(first.body.results.moderation).toMatchObject({ status: 'ok', cached: false });
+    const connection = await connect({ servers: nats.url });
+    try {
+      // The worker keeps its reply beside answering; wait until both are in KV so the check below is not a race.
+      const kv = await connection.jetstream().views.kv(RESULT_BUCKET);
+      await until(async () => {
+        const kept: string[] = [];
+        for await (const key of await kv.keys(`reply.*.${first.body.image.sha256}.*`)) kept.push(key);
+        return kept.length === 2;
+      }, 'both replies kept');
+      const sentToWorkers: string[] = [];
+      const subscriptions = TASKS.map((task) =>
+        connection.subscribe(TASK_SUBJECTS[task], { callback: () => sentToWorkers.push(task) }),
+      );
+      await connection.flush();
+      const calls = small.chats.length;
+      const second = await post(form());
+      await connection.flush();
+      for (const subscription of subscriptions) subscription.unsubscribe();
+      expect(sentToWorkers).toEqual([]);
+      expect(small.chats.length).toBe(calls);
+      expect(second.body.image).toEqual(first.body.image);
+      for (const task of ['ocr', 'moderation'] as const) {
+        expect(second.body.results[task]).toMatchObject({ status: 'ok', cached: true });
+        expect(first.body.results[task]).toMatchObject({ cached: false });
+        // The same reply otherwise, but for the time it took to deliver.
+        const asKept = (reply: TaskReply | undefined) => ({ ...reply, cached: false, durationMs: 0 });
+        expect(asKept(second.body.results[task])).toEqual(asKept(first.body.results[task]));
+      }
+      const gateway = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
+      expect(gateway).toMatch(
+        /argus_cache_lookups_total\{[^}]*task="moderation"[^}]*result="hit"[^}]*\} [1-9]/,
+      );
+      // Another policy is another question: down to the workers again.
+      const strict = await post(
+        multipartBody(photo, { tasks: 'moderation', tier: 'small', policy: 'strict' }),
+      );
+      expect(strict.body.results.moderation).toMatchObject({ status: 'ok', cached: false });
+    } finally {
+      await connection.close();
+    }
   });
 
   it('sends a task without a cached answer down the full path when the same upload comes with another task', async () => {

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
-import { ArgusError } from '@argus/contracts';
+import { ArgusError, canonicalJson } from '@argus/contracts';
 import { ConfigError } from './env';
 
 /**
@@ -78,6 +79,16 @@ export interface NamedEntries<Entry> {
   defaultName: string;
   names: string[];
   get(name: string): Entry | undefined;
+}
+
+/**
+ * A digest of everything a named-entries file says (its default and every entry), for the worker's fingerprint: a
+ * reply cached under a policy or profile name must not outlive an edit of that entry.
+ */
+export function namedEntriesDigest<Entry>(entries: NamedEntries<Entry>): string {
+  return createHash('sha256')
+    .update(canonicalJson([entries.defaultName, entries.names.map((name) => [name, entries.get(name)])]))
+    .digest('hex');
 }
 
 /** The requested entry, or the file's default; an unknown name is the caller's error (INVALID_REQUEST). */

@@ -11,3 +11,4 @@ export * from './json-schema';
 export * from './jobs.schema';
 export * from './reviews.schema';
 export * from './caller.schema';
+export * from './reply-cache';

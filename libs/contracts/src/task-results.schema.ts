@@ -52,6 +52,17 @@ export const moderationResultSchema = z.object({
 });
 export type ModerationResult = z.infer<typeof moderationResultSchema>;
 
+/**
+ * The samples of the decisions counter (argus_moderation_decisions_total) for one answer: one per category found, or
+ * category "none". Counted by whichever service gave the answer: the worker, or the gateway from its reply cache.
+ */
+export function moderationDecisionSamples(
+  result: Pick<ModerationResult, 'decision' | 'categories'>,
+): Array<{ decision: ModerationResult['decision']; category: string }> {
+  const categories = result.categories.length > 0 ? result.categories.map((hit) => hit.id) : ['none'];
+  return categories.map((category) => ({ decision: result.decision, category }));
+}
+
 export const CONDITIONS = ['new', 'like_new', 'used', 'damaged', 'unknown'] as const;
 
 export const DEFECT_SEVERITIES = ['minor', 'major', 'critical'] as const;

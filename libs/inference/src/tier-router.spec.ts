@@ -155,6 +155,7 @@ describe('TierRouter auto cascade', () => {
     const routed = await route();
     expect(routed.route.tier).toBe('cpu');
     expect(routed.escalations).toEqual([]);
+    expect(routed.degraded).toBe(false);
     expect(engines.get('small')!.calls).toBe(0);
   });
 
@@ -168,6 +169,8 @@ describe('TierRouter auto cascade', () => {
     expect(routed.route.tier).toBe('small');
     expect(routed.escalations).toEqual([expect.objectContaining({ from: 'cpu', to: 'small', reason })]);
     expect(escalations).toHaveLength(1);
+    // An escalation is the healthy path: the same request gets the same answer again.
+    expect(routed.degraded).toBe(false);
   });
 
   it('climbs more than one tier and keeps the last answer when the top tier is unsure too', async () => {
@@ -190,6 +193,8 @@ describe('TierRouter auto cascade', () => {
     expect(routed.route.tier).toBe('cpu');
     expect(routed.answer.needsGpuTier).toEqual(['violence']);
     expect(routed.escalations).toEqual([]);
+    // Not what the deployment answers once the GPU tier is back, so not kept as the request's reply.
+    expect(routed.degraded).toBe(true);
   });
 
   it('routes around a failing tier and keeps the lower answer when the next one fails', async () => {
@@ -201,6 +206,7 @@ describe('TierRouter auto cascade', () => {
     const routed = await failing.route();
     expect(routed.route.tier).toBe('medium');
     expect(routed.escalations.map((e) => e.reason)).toEqual(['low_confidence', 'failed']);
+    expect(routed.degraded).toBe(true);
 
     const lastFails = setup({ cpu: ok({ confidence: 0.2 }), small: fail('INVALID_MODEL_OUTPUT') });
     const kept = await lastFails.route();
@@ -208,6 +214,7 @@ describe('TierRouter auto cascade', () => {
     expect(kept.escalations.map((e) => `${e.from}->${e.to}:${e.reason}`)).toEqual([
       'cpu->small:low_confidence',
     ]);
+    expect(kept.degraded).toBe(true);
   });
 
   it('fails with the last error and the hops when every tier fails', async () => {
@@ -226,6 +233,7 @@ describe('TierRouter pinned tiers', () => {
     const { route, engines } = setup({ cpu: ok(), small: ok({ confidence: 0.1 }), medium: ok() });
     const routed = await route({ tier: 'small' });
     expect(routed.route.tier).toBe('small');
+    expect(routed.degraded).toBe(false);
     expect(engines.get('cpu')!.calls + engines.get('medium')!.calls).toBe(0);
   });
 
@@ -240,6 +248,7 @@ describe('TierRouter pinned tiers', () => {
     const { route } = setup({ cpu: ok(), small: ok() }, { unavailable: ['small'] });
     const routed = await route({ tier: 'small', fallback: true });
     expect(routed.route.tier).toBe('cpu');
+    expect(routed.degraded).toBe(true);
     expect(routed.escalations).toEqual([
       expect.objectContaining({ from: 'small', to: 'cpu', reason: 'unavailable' }),
     ]);

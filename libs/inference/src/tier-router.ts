@@ -34,6 +34,11 @@ export interface RoutedAnswer {
   route: TierRoute;
   escalations: Escalation[];
   cached: boolean;
+  /**
+   * True when a tier the request could have used was skipped (unavailable, breaker open) or failed on the way, so the
+   * answer is not the one a healthy deployment gives: it is not kept as the request's reply (reply cache).
+   */
+  degraded: boolean;
 }
 
 /** Events the worker turns into metrics, so routing stays free of telemetry. */
@@ -96,7 +101,7 @@ export class TierRouter {
     const usable = pinned && this.availability.isAvailable(choice) && pinned.guard.breakerState !== 'open';
     if (pinned && usable) {
       try {
-        return { ...(await this.attempt(pinned, request)), escalations: [] };
+        return { ...(await this.attempt(pinned, request)), escalations: [], degraded: false };
       } catch (error) {
         if (!fallback || error instanceof ImageLoadError)
           throw new RoutingError(asArgusError(error), [], pinned);
@@ -141,12 +146,13 @@ export class TierRouter {
     const usable = routes.filter(
       (route) => this.availability.isAvailable(route.tier) && route.guard.breakerState !== 'open',
     );
+    let degraded = pendingHop !== undefined || usable.length < routes.length;
 
     for (const [index, route] of usable.entries()) {
       if (hop) this.record(escalations, { ...hop, to: route.tier });
       hop = undefined;
       lastRoute = route;
-      let attempt: Omit<RoutedAnswer, 'escalations'>;
+      let attempt: Omit<RoutedAnswer, 'escalations' | 'degraded'>;
       try {
         attempt = await this.attempt(route, request);
       } catch (error) {
@@ -155,14 +161,16 @@ export class TierRouter {
         if (error instanceof ImageLoadError) throw new RoutingError(lastError, escalations, route);
         if (request.signal.aborted) break;
         hop = { from: route.tier, reason: 'failed', detail: lastError.message };
+        degraded = true;
         continue;
       }
       const reason = this.escalationReason(route, attempt.answer);
-      best = { ...attempt, escalations };
+      best = { ...attempt, escalations, degraded };
       if (!reason || index === usable.length - 1) return best;
       hop = { from: route.tier, ...reason };
     }
-    if (best) return best;
+    // A tier above the best answer failed, or time ran out before it could answer.
+    if (best) return { ...best, degraded: true };
     const error =
       lastError ??
       new ArgusError(
@@ -193,7 +201,10 @@ export class TierRouter {
     this.observer.escalated(this.task, escalation);
   }
 
-  private async attempt(route: TierRoute, request: RouteRequest): Promise<Omit<RoutedAnswer, 'escalations'>> {
+  private async attempt(
+    route: TierRoute,
+    request: RouteRequest,
+  ): Promise<Omit<RoutedAnswer, 'escalations' | 'degraded'>> {
     const key = cacheKey({
       task: this.task,
       tier: route.tier,

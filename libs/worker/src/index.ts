@@ -8,3 +8,4 @@ export * from './worker.tokens';
 export * from './task-definition';
 export * from './job-consumer.service';
 export * from './job-retry';
+export * from './reply-cache';

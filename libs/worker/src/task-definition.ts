@@ -49,6 +49,11 @@ export interface TaskRuntime<Resolved = unknown> {
   resolve(options: TaskRequest['options']): Resolved;
   /** The part of the resolved options that changes an engine's answer, for the cache key ('' for none). */
   fingerprint(options: Resolved): string;
+  /**
+   * A digest of what the task loaded at boot that changes its answers for the same request (policy or profile files,
+   * a taxonomy); part of the worker's fingerprint, so the reply cache forgets replies made under an older file.
+   */
+  configDigest?: string;
   /** Options for the warm-up run of the CPU engine at boot; its answer is thrown away. */
   warmUpOptions(): Resolved;
   postprocess?: TaskPostprocessor<Resolved>;

@@ -97,6 +97,7 @@ function setup(
         route: route('small', 'qwen2.5vl:3b'),
         cached: false,
         escalations: [{ from: 'cpu', to: 'small', reason: 'cannot_judge' }],
+        degraded: false,
       };
     },
   };
@@ -185,12 +186,42 @@ describe('TaskPipeline', () => {
     expect(modelCalls).toHaveLength(0);
   });
 
+  it('hands the parsed reply and whether the route was degraded to the reply cache', async () => {
+    const remembered: Array<{ request: TaskRequest; status: string; degraded: boolean }> = [];
+    const router: Router = {
+      route: () =>
+        Promise.resolve({
+          answer,
+          route: route('small', 'qwen2.5vl:3b'),
+          cached: false,
+          escalations: [],
+          degraded: true,
+        }),
+    };
+    const pipeline = new TaskPipeline(
+      loadWorkerConfig('moderation', {}),
+      { get: () => Promise.resolve(Buffer.from('stored')) },
+      router,
+      new ArgusMetrics('moderation'),
+      fakeRuntime(),
+      {
+        remember: (sent, reply, degraded) => {
+          remembered.push({ request: sent, status: reply.status, degraded });
+          return Promise.resolve();
+        },
+      },
+    );
+    await pipeline.handle(request, undefined, 5_000);
+    expect(remembered).toEqual([{ request, status: 'ok', degraded: true }]);
+  });
+
   it('reads the image once, and only when the router needs it', async () => {
     const cachedAnswer = {
       answer,
       route: route('small', 'qwen2.5vl:3b'),
       cached: true,
       escalations: [],
+      degraded: false,
     };
     const hit = setup({ route: () => Promise.resolve(cachedAnswer) });
     await expect(hit.pipeline.handle(request, undefined, 5_000)).resolves.toMatchObject({ cached: true });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
 import {
   ArgusError,
@@ -14,8 +14,9 @@ import type { WorkerConfig } from '@argus/config';
 import { asArgusError, ImageContext, ImageLoadError, RoutingError, type TierRouter } from '@argus/inference';
 import { ImageStore, type MessageHeaders } from '@argus/messaging';
 import { ArgusMetrics, extractTraceContext, inSpan, NOT_APPLICABLE, SpanKind } from '@argus/telemetry';
+import type { ReplyCacheWriter } from './reply-cache';
 import type { TaskRuntime } from './task-definition';
-import { TASK_ROUTER, TASK_RUNTIME, WORKER_CONFIG } from './worker.tokens';
+import { REPLY_CACHE, TASK_ROUTER, TASK_RUNTIME, WORKER_CONFIG } from './worker.tokens';
 
 /** Used when a caller sends no budget header; generous because large models can take minutes. */
 const DEFAULT_BUDGET_MS = 120_000;
@@ -39,6 +40,7 @@ export class TaskPipeline {
     @Inject(TASK_ROUTER) private readonly router: Router,
     @Inject(ArgusMetrics) private readonly metrics: ArgusMetrics,
     @Inject(TASK_RUNTIME) private readonly task: TaskRuntime,
+    @Optional() @Inject(REPLY_CACHE) private readonly replies?: Pick<ReplyCacheWriter, 'remember'> | null,
   ) {}
 
   async handle(
@@ -71,10 +73,17 @@ export class TaskPipeline {
           },
         },
         async () => {
-          const reply = await this.analyze(payload, signal, deadlineAt, started, slotWaitMs);
+          const { reply, request, degraded } = await this.analyze(
+            payload,
+            signal,
+            deadlineAt,
+            started,
+            slotWaitMs,
+          );
           Object.assign(labels, { tier: reply.tier, model: reply.model });
           const parsed = TASK_REPLY_SCHEMAS[task].parse(reply);
           if (parsed.status === 'ok') this.task.observe?.(parsed);
+          void this.replies?.remember(request, parsed, degraded);
           return parsed;
         },
       );
@@ -139,7 +148,7 @@ export class TaskPipeline {
     deadlineAt: number,
     started: number,
     slotWaitMs: number,
-  ): Promise<TaskReply> {
+  ): Promise<{ reply: TaskReply; request: TaskRequest; degraded: boolean }> {
     const request = parseRequest(payload);
     const postprocess = this.task.postprocess;
     if (request.cacheOnly && postprocess?.readsImage) {
@@ -173,7 +182,7 @@ export class TaskPipeline {
       'argus.cached': routed.cached,
       'argus.escalations': routed.escalations.length,
     });
-    return {
+    const reply = {
       status: 'ok',
       engine: route.engine.kind,
       tier: route.tier,
@@ -185,6 +194,7 @@ export class TaskPipeline {
       ...answer.result,
       ...extra,
     } as TaskReply;
+    return { reply, request, degraded: routed.degraded };
   }
 }
 

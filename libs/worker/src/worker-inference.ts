@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import { findShippedFile } from '@argus/config';
 import { type Task, type TierModelReport, type TierName } from '@argus/contracts';
 import type { ImageProcessor } from '@argus/imaging';
 import type { ArgusMetrics } from '@argus/telemetry';
@@ -21,6 +23,7 @@ import {
   type TierRoute,
   type TierSlotSource,
 } from '@argus/inference';
+import { ReplyCacheWriter, workerFingerprint } from './reply-cache';
 import type { CpuRuntimeName, TaskDefinition, TaskRuntime } from './task-definition';
 import type { TierStateObserver } from './worker-metrics.observer';
 
@@ -83,6 +86,8 @@ export class WorkerInference {
   private readonly cpu: CpuEngines;
   private readonly ollamaByTier = new Map<TierName, OllamaClient>();
   private gaugeTimer?: NodeJS.Timeout;
+  /** Absent when answers are not cached (ARGUS_CACHE_TTL_SECONDS=0). */
+  readonly replies?: ReplyCacheWriter;
 
   constructor(
     definition: TaskDefinition,
@@ -143,6 +148,13 @@ export class WorkerInference {
       () => this.cpu.readiness(),
     );
     this.router = new TierRouter(this.task, routes, this.health, cache, observer);
+    if (cache) {
+      this.replies = new ReplyCacheWriter(
+        this.task,
+        cache,
+        workerFingerprint(argusVersion(), routes, this.runtime.configDigest),
+      );
+    }
   }
 
   private ollama(tier: TierName): OllamaClient {
@@ -159,9 +171,10 @@ export class WorkerInference {
     if (options.pullModels) await this.pullMissing();
     await this.health.refresh();
     this.health.start(options.healthIntervalMs);
-    await this.publishTierState();
+    await Promise.all([this.publishTierState(), this.publishFingerprint()]);
     this.gaugeTimer = setInterval(() => {
       void this.publishTierState();
+      void this.publishFingerprint();
     }, options.healthIntervalMs);
     this.gaugeTimer.unref();
     for (const route of this.router.routes) {
@@ -251,6 +264,14 @@ export class WorkerInference {
     }
   }
 
+  private async publishFingerprint(): Promise<void> {
+    await this.replies?.publish().catch((error: unknown) => {
+      this.logger.warn(
+        `could not publish the reply-cache fingerprint: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  }
+
   /** Tier availability, breaker state and, per Ollama tier, the loaded models and their VRAM, as gauges. */
   private async publishTierState(): Promise<void> {
     for (const route of this.router.routes) {
@@ -277,5 +298,19 @@ export class WorkerInference {
     if (this.gaugeTimer) clearInterval(this.gaugeTimer);
     this.health.stop();
     await this.cpu.close();
+  }
+}
+
+/** The package's version, part of the worker's fingerprint: new code may answer the same request differently. */
+function argusVersion(): string {
+  try {
+    const manifest = JSON.parse(
+      readFileSync(findShippedFile('package.json', 'the Argus package'), 'utf8'),
+    ) as {
+      version?: string;
+    };
+    return manifest.version ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

@@ -22,7 +22,7 @@ import { TaskPipeline } from './task-pipeline.service';
 import { WorkerHealth } from './worker-health.service';
 import { WorkerInference } from './worker-inference';
 import { createWorkerMessageController } from './worker-message.controller';
-import { TASK_ROUTER, TASK_RUNTIME, WORKER_CONFIG } from './worker.tokens';
+import { REPLY_CACHE, TASK_ROUTER, TASK_RUNTIME, WORKER_CONFIG } from './worker.tokens';
 
 class InferenceCloser implements OnApplicationShutdown {
   constructor(@Inject(WorkerInference) private readonly inference: WorkerInference) {}
@@ -62,6 +62,8 @@ export class WorkerModule {
         { provide: WorkerInference, useValue: inference },
         { provide: TASK_ROUTER, useValue: inference.router },
         { provide: TASK_RUNTIME, useValue: inference.runtime },
+        // A factory, since Nest reads a value provider of undefined as no provider at all.
+        { provide: REPLY_CACHE, useFactory: () => inference.replies ?? null },
         TaskPipeline,
         WorkerHealth,
         { provide: READINESS_PROBE, useExisting: WorkerHealth },

@@ -4,6 +4,7 @@ import type { NormalisedImage } from '@argus/imaging';
 import { ArgusMetrics } from '@argus/telemetry';
 import { AnalyzeService, type ImageWriter } from './analyze.service';
 import type { ImageNormaliser } from './image-preparation';
+import type { ReplyCache } from './reply-cache';
 import { AnalyzeFailedError } from './problem';
 import type { TaskDispatcher } from './task-dispatcher.service';
 
@@ -86,6 +87,7 @@ function setup(
   replies: Replies,
   normalise: ImageNormaliser['normalise'] = () => Promise.resolve(image),
   env: NodeJS.ProcessEnv = {},
+  replyCache: Pick<ReplyCache, 'lookup'> | null = null,
 ) {
   const deleted: string[] = [];
   const stored: Array<{ key: string; mime: string }> = [];
@@ -117,6 +119,8 @@ function setup(
     metrics,
     profiles,
     { names: ['default', 'strict', 'wine-shop'] },
+    null,
+    replyCache,
   );
   return { service, stored, sent, metrics, deleted };
 }
@@ -309,6 +313,66 @@ describe('AnalyzeService with an upload it has normalised before', () => {
     expect(Object.keys(second.results)).toEqual(['moderation', 'ocr']);
     expect(second.results.ocr).toMatchObject({ status: 'ok', cached: true });
     expect(second.results.moderation).toMatchObject({ status: 'ok', cached: false });
+  });
+
+  it('answers a repeat from the replies workers kept, with no worker round trip, when every task has one', async () => {
+    const { calls, normalise } = counting();
+    const lookups: Array<{ task: Task; sha256: string; width: number }> = [];
+    const kept: Pick<ReplyCache, 'lookup'> = {
+      lookup: (task, seen) => {
+        lookups.push({ task, sha256: seen.sha256, width: seen.width });
+        return Promise.resolve({ ...ok(task), durationMs: 900 } as Extract<TaskReply, { status: 'ok' }>);
+      },
+    };
+    const { service, stored, sent, metrics } = setup({}, normalise, {}, kept);
+    const input = {
+      bytes: Buffer.from('same photo'),
+      tasks: ['ocr' as const, 'moderation' as const],
+      routing,
+      options: {},
+    };
+    const first = await service.analyze(input);
+    expect(lookups).toEqual([]);
+    const second = await service.analyze(input);
+    expect(calls).toEqual(['normalise']);
+    expect(stored).toHaveLength(1);
+    expect(sentAs(sent)).toEqual(['ocr', 'moderation']);
+    expect(lookups.map(({ task }) => task).sort()).toEqual(['moderation', 'ocr']);
+    expect(lookups[0]).toMatchObject({ sha256: first.image.sha256, width: 2048 });
+    expect(second.image).toEqual(first.image);
+    expect(Object.keys(second.results)).toEqual(['ocr', 'moderation']);
+    expect(second.results.moderation).toMatchObject({ status: 'ok', cached: true });
+    expect(second.results.moderation?.durationMs).toBeLessThan(900);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/argus_cache_lookups_total\{[^}]*task="moderation"[^}]*result="hit"[^}]*\} 1/);
+    expect(text).toMatch(
+      /argus_moderation_decisions_total\{[^}]*decision="allow"[^}]*category="none"[^}]*\} 1/,
+    );
+  });
+
+  it('asks the workers only for the tasks the reply cache has not kept', async () => {
+    const kept: Pick<ReplyCache, 'lookup'> = {
+      lookup: (task) =>
+        Promise.resolve(task === 'ocr' ? (ok(task) as Extract<TaskReply, { status: 'ok' }>) : undefined),
+    };
+    const { normalise } = counting();
+    const { service, sent } = setup(
+      (task, request) => (request.cacheOnly ? cachedOk(task) : ok(task)),
+      normalise,
+      {},
+      kept,
+    );
+    const input = {
+      bytes: Buffer.from('same photo'),
+      tasks: ['moderation' as const, 'ocr' as const],
+      routing,
+      options: {},
+    };
+    await service.analyze(input);
+    const second = await service.analyze(input);
+    expect(sentAs(sent)).toEqual(['moderation', 'ocr', 'moderation cache-only']);
+    expect(second.results.ocr).toMatchObject({ status: 'ok', cached: true });
+    expect(second.results.moderation).toMatchObject({ status: 'ok', cached: true });
   });
 
   it('does not remember an upload no task could answer', async () => {

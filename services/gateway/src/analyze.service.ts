@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   IMAGE_BUCKET,
   TASKS,
+  moderationDecisionSamples,
   mostActionableCode,
   type AnalyzeResponse,
   type AnalyzeResults,
@@ -29,6 +30,7 @@ import {
 } from './image-preparation';
 import { TaskDispatcher } from './task-dispatcher.service';
 import { GATEWAY_CONFIG, LISTING_PROFILES, MODERATION_POLICIES } from './gateway.tokens';
+import { ReplyCache } from './reply-cache';
 import { UploadMemo, type UploadDescription } from './upload-memo';
 
 export type ImageWriter = Pick<ImageStore, 'put' | 'delete'>;
@@ -60,6 +62,7 @@ export class AnalyzeService {
     @Inject(LISTING_PROFILES) private readonly profiles: Pick<ListingProfiles, 'names'>,
     @Inject(MODERATION_POLICIES) private readonly policies: Pick<ModerationPolicies, 'names'>,
     @Inject(SafeFetcher) private readonly downloader: ImageDownloader | null = null,
+    @Optional() @Inject(ReplyCache) private readonly replyCache: Pick<ReplyCache, 'lookup'> | null = null,
   ) {
     this.uploads = new UploadMemo(config.cacheTtlSeconds);
   }
@@ -82,7 +85,12 @@ export class AnalyzeService {
       const bytes = await this.imageBytes(input, deadline);
       const sha256 = this.uploads.hash(bytes);
       const seen = this.uploads.recall(sha256);
-      const cached = seen ? await this.cachedReplies(id, input, seen, deadline) : [];
+      const kept = seen ? await this.keptReplies(input, seen) : [];
+      const unanswered = input.tasks.filter((task) => !kept.some(([answered]) => answered === task));
+      const cached =
+        seen && unanswered.length > 0
+          ? [...kept, ...(await this.cachedReplies(id, input, unanswered, seen, deadline))]
+          : kept;
       const pending = input.tasks.filter((task) => !cached.some(([answered]) => answered === task));
       let image: UploadDescription;
       let replies: TaskReplies;
@@ -168,12 +176,37 @@ export class AnalyzeService {
   }
 
   /**
+   * The replies workers kept for this very request (same upload, routing and options, same worker fingerprint),
+   * read from the reply cache with no worker involved. Counted here as the worker would have counted them.
+   */
+  private async keptReplies(input: AnalyzeInput, seen: UploadDescription): Promise<TaskReplies> {
+    const cache = this.replyCache;
+    if (!cache) return [];
+    const started = performance.now();
+    const found = await inSpan('reply cache', {}, () =>
+      Promise.all(input.tasks.map(async (task) => [task, await cache.lookup(task, seen, input)] as const)),
+    );
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    const replies: TaskReplies = [];
+    for (const [task, reply] of found) {
+      if (!reply) continue;
+      this.metrics.cacheLookups.inc({ task, result: 'hit' });
+      if ('decision' in reply) {
+        for (const sample of moderationDecisionSamples(reply)) this.metrics.moderationDecisions.inc(sample);
+      }
+      replies.push([task, { ...reply, cached: true, durationMs }]);
+    }
+    return replies;
+  }
+
+  /**
    * The tasks a worker could answer from its cache, for an upload this gateway has normalised before. Any other
    * reply (a miss, a busy or absent worker, a slow one) leaves the task to the full path, so nothing is lost.
    */
   private async cachedReplies(
     id: string,
     input: AnalyzeInput,
+    tasks: Task[],
     seen: UploadDescription,
     deadline: number,
   ): Promise<TaskReplies> {
@@ -182,7 +215,7 @@ export class AnalyzeService {
       cacheOnly: true,
     };
     const replies = await inSpan('cached answers', {}, () =>
-      this.dispatchAll(input.tasks, probe, () => Math.min(CACHE_PROBE_TIMEOUT_MS, deadline - Date.now())),
+      this.dispatchAll(tasks, probe, () => Math.min(CACHE_PROBE_TIMEOUT_MS, deadline - Date.now())),
     );
     return replies.filter(([, reply]) => reply.status === 'ok');
   }

@@ -12,6 +12,7 @@ import {
   NATS_CONNECTION,
   NatsConnectionCloser,
   NatsTaskClient,
+  ResultStore,
   type NatsConnection,
 } from '@argus/messaging';
 import {
@@ -30,6 +31,7 @@ import { ModelsController } from './models.controller';
 import { ModelsService } from './models.service';
 import { ProblemFilter } from './problem.filter';
 import { ReadinessService } from './readiness.service';
+import { ReplyCache } from './reply-cache';
 import { TaskDispatcher } from './task-dispatcher.service';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -99,6 +101,13 @@ export class GatewayModule {
           }),
         },
         { provide: ReviewStore, useValue: new ReviewStore(connection, config.jobs.ttlSeconds) },
+        {
+          provide: ReplyCache,
+          useValue:
+            config.cacheTtlSeconds > 0
+              ? new ReplyCache(new ResultStore(connection, config.cacheTtlSeconds))
+              : null,
+        },
         JobsService,
         JobNotifier,
         WebhookDispatcher,

@@ -1,4 +1,10 @@
-import { loadModerationPolicies, resolveNamed, type ModerationPolicies } from '@argus/config';
+import { moderationDecisionSamples } from '@argus/contracts';
+import {
+  loadModerationPolicies,
+  namedEntriesDigest,
+  resolveNamed,
+  type ModerationPolicies,
+} from '@argus/config';
 import type { TaskDefinition } from '@argus/worker';
 import {
   cpuModerationEngine,
@@ -39,13 +45,12 @@ export function moderationTask(
         },
         // Another policy gives another decision for the same image.
         fingerprint: ({ policy }) => policyFingerprint(policy),
+        configDigest: namedEntriesDigest(loaded),
         warmUpOptions: () => WARM_UP_POLICY,
         observe(reply) {
           if (!('decision' in reply)) return;
-          // The business counter behind the decisions panel: one sample per category found, or category="none".
-          const categories = reply.categories.length > 0 ? reply.categories.map((hit) => hit.id) : ['none'];
-          for (const category of categories)
-            metrics.moderationDecisions.inc({ decision: reply.decision, category });
+          // The business counter behind the decisions panel.
+          for (const sample of moderationDecisionSamples(reply)) metrics.moderationDecisions.inc(sample);
         },
       };
     },

@@ -2,6 +2,7 @@ import type { TaggingOptions } from '@argus/contracts';
 import {
   loadListingProfiles,
   loadProductCategories,
+  namedEntriesDigest,
   resolveNamed,
   type ListingProfile,
   type ListingProfiles,
@@ -133,6 +134,7 @@ export function taggingTask(
         // The profile only changes compliance, which is measured after routing and never cached.
         fingerprint: ({ categories, attributeSchemas, listing }) =>
           optionsDigest({ categories, attributeSchemas, listing }),
+        configDigest: optionsDigest({ profiles: namedEntriesDigest(loaded), taxonomy }),
         warmUpOptions: () => ({ listingProfile: resolveProfile(undefined) }),
         postprocess: listingCompliance(processor, sideWords(runtimes)),
       };
