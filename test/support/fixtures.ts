@@ -7,7 +7,9 @@ let variant = 0;
 /** A photo no other call has returned: a different background, so a different sha256 and no cache hit. */
 export function uniquePhotoJpeg(width = 1600, height = 1200): Promise<Buffer> {
   variant += 1;
-  return photoJpeg(width, height, { r: 200, g: (variant * 37) % 256, b: (variant * 91) % 256 });
+  // The blue step moves on after every 256 variants, so 65,536 calls give distinct images, not 256 over again.
+  const b = (variant * 91 + Math.floor(variant / 256) * 17) % 256;
+  return photoJpeg(width, height, { r: 200, g: (variant * 37) % 256, b });
 }
 
 export async function photoJpeg(
