@@ -210,8 +210,8 @@ describe('/console in Chromium', () => {
     await page.getByRole('button', { name: `Open job ${jobId}` }).click();
     const title = page.locator('.job h2');
     await expect(title.textContent()).resolves.toContain(jobId);
-    // Opening from the list moves focus to the job, for keyboard and screen-reader users.
-    expect(await page.evaluate<string>('document.activeElement?.tagName ?? ""')).toBe('H2');
+    // Opening from the list moves focus to the job, for keyboard and screen-reader users (fails after 5 s if not).
+    await page.waitForFunction('document.activeElement?.tagName === "H2"', undefined, { timeout: 5_000 });
     expect(await page.evaluate<string>('document.activeElement?.textContent ?? ""')).toContain(jobId);
     await expectAccessible(page, 'jobs');
   });

@@ -1,7 +1,7 @@
 // The tenant's jobs (GET /v1/jobs, newest first, more by cursor), and one job opened from the list or by its id:
 // state, progress, items with their failures, and cancel.
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { age, api } from './api.js';
 
 const LIST_LIMIT = 20;
@@ -36,7 +36,8 @@ export function JobsPage() {
     }
   };
   useEffect(() => void load(), []);
-  useEffect(() => {
+  // A layout effect, so focus moves in the same task that shows the job and no keystroke lands on the list between.
+  useLayoutEffect(() => {
     if (job && focusDetail.current) {
       focusDetail.current = false;
       detailTitle.current?.focus();
