@@ -1,4 +1,6 @@
 import { canonicalJson, replyCacheKey, type ReplyKeyParts } from './reply-cache';
+import { taskOptionsFromFields } from './analyze.schema';
+import { taskRequestSchema } from './task-messages.schema';
 import { moderationDecisionSamples } from './task-results.schema';
 
 const parts: ReplyKeyParts = {
@@ -47,6 +49,33 @@ describe('replyCacheKey', () => {
       options: { tagging: { profile: 'marketplace-main', categories: ['shoes'] } },
     };
     expect(replyCacheKey(reordered)).toBe(replyCacheKey(tagging));
+  });
+});
+
+describe('replyCacheKey across the wire', () => {
+  it.each([
+    ['no options', {}],
+    ['a policy', { policy: 'strict' }],
+    ['OCR personal data only', { pii: 'redact' as const }],
+    ['a question', { question: 'What colour is the mug?' }],
+    ['a language', { language: 'de' }],
+    ['tagging choices', { categories: ['shoes/sneakers'], profile: 'marketplace-main' }],
+  ])("gives the gateway's options and the worker's parsed copy one key: %s", (_name, fields) => {
+    const gatewayOptions = taskOptionsFromFields(fields);
+    const message = JSON.parse(
+      JSON.stringify({
+        requestId: 'r1',
+        image: { bucket: 'b', key: 'k', sha256: 'a'.repeat(64), width: 640, height: 480, mime: 'image/jpeg' },
+        routing: parts.routing,
+        options: gatewayOptions,
+      }),
+    ) as unknown;
+    const workerOptions = taskRequestSchema.parse(message).options;
+    for (const task of ['moderation', 'tagging', 'ocr', 'describe'] as const) {
+      expect(replyCacheKey({ ...parts, task, options: workerOptions })).toBe(
+        replyCacheKey({ ...parts, task, options: gatewayOptions }),
+      );
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Task } from './tasks';
 import type { RoutingOptions } from './tiers';
-import type { TaskOptions } from './task-options.schema';
+import { taskOptionsSchema, type TaskOptions } from './task-options.schema';
 
 /**
  * The reply cache: a worker's final reply to a task request, kept in the result-cache bucket under a key the gateway
@@ -59,7 +59,9 @@ export function replyCacheKey(parts: ReplyKeyParts): string {
         parts.height,
         parts.routing.tier,
         parts.routing.fallback,
-        (parts.options as Partial<Record<Task, unknown>>)[parts.task] ?? null,
+        // Through the contract, so the gateway's options (as read from the request) and the worker's (as parsed from
+        // the task message, defaults applied) give one key.
+        (taskOptionsSchema.parse(parts.options) as Partial<Record<Task, unknown>>)[parts.task] ?? null,
       ]),
     )
     .digest('hex')
