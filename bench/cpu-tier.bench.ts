@@ -5,7 +5,7 @@
 // wall-clock p50 and p95, and the worker's resident memory (now and at its peak), so a user can size CPU-only pods.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Task } from '@argus/contracts';
+import { TASKS, type Task } from '@argus/contracts';
 import { ensureRealworld } from '../eval/collect-realworld';
 import { multipartBody } from '../test/support/fixtures';
 import {
@@ -25,13 +25,24 @@ import {
 /** Images per task (at most; the dataset has fewer for some). */
 const IMAGES = Number(process.env.BENCH_CPU_TIER_IMAGES ?? 24);
 const WARMUP = 3;
-const TASKS: Task[] = ['moderation', 'tagging', 'ocr', 'describe'];
 
 interface Item {
   id: string;
   image: string;
   tasks: string[];
   ocrMode?: string;
+}
+
+/** What P5c reports for one task. */
+interface TaskFigures {
+  images: number;
+  workerCpuMsPerImage: number;
+  imagesPerSecondPerCore: number;
+  gatewayCpuMsPerImage: number;
+  wallP50Ms: number;
+  wallP95Ms: number;
+  workerRssMiB: number;
+  workerPeakRssMiB: number;
 }
 
 /** The images a task is measured on: its own items, and for describe (no labels of its own) the photos. */
@@ -51,7 +62,7 @@ async function main(): Promise<void> {
   try {
     const pids = stackPids(stack);
     const rows: Array<Array<string | number>> = [];
-    const results: Record<string, unknown> = {};
+    const results: Partial<Record<Task, TaskFigures>> = {};
     for (const task of TASKS) {
       const chosen = itemsFor(task, items).slice(0, IMAGES);
       const send = async (item: Item) => {
@@ -117,8 +128,7 @@ async function main(): Promise<void> {
       rows,
     );
     const load = loadAverage();
-    const perCore = (task: Task) =>
-      (results[task] as { imagesPerSecondPerCore: number } | undefined)?.imagesPerSecondPerCore ?? 0;
+    const perCore = (task: Task) => results[task]?.imagesPerSecondPerCore ?? 0;
     const summary: SummaryRow[] = [
       {
         id: 'P5c',
@@ -128,12 +138,8 @@ async function main(): Promise<void> {
         target: 'report (sizing)',
         load,
         note: TASKS.map((task) => {
-          const r = results[task] as {
-            workerCpuMsPerImage: number;
-            workerRssMiB: number;
-            workerPeakRssMiB: number;
-          };
-          return `${task} ${r.workerCpuMsPerImage} CPU ms/image, RSS ${r.workerRssMiB} MiB (peak ${r.workerPeakRssMiB})`;
+          const r = results[task];
+          return `${task} ${r?.workerCpuMsPerImage} CPU ms/image, RSS ${r?.workerRssMiB} MiB (peak ${r?.workerPeakRssMiB})`;
         }).join('; '),
       },
     ];

@@ -5,7 +5,8 @@
 // lookup (the reply's durationMs), (c) the bare JetStream KV get of the kept reply from this process, (d) GET /healthz
 // from the same client, (e) the same upload POSTed to a path that does nothing, the floor of sending it at all. Target (issue 18): (a) p50 ≤ 2 × (d) p50 in the same run, with zero messages to any worker.
 import { connect } from 'nats';
-import { TASK_SUBJECTS, TASKS } from '@argus/contracts';
+import { replyCacheKeyFilter, TASK_SUBJECTS, TASKS } from '@argus/contracts';
+import { RESULT_BUCKET } from '@argus/messaging';
 import { multipartBody, photoJpeg, uniquePhotoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
 import {
@@ -34,7 +35,6 @@ const CACHE_ITERATIONS = 200;
 const TARGET_SATURATION = 0.97;
 /** Issue 18: a cache hit at most this many times the /healthz round trip, measured in the same run. */
 const TARGET_CACHE_HIT_RATIO = 2;
-const RESULT_BUCKET = 'argus-results';
 
 async function drive(
   gatewayUrl: string,
@@ -181,7 +181,8 @@ async function main(): Promise<void> {
       const kv = await connection.jetstream().views.kv(RESULT_BUCKET);
       // The worker keeps its reply beside answering: wait for it, so every timed request below is a reply-cache hit.
       const keptKey = async () => {
-        for await (const key of await kv.keys(`reply.moderation.${first.image.sha256}.*`)) return key;
+        for await (const key of await kv.keys(replyCacheKeyFilter(first.image.sha256, 'moderation')))
+          return key;
         return undefined;
       };
       const deadline = Date.now() + 10_000;

@@ -2,7 +2,14 @@
 // fallback, the result cache, GPU emulation against the concurrency limit, the circuit breaker and GET /v1/models.
 // The small tier is one stand-in; the medium tier is a second stand-in that emulates a GPU with two slots.
 import { connect } from 'nats';
-import { TASK_SUBJECTS, TASKS, type AnalyzeResponse, type Problem, type TaskReply } from '@argus/contracts';
+import {
+  replyCacheKeyFilter,
+  TASK_SUBJECTS,
+  TASKS,
+  type AnalyzeResponse,
+  type Problem,
+  type TaskReply,
+} from '@argus/contracts';
 import { RESULT_BUCKET } from '@argus/messaging';
 import { labelPng, multipartBody, packshotJpeg, uniquePhotoJpeg } from '../support/fixtures';
 import { startInProcessStack, type InProcessStack } from '../support/in-process-stack';
@@ -422,7 +429,7 @@ describe('the result cache', () => {
       const kv = await connection.jetstream().views.kv(RESULT_BUCKET);
       await until(async () => {
         const kept: string[] = [];
-        for await (const key of await kv.keys(`reply.*.${first.body.image.sha256}.*`)) kept.push(key);
+        for await (const key of await kv.keys(replyCacheKeyFilter(first.body.image.sha256))) kept.push(key);
         return kept.length === 2;
       }, 'both replies kept');
       const sentToWorkers: string[] = [];

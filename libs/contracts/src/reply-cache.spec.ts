@@ -1,4 +1,4 @@
-import { canonicalJson, replyCacheKey, type ReplyKeyParts } from './reply-cache';
+import { canonicalJson, replyCacheKey, replyCacheKeyFilter, type ReplyKeyParts } from './reply-cache';
 import { taskOptionsFromFields } from './analyze.schema';
 import { taskRequestSchema } from './task-messages.schema';
 import { moderationDecisionSamples } from './task-results.schema';
@@ -18,6 +18,11 @@ describe('replyCacheKey', () => {
     const key = replyCacheKey(parts);
     expect(key).toMatch(/^reply\.moderation\.a{64}\.[0-9a-f]{32}$/);
     expect(key).toMatch(/^[-/_=.a-zA-Z0-9]+$/);
+    // The filter for the upload's kept replies, as a KV key filter reads it (`*` one token).
+    const [prefix, task, sha256] = replyCacheKeyFilter(parts.sha256).split('.');
+    expect(key.split('.').slice(0, 3)).toEqual([prefix, 'moderation', sha256]);
+    expect(task).toBe('*');
+    expect(replyCacheKeyFilter(parts.sha256, 'moderation')).toBe(`reply.moderation.${'a'.repeat(64)}.*`);
   });
 
   it('changes with everything that changes the reply', () => {

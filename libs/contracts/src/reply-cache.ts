@@ -49,6 +49,8 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+const REPLY_KEY_PREFIX = 'reply';
+
 /** `reply.<task>.<sha256>.<digest>`: KV keys allow only [-/_=.a-zA-Z0-9], hence the hex digest of the rest. */
 export function replyCacheKey(parts: ReplyKeyParts): string {
   const variant = createHash('sha256')
@@ -66,5 +68,10 @@ export function replyCacheKey(parts: ReplyKeyParts): string {
     )
     .digest('hex')
     .slice(0, 32);
-  return `reply.${parts.task}.${parts.sha256}.${variant}`;
+  return `${REPLY_KEY_PREFIX}.${parts.task}.${parts.sha256}.${variant}`;
+}
+
+/** A KV key filter for every reply kept for one upload (of one task, or of all): for tools and tests. */
+export function replyCacheKeyFilter(sha256: string, task: Task | '*' = '*'): string {
+  return `${REPLY_KEY_PREFIX}.${task}.${sha256}.*`;
 }

@@ -251,6 +251,42 @@ async function proveJpegDecodes(input: Uint8Array, header: sharp.Metadata, maxPi
     .toBuffer();
 }
 
+/** The stored image of a plain upload: the upload itself, once a decode has proved it whole. */
+async function keptAsUploaded(
+  input: Uint8Array,
+  header: sharp.Metadata,
+  maxPixels: number,
+  what: string,
+): Promise<EncodedImage> {
+  await guard(what, () => proveJpegDecodes(input, header, maxPixels));
+  return { data: asBuffer(input), mime: 'image/jpeg', width: header.width, height: header.height };
+}
+
+/** The stored image of any other upload: EXIF orientation applied, long side capped, metadata gone, re-encoded. */
+async function reencoded(
+  input: Uint8Array,
+  header: sharp.Metadata,
+  limits: ImageLimits,
+  what: string,
+): Promise<EncodedImage> {
+  const { pipeline, mime } = encode(
+    sharp(input, untrusted(limits.maxPixels)).rotate().resize({
+      width: limits.maxLongSide,
+      height: limits.maxLongSide,
+      fit: 'inside',
+      withoutEnlargement: true,
+    }),
+    header.hasAlpha,
+  );
+  const { data, info } = await guard(what, () => pipeline.toBuffer({ resolveWithObject: true }));
+  return { data, mime, width: info.width, height: info.height };
+}
+
+/** The same bytes as a Buffer, without a copy. */
+function asBuffer(input: Uint8Array): Buffer {
+  return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}
+
 function toArgusError(error: unknown, what: string): ArgusError {
   if (ArgusError.is(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
@@ -338,42 +374,16 @@ export class ImageProcessor {
     }
 
     const normaliseStart = performance.now();
-    if (sourceFormat === 'jpeg' && isAlreadyNormal(input, header, limits)) {
-      await guard(what, () => proveJpegDecodes(input, header, limits.maxPixels));
-      return {
-        data: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
-        mime: 'image/jpeg',
-        width: header.width,
-        height: header.height,
-        sourceFormat,
-        sourceBytes: input.length,
-        sourcePixels: pixels,
-        sha256: knownSha256 ?? this.sha256(input),
-        timings: { decodeMs, normaliseMs: performance.now() - normaliseStart },
-      };
-    }
-    const { pipeline, mime } = encode(
-      sharp(input, untrusted(limits.maxPixels)).rotate().resize({
-        width: limits.maxLongSide,
-        height: limits.maxLongSide,
-        fit: 'inside',
-        withoutEnlargement: true,
-      }),
-      header.hasAlpha,
-    );
-    const { data, info } = await guard(what, () => pipeline.toBuffer({ resolveWithObject: true }));
-    const normaliseMs = performance.now() - normaliseStart;
-
+    const stored = isAlreadyNormal(input, header, limits)
+      ? await keptAsUploaded(input, header, limits.maxPixels, what)
+      : await reencoded(input, header, limits, what);
     return {
-      data,
-      mime,
-      width: info.width,
-      height: info.height,
+      ...stored,
       sourceFormat,
       sourceBytes: input.length,
       sourcePixels: pixels,
       sha256: knownSha256 ?? this.sha256(input),
-      timings: { decodeMs, normaliseMs },
+      timings: { decodeMs, normaliseMs: performance.now() - normaliseStart },
     };
   }
 
@@ -769,7 +779,7 @@ function asIs(
   if (!source.plainMime || source.orientation !== 1 || !fitsModel(source.width, source.height))
     return undefined;
   return {
-    data: Buffer.from(input.buffer, input.byteOffset, input.byteLength),
+    data: asBuffer(input),
     mime: source.plainMime,
     width: source.width,
     height: source.height,
