@@ -48,7 +48,7 @@ const chat = (
     model: MODEL,
     system: 'system',
     prompt: 'describe',
-    imageBase64: PIXEL,
+    image: Buffer.from(PIXEL, 'base64'),
     format: modelOutputJsonSchema('ocr'),
     signal,
     numPredict: 512,
@@ -169,6 +169,72 @@ describe('OllamaClient', () => {
     const started = Date.now();
     await expect(chat(AbortSignal.timeout(300))).rejects.toMatchObject({ code: 'INFERENCE_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('sends the image as the base64 Ollama decodes, and reuses one connection for every chat', async () => {
+    const { server, url, bodies } = await thinkingServer([
+      { message: { role: 'assistant', content: '{}' }, done: true, done_reason: 'stop' },
+    ]);
+    let connections = 0;
+    server.on('connection', () => (connections += 1));
+    try {
+      const client = new OllamaClient({ host: url, keepAlive: '30m' });
+      const image = Buffer.alloc(200_000, 7);
+      for (let i = 0; i < 3; i++) await chat(undefined, { image }, client);
+      const sent = bodies[0] as { messages: Array<{ role: string; images?: string[] }> };
+      expect(sent.messages.map((message) => message.images?.length ?? 0)).toEqual([0, 1]);
+      expect(Buffer.from(sent.messages[1]?.images?.[0] ?? '', 'base64').equals(image)).toBe(true);
+      expect(connections).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('sends a chat again on a new connection when Ollama closed the kept-alive one while it was idle', async () => {
+    let connections = 0;
+    let answered = 0;
+    const requestsOn = new Map<unknown, number>();
+    // The first connection answers one chat and resets on the next: what a server that timed out an idle
+    // connection looks like to a client that reuses it.
+    const server = createServer((request, response) => {
+      const count = (requestsOn.get(request.socket) ?? 0) + 1;
+      requestsOn.set(request.socket, count);
+      if (requestsOn.size === 1 && count === 2) {
+        request.socket.resetAndDestroy();
+        return;
+      }
+      request.resume();
+      request.on('end', () => {
+        answered += 1;
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.end(
+          `${JSON.stringify({ model: MODEL, message: { role: 'assistant', content: '{}' }, done: true })}\n`,
+        );
+      });
+    });
+    server.on('connection', () => (connections += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new OllamaClient({
+        host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        keepAlive: '30m',
+      });
+      await chat(undefined, {}, client);
+      await expect(chat(undefined, {}, client)).resolves.toMatchObject({ doneReason: 'stop' });
+      expect(connections).toBe(2);
+      expect(answered).toBe(2);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('reports a chat to a host where nothing listens as an unreachable Ollama', async () => {
+    const nowhere = new OllamaClient({ host: 'http://127.0.0.1:9', keepAlive: '1m' });
+    await expect(chat(undefined, {}, nowhere)).rejects.toMatchObject({
+      code: 'MODEL_UNAVAILABLE',
+      details: { cause: 'unreachable' },
+    });
   });
 
   it('reports model status from tags and show', async () => {

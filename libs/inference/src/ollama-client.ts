@@ -1,6 +1,9 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { Ollama, type ChatResponse } from 'ollama';
 import { ArgusError } from '@argus/contracts';
 import { inSpan, SpanKind } from '@argus/telemetry';
+import { chatBodyWithImage, ndjsonLines, OllamaUnreachableError, postForStream } from './ollama-wire';
 
 export interface OllamaEngineOptions {
   host: string;
@@ -13,7 +16,8 @@ export interface VisionChatRequest {
   model: string;
   system: string;
   prompt: string;
-  imageBase64: string;
+  /** The model's input, JPEG or PNG bytes; sent as the base64 Ollama takes. */
+  image: Uint8Array;
   format: Record<string, unknown>;
   signal: AbortSignal;
   /**
@@ -48,16 +52,40 @@ export interface ModelStatus {
 }
 
 const NS_PER_SECOND = 1e9;
+const USER_AGENT = `argus/${process.env.npm_package_version ?? '0.1.0'} (node ${process.version})`;
+
+/** The fields of a streamed /api/chat line that Argus reads (api/types.go ChatResponse). */
+type StreamedChatPart = Partial<
+  Pick<
+    ChatResponse,
+    | 'done'
+    | 'done_reason'
+    | 'model'
+    | 'prompt_eval_count'
+    | 'eval_count'
+    | 'total_duration'
+    | 'load_duration'
+    | 'prompt_eval_duration'
+    | 'eval_duration'
+  >
+> & { message?: { content?: string; thinking?: string } };
 
 /**
- * The one adapter around Ollama. Chats are streamed, and each call gets a client whose fetch carries the caller's
- * AbortSignal, so even a server that never sends headers is cut off at the deadline (ollama-js can only abort a stream
- * after its headers arrive). Streaming does not avoid Node fetch's 300 s headersTimeout: Ollama sends its headers with
- * the first streamed line, after load, queueing and prompt evaluation. A deadline above 300 s can therefore end as
- * `fetch failed` (UND_ERR_HEADERS_TIMEOUT), mapped below to an unreachable Ollama.
+ * The one adapter around Ollama. Chats, the hot path, are streamed over node:http (see ollama-wire.ts): the image is
+ * written into the body as base64 bytes without ever being one large string, and the caller's AbortSignal covers the
+ * whole call, so even a server that never sends headers is cut off at the deadline, however long that is. The rest
+ * (tags, show, ps, pull) goes through ollama-js, whose fetch carries the same signal.
  */
 export class OllamaClient {
-  constructor(readonly options: OllamaEngineOptions) {}
+  private readonly chatUrl: URL;
+  /** Keep-alive, so every chat after the first reuses a connection (Ollama's server keeps them; Go's net/http). */
+  private readonly agent: http.Agent;
+
+  constructor(readonly options: OllamaEngineOptions) {
+    this.chatUrl = new URL('/api/chat', options.host);
+    const Agent = this.chatUrl.protocol === 'https:' ? https.Agent : http.Agent;
+    this.agent = new Agent({ keepAlive: true });
+  }
 
   async chat(request: VisionChatRequest): Promise<VisionChatResult> {
     return inSpan(
@@ -90,9 +118,8 @@ export class OllamaClient {
   private async streamChat(
     request: VisionChatRequest,
   ): Promise<VisionChatResult & { thinkingChars: number }> {
-    const client = this.client(request.signal);
-    try {
-      const stream = await client.chat({
+    const body = chatBodyWithImage(
+      {
         model: request.model,
         stream: true,
         format: request.format,
@@ -103,28 +130,33 @@ export class OllamaClient {
           num_predict: request.numPredict,
           ...(this.options.numCtx ? { num_ctx: this.options.numCtx } : {}),
         },
-        messages: [
-          { role: 'system', content: request.system },
-          { role: 'user', content: request.prompt, images: [request.imageBase64] },
-          ...repairMessages(request),
-        ],
+      },
+      [
+        { role: 'system', content: request.system },
+        { role: 'user', content: request.prompt },
+        ...repairMessages(request),
+      ],
+      1,
+      request.image,
+    );
+    try {
+      const response = await postForStream(this.chatUrl, body, {
+        agent: this.agent,
+        signal: request.signal,
+        userAgent: USER_AGENT,
       });
-      const abortStream = () => {
-        stream.abort();
-      };
-      request.signal.addEventListener('abort', abortStream, { once: true });
       let content = '';
       let thinkingChars = 0;
-      let final: ChatResponse | undefined;
-      try {
-        for await (const part of stream) {
-          // Thinking arrives in its own field and is never part of the answer that gets parsed.
-          content += part.message.content;
-          thinkingChars += part.message.thinking?.length ?? 0;
-          if (part.done) final = part;
-        }
-      } finally {
-        request.signal.removeEventListener('abort', abortStream);
+      let final: StreamedChatPart | undefined;
+      for await (const line of ndjsonLines(response)) {
+        // Ollama reports a failure after the headers as a line of its own (server/routes.go streamResponse).
+        if (typeof line.error === 'string') throw new Error(line.error);
+        const part = line as StreamedChatPart;
+        // Thinking arrives in its own field and is never part of the answer that gets parsed.
+        content += part.message?.content ?? '';
+        thinkingChars += part.message?.thinking?.length ?? 0;
+        // Read on to the end of the stream rather than stop here, so the connection goes back to the agent.
+        if (part.done) final = part;
       }
       if (!final)
         throw new ArgusError(
@@ -210,13 +242,7 @@ export class OllamaClient {
     return new Ollama({
       host: this.options.host,
       fetch: (input, init) =>
-        fetch(input, {
-          ...init,
-          // The JSON carries the image as base64 (~100 KB–1 MB). As a string, undici scans it for lone surrogates
-          // (toUSVString: 6.9% of a busy worker's CPU in a profile); as UTF-8 bytes it is sent as is.
-          ...(typeof init?.body === 'string' ? { body: Buffer.from(init.body) } : {}),
-          signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
-        }),
+        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
     });
   }
 
@@ -246,7 +272,11 @@ export class OllamaClient {
       });
     }
     // By name, not instanceof: fetch's TypeError can come from another realm (jest's VM sandbox, for one).
-    if ((error as Error | undefined)?.name === 'TypeError' || message.includes('fetch failed')) {
+    if (
+      error instanceof OllamaUnreachableError ||
+      (error as Error | undefined)?.name === 'TypeError' ||
+      message.includes('fetch failed')
+    ) {
       return new ArgusError('MODEL_UNAVAILABLE', `Ollama unreachable at ${this.options.host}: ${message}`, {
         cause: 'unreachable',
       });

@@ -129,7 +129,7 @@ export class OllamaTaskEngine<Output, Options = unknown> implements TaskEngine<T
       model: this.spec.model,
       system: this.spec.prompt.system,
       prompt: this.spec.userPrompt ? this.spec.userPrompt(request) : this.spec.prompt.user,
-      imageBase64: resized.data.toString('base64'),
+      image: resized.data,
       format: expected.format,
       signal: request.signal,
       numPredict: numPredictFor(expected.format, this.spec),
