@@ -9,7 +9,23 @@ import { join } from 'node:path';
 import { machine, ROOT, round, type SummaryRow } from './bench-support';
 
 const RESULTS = join(ROOT, 'bench', 'results');
-const ORDER = ['P1', 'P1c', 'P2', 'P2m', 'P2x', 'P2j', 'P3', 'P4a', 'P4b', 'P5', 'P5c', 'P6', 'P7'];
+const ORDER = [
+  'P1',
+  'P1c',
+  'P1f',
+  'P2',
+  'P2m',
+  'P2x',
+  'P2j',
+  'P3',
+  'P4a',
+  'P4f',
+  'P4b',
+  'P5',
+  'P5c',
+  'P6',
+  'P7',
+];
 
 interface ResultFile {
   measuredAt?: string;

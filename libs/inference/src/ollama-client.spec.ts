@@ -229,6 +229,39 @@ describe('OllamaClient', () => {
     }
   });
 
+  it.each([
+    [308, 'text/html', '<html>moved</html>', /HTTP 308: <html>moved<\/html>; .* redirects, so point/],
+    [
+      500,
+      'application/json',
+      '{"error":"llama runner process has terminated"}',
+      /HTTP 500: llama runner process/,
+    ],
+    [502, 'text/html', `<html>${'x'.repeat(100_000)}</html>`, /HTTP 502: <html>x+$/],
+  ])('reports HTTP %i with what the body says, cut short when long', async (status, type, text, expected) => {
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(status, { 'content-type': type, location: 'https://elsewhere' });
+        response.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new OllamaClient({
+        host: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        keepAlive: '30m',
+      });
+      const error = (await chat(undefined, {}, client).catch((e: unknown) => e)) as ArgusError;
+      expect(error).toMatchObject({ code: 'MODEL_UNAVAILABLE', details: { cause: 'server_error' } });
+      expect(error.message).toMatch(expected);
+      expect(error.message.length).toBeLessThan(20_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('reports a chat to a host where nothing listens as an unreachable Ollama', async () => {
     const nowhere = new OllamaClient({ host: 'http://127.0.0.1:9', keepAlive: '1m' });
     await expect(chat(undefined, {}, nowhere)).rejects.toMatchObject({

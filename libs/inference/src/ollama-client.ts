@@ -267,7 +267,12 @@ export class OllamaClient {
           cause: 'missing',
         });
       }
-      return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed with HTTP ${status}: ${message}`, {
+      // Chats do not follow redirects (Ollama never sends one); a proxy that does is named as the reason.
+      const hint =
+        status >= 300 && status < 400
+          ? `; ${this.options.host} redirects, so point the tier's URL at where it redirects to`
+          : '';
+      return new ArgusError('MODEL_UNAVAILABLE', `Ollama failed with HTTP ${status}: ${message}${hint}`, {
         cause: 'server_error',
       });
     }

@@ -172,10 +172,19 @@ function errorText(text: string, response: http.IncomingMessage, status: number)
   return text.trim() || `Error ${status}: ${response.statusMessage ?? ''}`.trim();
 }
 
+/** Ollama's error bodies are one short JSON object; a proxy's HTML page is cut here. */
+const MAX_ERROR_BODY_CHARS = 16_384;
+
 async function readAll(stream: Readable): Promise<string> {
   stream.setEncoding('utf8');
   let text = '';
-  for await (const chunk of stream) text += chunk as string;
+  for await (const chunk of stream) {
+    text += chunk as string;
+    if (text.length >= MAX_ERROR_BODY_CHARS) {
+      stream.destroy();
+      return text.slice(0, MAX_ERROR_BODY_CHARS);
+    }
+  }
   return text;
 }
 
