@@ -18,7 +18,12 @@ import { loadModelCatalog } from '@argus/inference';
 import { MODERATION_PROMPT } from '@argus/task-moderation';
 import { multipartBody, photoJpeg, uniquePhotoJpeg } from '../test/support/fixtures';
 import { OllamaStandIn } from '../test/support/ollama-stand-in';
-import { measurePipelineFloor, type FloorReading, type FloorShape } from './floor/pipeline-floor';
+import {
+  FLOOR_SHAPES,
+  measurePipelineFloor,
+  type FloorReading,
+  type FloorShape,
+} from './floor/pipeline-floor';
 import {
   cpuByThreadGroup,
   cpuMsPer,
@@ -256,24 +261,17 @@ async function main(): Promise<void> {
     const requestPathRatio = round(requestPathCpuMs / bareCpuMs, 2);
     // The same uploads through the least pipeline of Argus's shape, so the ratio can be read against what the shape
     // itself costs (bench/floor/pipeline-floor.ts).
-    const floors: Record<FloorShape, FloorReading> = {
-      'worker-resize': await measurePipelineFloor({
-        shape: 'worker-resize',
+    const floors = {} as Record<FloorShape, FloorReading>;
+    for (const shape of FLOOR_SHAPES) {
+      floors[shape] = await measurePipelineFloor({
+        shape,
         ollamaUrl: ollama.url,
         model: MODEL,
         modelSize: modelInput,
         warmup: cpuPhotos.slice(CPU_IMAGES),
         measured,
-      }),
-      'gateway-resize': await measurePipelineFloor({
-        shape: 'gateway-resize',
-        ollamaUrl: ollama.url,
-        model: MODEL,
-        modelSize: modelInput,
-        warmup: cpuPhotos.slice(CPU_IMAGES),
-        measured,
-      }),
-    };
+      });
+    }
     const floorRatio = (shape: FloorShape) => round(floors[shape].totalCpuMs / bareCpuMs, 2);
     const argusOverFloor = round(wholeStackCpuMs / floors['worker-resize'].totalCpuMs, 2);
 
@@ -374,7 +372,7 @@ async function main(): Promise<void> {
         ['whole stack (with the idle tagging, ocr and describe workers)', wholeStackCpuMs, ''],
         ['bare sharp: decode + decode → resize → JPEG + base64', bareCpuMs, ''],
         ['ratio: whole stack ÷ bare sharp', `${cpuRatio}×`, `request path ${requestPathRatio}×`],
-        ...(['worker-resize', 'gateway-resize'] as const).map((shape) => [
+        ...FLOOR_SHAPES.map((shape) => [
           `floor, ${shape}: least pipeline of this shape (gateway / worker / nats-server), ÷ bare sharp`,
           `${floors[shape].totalCpuMs} = ${floorRatio(shape)}×`,
           [

@@ -6,14 +6,13 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { connect, headers as natsHeaders, StringCodec } from 'nats';
 import sharp from 'sharp';
+import { FLOOR_SUBJECT, readFloorSettings } from './floor-settings';
 
-const SUBJECT = 'floor.moderation';
-const { FLOOR_NATS_URL, FLOOR_PORT, FLOOR_SHAPE, FLOOR_MODEL_WIDTH, FLOOR_MODEL_HEIGHT } = process.env;
-const modelSize = { width: Number(FLOOR_MODEL_WIDTH), height: Number(FLOOR_MODEL_HEIGHT) };
+const { natsUrl, port, shape, modelSize } = readFloorSettings();
 const strings = StringCodec();
 
 async function main(): Promise<void> {
-  const nats = await connect({ servers: FLOOR_NATS_URL });
+  const nats = await connect({ servers: natsUrl });
   const results = await nats.jetstream().views.kv('floor-results', { history: 1 });
   const app = Fastify();
   await app.register(multipart, { limits: { fileSize: 25 * 2 ** 20 } });
@@ -28,7 +27,7 @@ async function main(): Promise<void> {
     headers.set('width', String(meta.width));
     headers.set('height', String(meta.height));
     let payload: Uint8Array;
-    if (FLOOR_SHAPE === 'gateway-resize') {
+    if (shape === 'gateway-resize') {
       // The model's input made here from the one decode, passed inline as the base64 Ollama takes.
       const input = await sharp(upload, { failOn: 'warning', sequentialRead: true })
         .resize({ ...modelSize, fit: 'fill' })
@@ -43,7 +42,7 @@ async function main(): Promise<void> {
         .toBuffer();
       payload = upload;
     }
-    const reply = await nats.request(SUBJECT, payload, { timeout: 10_000, headers });
+    const reply = await nats.request(FLOOR_SUBJECT, payload, { timeout: 10_000, headers });
     const moderation = JSON.parse(strings.decode(reply.data)) as unknown;
     await results.put(`reply.${sha256}`, reply.data);
     return { sha256, results: { moderation } };
@@ -62,7 +61,7 @@ async function main(): Promise<void> {
     };
   });
 
-  await app.listen({ host: '127.0.0.1', port: Number(FLOOR_PORT) });
+  await app.listen({ host: '127.0.0.1', port });
   process.send?.('ready');
 }
 

@@ -3,16 +3,15 @@
 // contract checks, no telemetry, no admission control. Run as a child process of the bench; prints nothing.
 import { connect, StringCodec } from 'nats';
 import sharp from 'sharp';
+import { FLOOR_SUBJECT, readFloorSettings } from './floor-settings';
 
-const SUBJECT = 'floor.moderation';
-const { FLOOR_NATS_URL, FLOOR_SHAPE, FLOOR_MODEL_WIDTH, FLOOR_MODEL_HEIGHT, FLOOR_OLLAMA_URL, FLOOR_MODEL } =
-  process.env;
+const { natsUrl, shape, modelSize, ollamaUrl, model } = readFloorSettings();
 const strings = StringCodec();
 
 async function modelInputBase64(data: Uint8Array): Promise<string> {
-  if (FLOOR_SHAPE === 'gateway-resize') return strings.decode(data);
+  if (shape === 'gateway-resize') return strings.decode(data);
   const input = await sharp(data, { failOn: 'warning', sequentialRead: true })
-    .resize({ width: Number(FLOOR_MODEL_WIDTH), height: Number(FLOOR_MODEL_HEIGHT), fit: 'fill' })
+    .resize({ ...modelSize, fit: 'fill' })
     .jpeg({ quality: 90 })
     .toBuffer();
   return input.toString('base64');
@@ -20,14 +19,14 @@ async function modelInputBase64(data: Uint8Array): Promise<string> {
 
 async function answer(data: Uint8Array): Promise<string> {
   const body = JSON.stringify({
-    model: FLOOR_MODEL,
+    model,
     stream: false,
     options: { temperature: 0 },
     messages: [
       { role: 'user', content: 'Is this image safe to publish?', images: [await modelInputBase64(data)] },
     ],
   });
-  const response = await fetch(`${FLOOR_OLLAMA_URL}/api/chat`, {
+  const response = await fetch(`${ollamaUrl}/api/chat`, {
     method: 'POST',
     body,
     headers: { 'content-type': 'application/json' },
@@ -37,8 +36,8 @@ async function answer(data: Uint8Array): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const nats = await connect({ servers: FLOOR_NATS_URL });
-  const requests = nats.subscribe(SUBJECT, { queue: 'floor' });
+  const nats = await connect({ servers: natsUrl });
+  const requests = nats.subscribe(FLOOR_SUBJECT, { queue: 'floor' });
   process.send?.('ready');
   for await (const message of requests) {
     answer(message.data).then(

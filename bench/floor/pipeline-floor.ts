@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { multipartBody } from '../../test/support/fixtures';
 import { freePort, startNats } from '../../test/support/nats-harness';
-import { cpuSeconds, percentile, ROOT, round, time } from '../bench-support';
+import { cpuMsPer, cpuSeconds, percentile, ROOT, round, time } from '../bench-support';
+import { floorEnv, type FloorShape } from './floor-settings';
 
-export type FloorShape = 'worker-resize' | 'gateway-resize';
+export { FLOOR_SHAPES, type FloorShape } from './floor-settings';
 
 export interface FloorOptions {
   shape: FloorShape;
@@ -72,15 +73,16 @@ function startChild(file: string, env: NodeJS.ProcessEnv): Promise<ChildProcess>
 export async function measurePipelineFloor(options: FloorOptions): Promise<FloorReading> {
   const nats = await startNats();
   const port = await freePort();
-  const env = {
-    FLOOR_NATS_URL: nats.url,
-    FLOOR_PORT: String(port),
-    FLOOR_SHAPE: options.shape,
-    FLOOR_MODEL_WIDTH: String(options.modelSize.width),
-    FLOOR_MODEL_HEIGHT: String(options.modelSize.height),
-    FLOOR_OLLAMA_URL: options.ollamaUrl,
-    FLOOR_MODEL: options.model,
-  };
+  const env = floorEnv({
+    natsUrl: nats.url,
+    port,
+    shape: options.shape,
+    // Only the size: a caller may pass a whole encoded image, which has one.
+    modelSize: { width: options.modelSize.width, height: options.modelSize.height },
+    ollamaUrl: options.ollamaUrl,
+    model: options.model,
+  });
+
   const children: ChildProcess[] = [];
   try {
     const gateway = await startChild('floor-gateway.ts', env);
@@ -97,21 +99,22 @@ export async function measurePipelineFloor(options: FloorOptions): Promise<Floor
     for (const photo of options.warmup) await post('/analyze', photo);
 
     const pids = { gateway: gateway.pid, worker: worker.pid, nats: nats.pid };
-    const read = () => Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+    // nats-server in a container has no pid here: its CPU is left out rather than read as 0.
+    const read = () => {
+      const seconds: Record<string, number> = {};
+      for (const [name, pid] of Object.entries(pids)) {
+        const used = cpuSeconds(pid);
+        if (used !== undefined) seconds[name] = used;
+      }
+      return seconds;
+    };
     const before = read();
     for (const photo of options.measured) await post('/analyze', photo);
-    const after = read();
-    const perRequest = (name: keyof typeof pids) => {
-      const start = before[name];
-      const end = after[name];
-      return start === undefined || end === undefined
-        ? undefined
-        : round(((end - start) * 1000) / options.measured.length, 2);
-    };
+    const perRequest: Partial<Record<string, number>> = cpuMsPer(read(), before, options.measured.length);
     const byProcess = {
-      gateway: perRequest('gateway') ?? 0,
-      worker: perRequest('worker') ?? 0,
-      nats: perRequest('nats'),
+      gateway: perRequest.gateway ?? 0,
+      worker: perRequest.worker ?? 0,
+      nats: perRequest.nats,
     };
     const reading: FloorReading = {
       shape: options.shape,

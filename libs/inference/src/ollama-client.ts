@@ -1,9 +1,14 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type { Agent } from 'node:http';
 import { Ollama, type ChatResponse } from 'ollama';
 import { ArgusError } from '@argus/contracts';
 import { inSpan, SpanKind } from '@argus/telemetry';
-import { chatBodyWithImage, ndjsonLines, OllamaUnreachableError, postForStream } from './ollama-wire';
+import {
+  chatBodyWithImage,
+  keepAliveAgent,
+  ndjsonLines,
+  OllamaUnreachableError,
+  postForStream,
+} from './ollama-wire';
 
 export interface OllamaEngineOptions {
   host: string;
@@ -78,13 +83,11 @@ type StreamedChatPart = Partial<
  */
 export class OllamaClient {
   private readonly chatUrl: URL;
-  /** Keep-alive, so every chat after the first reuses a connection (Ollama's server keeps them; Go's net/http). */
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
 
   constructor(readonly options: OllamaEngineOptions) {
     this.chatUrl = new URL('/api/chat', options.host);
-    const Agent = this.chatUrl.protocol === 'https:' ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true });
+    this.agent = keepAliveAgent(this.chatUrl);
   }
 
   async chat(request: VisionChatRequest): Promise<VisionChatResult> {

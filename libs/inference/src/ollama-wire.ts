@@ -93,6 +93,11 @@ function connectionError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** Keep-alive, so every chat after the first reuses a connection (Ollama's server keeps them; Go's net/http). */
+export function keepAliveAgent(url: URL): http.Agent {
+  return new (url.protocol === 'https:' ? https.Agent : http.Agent)({ keepAlive: true });
+}
+
 /**
  * POSTs the body and resolves with the response once its headers are in; a non-2xx status rejects with
  * {@link OllamaResponseError} carrying Ollama's `{"error": "..."}` text (server/routes.go answers errors so), or the
